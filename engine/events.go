@@ -1,0 +1,46 @@
+package engine
+
+import "time"
+
+// EventKind classifies an Event.
+type EventKind string
+
+// Event kinds.
+const (
+	EventScale  EventKind = "scale"  // a change was applied
+	EventError  EventKind = "error"  // a poll or an apply failed
+	EventConfig EventKind = "config" // clamp, target or mode changed
+	EventInfo   EventKind = "info"   // anything else worth a line
+)
+
+// Event is one line of the controller's event log.
+type Event struct {
+	At      time.Time
+	Kind    EventKind
+	Message string
+	// By says who caused it (operator, auto, once, ...), when known.
+	By string
+}
+
+// eventLog is a bounded log of events, newest kept.
+type eventLog struct {
+	buf []Event
+	max int
+}
+
+func (l *eventLog) add(e Event) {
+	if len(l.buf) == l.max {
+		copy(l.buf, l.buf[1:])
+		l.buf = l.buf[:l.max-1]
+	}
+	l.buf = append(l.buf, e)
+}
+
+// newestFirst returns a copy, newest event first.
+func (l *eventLog) newestFirst() []Event {
+	out := make([]Event, len(l.buf))
+	for i, e := range l.buf {
+		out[len(l.buf)-1-i] = e
+	}
+	return out
+}

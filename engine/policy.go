@@ -1,0 +1,344 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Decision is a policy's answer for one poll.
+type Decision struct {
+	// Desired is the replica count the policy wants (already clamped).
+	Desired int32
+	// Recommendation is the raw recommendation before stabilization and step
+	// caps, kept in the history for windowed rules; -1 when the policy did
+	// not evaluate (held, or between its sync periods).
+	Recommendation int32
+	// Reason is a sentence an operator understands.
+	Reason string
+	// Held is true when the policy kept the current size because the data
+	// could not be trusted (failed or stale poll).
+	Held bool
+}
+
+// Input is everything a policy may look at. Policies are pure functions of it.
+type Input struct {
+	Config Config
+	Now    time.Time
+	// Stats is this poll's observation of the queue.
+	Stats QueueStats
+	// Current is spec.replicas; Ready is status.readyReplicas.
+	Current int32
+	Ready   int32
+	// History holds earlier polls, oldest first (not this one).
+	History []Observation
+	// Err is set when this poll failed (queue or deployment unreadable); Stale
+	// when the data is older than the controller trusts. Either makes every
+	// policy hold.
+	Err   error
+	Stale bool
+}
+
+// Policy turns an Input into a Decision. Implementations keep no state: all
+// memory comes from Input.History.
+type Policy interface {
+	Name() string
+	// Describe is a one-line summary for help texts.
+	Describe() string
+	Decide(in Input) Decision
+}
+
+// DefaultPolicyName is the policy used when none is named.
+const DefaultPolicyName = "proportional"
+
+var policies = map[string]Policy{}
+
+func register(p Policy) { policies[p.Name()] = p }
+
+func init() {
+	register(Seed{})
+	register(HPAKeda{})
+	register(Proportional{})
+}
+
+// PolicyByName returns the named policy.
+func PolicyByName(name string) (Policy, error) {
+	if name == "" {
+		name = DefaultPolicyName
+	}
+	p, ok := policies[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown policy %q (known: %v)", name, PolicyNames())
+	}
+	return p, nil
+}
+
+// PolicyNames lists the registered policies, sorted.
+func PolicyNames() []string {
+	names := make([]string, 0, len(policies))
+	for n := range policies {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Decide runs p on in, except that it holds the current size, without asking
+// p, when the poll failed or the data is stale. Every caller goes through it
+// so that no policy can scale on bad data.
+func Decide(p Policy, in Input) Decision {
+	switch {
+	case in.Err != nil:
+		return Decision{Desired: in.Current, Recommendation: -1, Held: true,
+			Reason: fmt.Sprintf("holding at %d: the last poll failed (%s)", in.Current, ErrorKind(in.Err))}
+	case in.Stale:
+		return Decision{Desired: in.Current, Recommendation: -1, Held: true,
+			Reason: fmt.Sprintf("holding at %d: queue statistics are stale", in.Current)}
+	}
+	d := p.Decide(in)
+	if d.Desired < 0 {
+		d.Desired = in.Current
+	}
+	return d
+}
+
+// Seed is the plain rule of a `kubectl scale` script:
+// clamp(ceil(messages / target), min, max) at every poll, nothing else.
+type Seed struct{}
+
+// Name implements Policy.
+func (Seed) Name() string { return "seed" }
+
+// Describe implements Policy.
+func (Seed) Describe() string { return "clamp(ceil(messages / target), min, max) at every poll" }
+
+// Decide implements Policy.
+func (Seed) Decide(in Input) Decision {
+	c := in.Config
+	depth := c.Depth(in.Stats)
+	raw := ceilDiv(depth, c.TargetMessages)
+	want := c.Clamp(raw)
+	return Decision{Desired: want, Recommendation: raw,
+		Reason: fmt.Sprintf("%s / %s per replica = %d%s", messages(depth), commas(c.TargetMessages), raw, clampNote(c, raw, want))}
+}
+
+// HPA defaults modelled by HPAKeda.
+const (
+	hpaSync          = 15 * time.Second
+	hpaTolerance     = 0.1
+	hpaDownWindow    = 300 * time.Second
+	hpaUpPods        = 4
+	hpaUpFactor      = 2.0
+	hpaMinReplicaCap = 1
+)
+
+// HPAKeda models KEDA's RabbitMQ trigger (QueueLength) behind a Kubernetes
+// HPA with default behaviour: 15 s sync, 10% tolerance, scale-up at most
+// max(+4 pods, +100%) per 15 s, scale-down stabilization 300 s, then at most
+// -100% per 15 s. It follows ../shared/scenarios/README.md exactly.
+type HPAKeda struct{}
+
+// Name implements Policy.
+func (HPAKeda) Name() string { return "hpa-keda" }
+
+// Describe implements Policy.
+func (HPAKeda) Describe() string {
+	return "KEDA's RabbitMQ trigger behind a default HPA (15 s sync, 10% tolerance, 300 s scale-down window)"
+}
+
+// Decide implements Policy.
+func (HPAKeda) Decide(in Input) Decision {
+	c := in.Config
+	cur := in.Current
+	// The HPA syncs every 15 s whatever the poll interval.
+	for i := len(in.History) - 1; i >= 0; i-- {
+		o := in.History[i]
+		if o.Decision.Recommendation >= 0 {
+			if in.Now.Sub(o.At) < hpaSync {
+				return Decision{Desired: cur, Recommendation: -1,
+					Reason: fmt.Sprintf("holding at %d until the next HPA sync", cur)}
+			}
+			break
+		}
+	}
+	lo := max(int32(hpaMinReplicaCap), c.MinReplicas)
+	hi := c.MaxReplicas
+	if cur > hi || cur < lo {
+		want := min(max(cur, lo), hi)
+		return Decision{Desired: want, Recommendation: want,
+			Reason: fmt.Sprintf("%d replicas is outside [%d, %d]: set to %d", cur, lo, hi, want)}
+	}
+	depth := c.Depth(in.Stats)
+	ratio := float64(depth) / (float64(c.TargetMessages) * float64(cur))
+	raw := ceilDiv(depth, c.TargetMessages)
+	within := math.Abs(ratio-1) <= hpaTolerance
+	if within {
+		raw = cur
+	}
+	rec := raw
+	for _, o := range in.History {
+		if o.Decision.Recommendation >= 0 && o.At.After(in.Now.Add(-hpaDownWindow)) && o.Decision.Recommendation > rec {
+			rec = o.Decision.Recommendation
+		}
+	}
+	rec = min(max(cur, raw), rec)
+	var changed int32
+	for _, o := range in.History {
+		if o.At.After(in.Now.Add(-hpaSync)) {
+			changed += o.Applied - o.Scale.Desired
+		}
+	}
+	start := cur - changed
+	base := fmt.Sprintf("%s / %s per replica = %d", messages(depth), commas(c.TargetMessages), ceilDiv(depth, c.TargetMessages))
+	var want int32
+	var why string
+	switch {
+	case rec > cur:
+		limit := max(start+hpaUpPods, int32(math.Ceil(hpaUpFactor*float64(start))), cur)
+		want = min(rec, hi, limit)
+		why = "; scaling up"
+		if want < rec {
+			why = fmt.Sprintf("; scale-up limited to %d this sync", want)
+		}
+	case rec < cur:
+		want = max(rec, lo)
+		why = "; scaling down"
+	default:
+		want = cur
+		switch {
+		case within:
+			why = "; within 10% tolerance"
+		case raw < cur:
+			why = fmt.Sprintf("; held by the %s scale-down window", hpaDownWindow)
+		}
+	}
+	return Decision{Desired: want, Recommendation: raw, Reason: base + why}
+}
+
+// Proportional is the operations guide's rule with the safeguards of
+// ../shared/DESIGN.md: about TargetMessages per replica, no change inside the
+// tolerance band, scale up at once (optionally capped per step), scale down
+// through a stabilization window and a per-step cap.
+type Proportional struct{}
+
+// Name implements Policy.
+func (Proportional) Name() string { return "proportional" }
+
+// Describe implements Policy.
+func (Proportional) Describe() string {
+	return "ceil(messages / target) with tolerance, immediate scale-up, stabilized gradual scale-down"
+}
+
+// Decide implements Policy.
+func (Proportional) Decide(in Input) Decision {
+	c := in.Config
+	cur := in.Current
+	depth := c.Depth(in.Stats)
+	raw := ceilDiv(depth, c.TargetMessages)
+	base := fmt.Sprintf("%s / %s per replica = %d", messages(depth), commas(c.TargetMessages), raw)
+	if cur > c.MaxReplicas || cur < c.MinReplicas {
+		want := c.Clamp(cur)
+		return Decision{Desired: want, Recommendation: raw,
+			Reason: fmt.Sprintf("%s; %d replicas is outside [%d, %d]: set to %d", base, cur, c.MinReplicas, c.MaxReplicas, want)}
+	}
+	return stepTowards(in, raw, base)
+}
+
+// stepTowards applies the shared safeguards to a raw recommendation: the
+// tolerance band, immediate (capped) scale-up, and scale-down through the
+// stabilization window and step cap, then the clamp.
+func stepTowards(in Input, raw int32, base string) Decision {
+	c := in.Config
+	cur := in.Current
+	depth := c.Depth(in.Stats)
+	if cur > 0 && raw != cur {
+		ratio := float64(depth) / (float64(c.TargetMessages) * float64(cur))
+		if math.Abs(ratio-1) <= c.Tolerance {
+			return Decision{Desired: cur, Recommendation: cur,
+				Reason: fmt.Sprintf("%s; within %s tolerance of %d", base, percent(c.Tolerance), cur)}
+		}
+	}
+	if raw > cur {
+		want := raw
+		note := "; scaling up"
+		if c.MaxStepUp > 0 && want > cur+c.MaxStepUp {
+			want = cur + c.MaxStepUp
+			note = fmt.Sprintf("; scale-up capped at +%d per step", c.MaxStepUp)
+		}
+		clamped := c.Clamp(want)
+		return Decision{Desired: clamped, Recommendation: raw, Reason: base + note + clampNote(c, want, clamped)}
+	}
+	rec := raw
+	for _, o := range in.History {
+		if o.Decision.Recommendation > rec && o.At.After(in.Now.Add(-c.ScaleDownWindow)) {
+			rec = o.Decision.Recommendation
+		}
+	}
+	if rec >= cur {
+		why := ""
+		if raw < cur {
+			why = fmt.Sprintf("; held at %d by the %s scale-down window", cur, c.ScaleDownWindow)
+		}
+		return Decision{Desired: c.Clamp(cur), Recommendation: raw, Reason: base + why}
+	}
+	want := rec
+	note := "; scaling down"
+	if c.MaxStepDown > 0 && want < cur-c.MaxStepDown {
+		want = cur - c.MaxStepDown
+		note = fmt.Sprintf("; scale-down capped at -%d per step", c.MaxStepDown)
+	}
+	if rec > raw {
+		note += fmt.Sprintf(" to the window's highest recommendation %d", rec)
+	}
+	clamped := c.Clamp(want)
+	return Decision{Desired: clamped, Recommendation: raw, Reason: base + note + clampNote(c, want, clamped)}
+}
+
+func clampNote(c Config, want, got int32) string {
+	switch {
+	case want > got:
+		return fmt.Sprintf("; capped at --max-replicas %d", c.MaxReplicas)
+	case want < got:
+		return fmt.Sprintf("; kept at --min-replicas %d", c.MinReplicas)
+	}
+	return ""
+}
+
+// ceilDiv returns ceil(a / b) as a replica count, saturating at MaxInt32.
+func ceilDiv(a, b int64) int32 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	q := (a + b - 1) / b
+	if q > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int32(q)
+}
+
+func messages(n int64) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return commas(n) + " messages"
+}
+
+// commas formats n with thousands separators: 4250 -> "4,250".
+func commas(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := false
+	if n < 0 {
+		neg, s = true, s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+func percent(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" }
