@@ -1,0 +1,226 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/yeeter/yeetscale/engine"
+)
+
+// Epoch is virtual time zero: second t of a simulation is Epoch + t seconds.
+var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Result is how a configuration behaved on a scenario. JSON names are those
+// of ../shared/scenarios/README.md.
+type Result struct {
+	Scenario        string   `json:"scenario"`
+	Policy          string   `json:"policy"`
+	DrainS          float64  `json:"drain_s"`
+	BurstDrainS     *float64 `json:"burst_drain_s"`
+	WaitP50S        float64  `json:"wait_p50_s"`
+	WaitP95S        float64  `json:"wait_p95_s"`
+	WaitMaxS        float64  `json:"wait_max_s"`
+	PodSeconds      float64  `json:"pod_seconds"`
+	ScaleEvents     int      `json:"scale_events"`
+	Reversals       int      `json:"reversals"`
+	MaxReplicasSeen int32    `json:"max_replicas_seen"`
+	Unprocessed     int64    `json:"unprocessed"`
+}
+
+// TimelineRow is one second of a run, for plotting.
+type TimelineRow struct {
+	T         int
+	Arrivals  int
+	Ready     int
+	Unacked   int
+	Replicas  int32 // spec.replicas
+	Starting  int
+	Running   int
+	Observed  int64 // messages as the broker last reported them
+	Published int64
+}
+
+// Options tune a Run.
+type Options struct {
+	// Timeline, when set, receives one row per simulated second.
+	Timeline func(TimelineRow)
+}
+
+// Run replays sc through the real engine.Controller (auto mode) with cfg, in
+// virtual time, and scores it.
+func Run(ctx context.Context, sc Scenario, cfg engine.Config, opt Options) (Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return Result{}, err
+	}
+	w := NewWorld(sc, sc.initialReplicas(cfg))
+	clock := engine.NewManualClock(Epoch)
+	ctl, err := engine.New(engine.Options{Config: cfg, Source: w, Scaler: w, Clock: clock, Mode: engine.ModeAuto})
+	if err != nil {
+		return Result{}, err
+	}
+	poll := int(math.Round(cfg.PollInterval.Seconds()))
+	if float64(poll) != cfg.PollInterval.Seconds() || poll < 1 {
+		return Result{}, fmt.Errorf("poll_interval_s %v: the simulator steps whole seconds", cfg.PollInterval.Seconds())
+	}
+	for t := 0; t < sc.DurationS; t++ {
+		if t%4096 == 0 && ctx.Err() != nil {
+			return Result{}, ctx.Err()
+		}
+		before := len(w.msgs)
+		w.Begin()
+		if t%poll == 7%poll {
+			clock.Set(Epoch.Add(time.Duration(t) * time.Second))
+			ctl.Poll(ctx)
+		}
+		w.Work()
+		if opt.Timeline != nil {
+			opt.Timeline(w.row(t, len(w.msgs)-before))
+		}
+	}
+	r := w.score()
+	r.Scenario, r.Policy = sc.Name, cfg.Policy
+	return r, nil
+}
+
+func (w *World) row(t, arrivals int) TimelineRow {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := TimelineRow{T: t, Arrivals: arrivals, Ready: len(w.msgs) - w.next, Unacked: w.next - int(w.acked), Observed: w.observed.Messages}
+	for _, p := range w.pods {
+		if !p.alive() {
+			continue
+		}
+		r.Replicas++
+		if p.runningAt <= float64(t) {
+			r.Running++
+		} else {
+			r.Starting++
+		}
+	}
+	return r
+}
+
+// score computes the metrics of ../shared/scenarios/README.md at the end of
+// the scenario.
+func (w *World) score() Result {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	dur := float64(w.sc.DurationS)
+	r := Result{ScaleEvents: w.scaleEvents, Reversals: w.reversals, MaxReplicasSeen: w.maxSeen}
+
+	for _, p := range w.pods {
+		end := p.end
+		if end < 0 || end > dur {
+			end = dur
+		}
+		r.PodSeconds += end - p.created
+	}
+
+	waits := make([]float64, len(w.msgs))
+	for i, m := range w.msgs {
+		if m.start < 0 {
+			waits[i] = dur - m.arrival
+		} else {
+			waits[i] = m.start - m.arrival
+		}
+		if m.start < 0 || m.finish > dur-1 {
+			r.Unprocessed++
+		}
+	}
+	sort.Float64s(waits)
+	r.WaitP50S = round2(nearestRank(waits, 50))
+	r.WaitP95S = round2(nearestRank(waits, 95))
+	r.WaitMaxS = round2(nearestRank(waits, 100))
+
+	// done returns when every message that arrived by time a was finished.
+	done := func(a float64) float64 {
+		last := 0.0
+		for _, m := range w.msgs {
+			if m.arrival > a {
+				break
+			}
+			f := m.finish
+			if m.start < 0 || f > dur {
+				f = dur
+			}
+			last = math.Max(last, f)
+		}
+		return last
+	}
+	if len(w.msgs) > 0 {
+		first := w.msgs[0].arrival
+		var bursts []float64
+		for _, a := range w.sc.Arrivals {
+			if a.IsBurst() {
+				bursts = append(bursts, float64(*a.AtS))
+			}
+		}
+		if len(bursts) > 0 {
+			sort.Float64s(bursts)
+			r.DrainS = round2(done(bursts[len(bursts)-1]) - first)
+			worst := 0.0
+			for _, b := range bursts {
+				worst = math.Max(worst, done(b)-b)
+			}
+			worst = round2(worst)
+			r.BurstDrainS = &worst
+		} else {
+			r.DrainS = round2(done(math.Inf(1)) - first)
+		}
+	}
+	r.PodSeconds = round2(r.PodSeconds)
+	return r
+}
+
+func nearestRank(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	k := int(math.Ceil(p / 100 * float64(len(sorted))))
+	k = min(max(k, 1), len(sorted))
+	return sorted[k-1]
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+// Bounds are what no policy can beat on a scenario.
+type Bounds struct {
+	// DrainS and BurstDrainS are the drain with max replicas running from
+	// the start; WaitP95S the p95 wait then.
+	DrainS      float64  `json:"drain_s"`
+	BurstDrainS *float64 `json:"burst_drain_s"`
+	WaitP95S    float64  `json:"wait_p95_s"`
+	// WorkPodSeconds is the total work (service time / concurrency), or the
+	// replica floor held for the whole run if larger.
+	WorkPodSeconds float64 `json:"pod_seconds"`
+}
+
+// LowerBounds runs sc with max replicas from t = 0 and no controller.
+func LowerBounds(sc Scenario, cfg engine.Config) Bounds {
+	w := NewWorld(sc, int(cfg.MaxReplicas))
+	for t := 0; t < sc.DurationS; t++ {
+		w.Begin()
+		w.Work()
+	}
+	r := w.score()
+	var work float64
+	for _, m := range w.msgs {
+		work += m.service
+	}
+	work /= float64(sc.WorkerConcurrency)
+	work = math.Max(work, float64(cfg.MinReplicas)*float64(sc.DurationS))
+	return Bounds{DrainS: r.DrainS, BurstDrainS: r.BurstDrainS, WaitP95S: r.WaitP95S, WorkPodSeconds: round2(work)}
+}
+
+// WriteTimelineCSV writes a CSV header and returns a Timeline callback that
+// writes one row per second to out.
+func WriteTimelineCSV(out io.Writer) func(TimelineRow) {
+	fmt.Fprintln(out, "t,arrivals,ready,unacked,replicas,starting,running,observed_messages")
+	return func(r TimelineRow) {
+		fmt.Fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d\n", r.T, r.Arrivals, r.Ready, r.Unacked, r.Replicas, r.Starting, r.Running, r.Observed)
+	}
+}
