@@ -1,0 +1,103 @@
+// Package cli is yeetscale's command line: the cobra command tree shared by
+// the yeetscale and kubectl-yeetscale binaries. It turns flags into engine,
+// rabbit and kube configuration, wires them, and maps errors to exit codes;
+// the work itself lives in those packages and in tui.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yeeter/yeetscale/cmd/internal/version"
+	"github.com/yeeter/yeetscale/engine"
+)
+
+// streams are the process's standard streams, injected for tests.
+type streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// app is the state shared by the command tree.
+type app struct {
+	streams
+	// name is how the user invoked us: "yeetscale" or "kubectl yeetscale".
+	name string
+	cfg  engine.Config
+}
+
+// subcommands are added to the root by each command's file.
+var subcommands []func(*app) *cobra.Command
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, in io.Reader, out, errOut io.Writer) int {
+	a := &app{streams: streams{In: in, Out: out, Err: errOut}, name: invokedAs(args), cfg: engine.DefaultConfig()}
+	root := a.rootCommand()
+	root.SetArgs(args[1:])
+	err := root.Execute()
+	if err != nil {
+		fmt.Fprintf(errOut, "%s: %v\n", a.name, err)
+	}
+	return exitCode(err)
+}
+
+// invokedAs returns "kubectl yeetscale" when run as a kubectl plugin
+// (argv[0] named kubectl-yeetscale), else "yeetscale".
+func invokedAs(args []string) string {
+	if len(args) > 0 && strings.HasPrefix(filepath.Base(args[0]), "kubectl-") {
+		return "kubectl " + strings.TrimPrefix(filepath.Base(args[0]), "kubectl-")
+	}
+	return "yeetscale"
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           a.name,
+		Short:         "Scale RabbitMQ queue workers on Kubernetes, from a console or headless",
+		Version:       version.String(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(a.Out)
+	root.SetErr(a.Err)
+	root.SetIn(a.In)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usage(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
+	})
+	for _, sub := range subcommands {
+		root.AddCommand(sub(a))
+	}
+	a.setupRoot(root)
+	return root
+}
+
+// setupRoot gives the root command its own behaviour (console or headless);
+// replaced when those faces are wired.
+var setupRootHook func(a *app, root *cobra.Command)
+
+func (a *app) setupRoot(root *cobra.Command) {
+	if setupRootHook != nil {
+		setupRootHook(a, root)
+		return
+	}
+	root.RunE = func(c *cobra.Command, args []string) error {
+		return usage(errors.New("no mode given: try 'yeetscale demo' or 'yeetscale sim SCENARIO.json'"))
+	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

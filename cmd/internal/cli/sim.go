@@ -1,0 +1,235 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yeeter/yeetscale/engine"
+	"github.com/yeeter/yeetscale/engine/sim"
+)
+
+func init() { subcommands = append(subcommands, newSimCmd) }
+
+type simOptions struct {
+	json     bool
+	policies []string
+	compare  bool
+	timeline string
+	cfg      engine.Config
+}
+
+func newSimCmd(a *app) *cobra.Command {
+	o := &simOptions{cfg: engine.DefaultConfig()}
+	c := &cobra.Command{
+		Use:   "sim SCENARIO.json...",
+		Short: "Replay load scenarios through the real decision code and score them",
+		Long: `Replays each scenario through the real controller and policy in virtual time
+(a simulated queue and deployment, second by second) and reports drain time,
+waits, pod-seconds, scale events and reversals. The scenario's "policy" object
+sets the scaling flags; flags given here override it.`,
+		Example: fmt.Sprintf(`  %[1]s sim ../shared/scenarios/burst-10k.json
+  %[1]s sim --compare ../shared/scenarios/*.json
+  %[1]s sim --policy seed,hpa-keda --json scenario.json
+  %[1]s sim --max-replicas 20 --timeline burst.csv scenario.json`, a.name),
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usage(errors.New("sim needs at least one scenario file (e.g. ../shared/scenarios/burst-10k.json)"))
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			return o.run(c.Context(), c, args, a.Out)
+		},
+	}
+	fs := c.Flags()
+	fs.BoolVar(&o.json, "json", false, "print one JSON object per scenario and policy")
+	fs.StringSliceVar(&o.policies, "policy", []string{engine.DefaultPolicyName}, "policies to run, comma-separated: "+strings.Join(engine.PolicyNames(), ", "))
+	fs.BoolVar(&o.compare, "compare", false, "run the default policy, seed and hpa-keda side by side, with the scenario's lower bounds")
+	fs.StringVar(&o.timeline, "timeline", "", "write a per-second CSV series of every run to this file")
+	for _, f := range policyFlags {
+		if f.name != "policy" {
+			f.bind(fs, &o.cfg)
+		}
+	}
+	return c
+}
+
+// simRun is one scenario under one policy.
+type simRun struct {
+	sc     sim.Scenario
+	result sim.Result
+}
+
+func (o *simOptions) run(ctx context.Context, c *cobra.Command, files []string, out io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	policies := o.policies
+	if o.compare {
+		policies = []string{engine.DefaultPolicyName, "seed", "hpa-keda"}
+	}
+	for _, p := range policies {
+		if _, err := engine.PolicyByName(p); err != nil {
+			return usage(fmt.Errorf("--policy: %w", err))
+		}
+	}
+	scenarios := make([]sim.Scenario, 0, len(files))
+	for _, f := range files {
+		sc, err := sim.Load(f)
+		if err != nil {
+			return usage(err)
+		}
+		scenarios = append(scenarios, sc)
+	}
+	var timeline io.Writer
+	if o.timeline != "" {
+		f, err := os.Create(o.timeline)
+		if err != nil {
+			return usage(fmt.Errorf("--timeline: %w", err))
+		}
+		defer f.Close()
+		timeline = f
+		fmt.Fprintln(f, "scenario,policy,t,arrivals,ready,unacked,replicas,starting,running,observed_messages")
+	}
+
+	var runs [][]simRun // per scenario
+	for _, sc := range scenarios {
+		var row []simRun
+		for _, p := range policies {
+			cfg := sc.Config()
+			overrideChanged(c.Flags(), &cfg, &o.cfg)
+			cfg.Policy = p
+			if err := cfg.Validate(); err != nil {
+				return usage(fmt.Errorf("scenario %s: %w", sc.Name, err))
+			}
+			var opt sim.Options
+			if timeline != nil {
+				name, pol := sc.Name, p
+				opt.Timeline = func(r sim.TimelineRow) {
+					fmt.Fprintf(timeline, "%s,%s,%d,%d,%d,%d,%d,%d,%d,%d\n", name, pol, r.T, r.Arrivals, r.Ready, r.Unacked, r.Replicas, r.Starting, r.Running, r.Observed)
+				}
+			}
+			res, err := sim.Run(ctx, sc, cfg, opt)
+			if err != nil {
+				return usage(fmt.Errorf("scenario %s: %w", sc.Name, err))
+			}
+			row = append(row, simRun{sc: sc, result: res})
+		}
+		runs = append(runs, row)
+	}
+
+	if o.json {
+		enc := json.NewEncoder(out)
+		for _, row := range runs {
+			for _, r := range row {
+				if err := enc.Encode(r.result); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return writeSimTable(out, runs, o.compare, func(sc sim.Scenario) sim.Bounds {
+		cfg := sc.Config()
+		overrideChanged(c.Flags(), &cfg, &o.cfg)
+		return sim.LowerBounds(sc, cfg)
+	})
+}
+
+func fmtOpt(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", *p)
+}
+
+// writeSimTable prints the results; with compare, also the lower bounds, a
+// goal column for the default policy and the geometric means over all
+// scenarios (the goal of ../shared/scenarios: latency and pod-seconds
+// against hpa-keda).
+func writeSimTable(out io.Writer, runs [][]simRun, compare bool, bounds func(sim.Scenario) sim.Bounds) error {
+	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tpolicy\tdrain_s\tburst_drain_s\twait_p50_s\twait_p95_s\twait_max_s\tpod_seconds\tscale_events\treversals\tmax_replicas\tunprocessed\t")
+	var latRatios, podRatios []float64
+	for _, row := range runs {
+		var keda, def *sim.Result
+		for i := range row {
+			r := &row[i].result
+			switch r.Policy {
+			case "hpa-keda":
+				keda = r
+			case engine.DefaultPolicyName:
+				def = r
+			}
+		}
+		for _, sr := range row {
+			r := sr.result
+			mark := ""
+			if compare && def != nil && keda != nil && r.Policy == def.Policy {
+				lat, pods, ok := goal(*def, *keda)
+				latRatios, podRatios = append(latRatios, lat), append(podRatios, pods)
+				mark = "  goal met"
+				if !ok {
+					mark = "  goal MISSED"
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%.1f\t%.1f\t%.1f\t%.0f\t%d\t%d\t%d\t%d\t%s\n", r.Scenario, r.Policy, r.DrainS, fmtOpt(r.BurstDrainS),
+				r.WaitP50S, r.WaitP95S, r.WaitMaxS, r.PodSeconds, r.ScaleEvents, r.Reversals, r.MaxReplicasSeen, r.Unprocessed, mark)
+		}
+		if compare {
+			b := bounds(row[0].sc)
+			fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t-\t%.1f\t-\t%.0f\t-\t-\t-\t-\t\n", row[0].sc.Name, "lower bound", b.DrainS, fmtOpt(b.BurstDrainS), b.WaitP95S, b.WorkPodSeconds)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if compare && len(latRatios) > 0 {
+		fmt.Fprintf(out, "\n%s vs hpa-keda, geometric mean over %d scenarios: latency %.2f (goal <= 0.90), pod-seconds %.2f (goal <= 0.80)\n",
+			engine.DefaultPolicyName, len(latRatios), geomean(latRatios), geomean(podRatios))
+	}
+	return nil
+}
+
+// goal compares a policy's result with hpa-keda's on one scenario: the
+// latency ratio (burst drain when there are bursts, and p95 wait: the worse
+// of the two), the pod-seconds ratio, and whether the per-scenario goal
+// holds (latency no worse, pod-seconds at most 2% above, reversals no more,
+// nothing unprocessed).
+func goal(r, keda sim.Result) (lat, pods float64, ok bool) {
+	lat = ratio(r.WaitP95S, keda.WaitP95S)
+	if r.BurstDrainS != nil && keda.BurstDrainS != nil {
+		lat = math.Max(lat, ratio(*r.BurstDrainS, *keda.BurstDrainS))
+	}
+	pods = ratio(r.PodSeconds, keda.PodSeconds)
+	ok = lat <= 1 && pods <= 1.02 && r.Reversals <= keda.Reversals && r.Unprocessed == 0
+	return lat, pods, ok
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		if a == 0 {
+			return 1
+		}
+		return math.Inf(1)
+	}
+	return a / b
+}
+
+func geomean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += math.Log(x)
+	}
+	return math.Exp(s / float64(len(xs)))
+}
+
