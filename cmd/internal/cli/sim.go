@@ -232,4 +232,3 @@ func geomean(xs []float64) float64 {
 	}
 	return math.Exp(s / float64(len(xs)))
 }
-
