@@ -74,7 +74,9 @@ func (n *localNode) path(name string) string { return filepath.Join(n.dir, name)
 func (n *localNode) mgmtURL() string { return fmt.Sprintf("http://127.0.0.1:%d", n.mgmtPort) }
 
 // amqpURL is the AMQP URL with the guest credentials (allowed on loopback).
-func (n *localNode) amqpURL() string { return fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/", n.amqpPort) }
+func (n *localNode) amqpURL() string {
+	return fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/", n.amqpPort)
+}
 
 // config is the node's rabbitmq.conf.
 func (n *localNode) config() string {

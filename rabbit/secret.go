@@ -1,0 +1,19 @@
+package rabbit
+
+// Secret is a string that prints as "[redacted]" with fmt (%v, %s, %q, %+v,
+// %#v), so that printing an Options value never shows the password.
+type Secret string
+
+// String returns "[redacted]" for a non-empty secret and "" for an empty one.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString is String, for %#v.
+func (s Secret) GoString() string { return `"` + s.String() + `"` }
+
+// Reveal returns the secret's value; call it only where the value is used.
+func (s Secret) Reveal() string { return string(s) }
