@@ -1,0 +1,205 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+)
+
+// Leader-election defaults, the same as kube-controller-manager's.
+const (
+	DefaultLeaseDuration = 15 * time.Second
+	DefaultRenewDeadline = 10 * time.Second
+	DefaultRetryPeriod   = 2 * time.Second
+)
+
+// ErrLeadershipLost is returned by RunWithLeaderElection when this instance
+// was leading and could not renew the Lease before it expired; the process
+// should exit (and be restarted) rather than keep scaling.
+var ErrLeadershipLost = errors.New("leader election: lost the lease")
+
+// LeaderConfig configures RunWithLeaderElection.
+type LeaderConfig struct {
+	// Client talks to the API server (e.g. Scaler.Client()).
+	Client kubernetes.Interface
+	// Namespace holds the Lease (normally the Deployment's namespace).
+	Namespace string
+	// Name is the Lease's name (default LeaseName(deployment) is up to the
+	// caller; must not be empty).
+	Name string
+	// Identity is this instance's holder identity (default DefaultIdentity()).
+	Identity string
+	// LeaseDuration, RenewDeadline and RetryPeriod default to 15s, 10s, 2s.
+	LeaseDuration time.Duration
+	RenewDeadline time.Duration
+	RetryPeriod   time.Duration
+	// OnNewLeader, when set, is told the identity of each new leader
+	// (including this instance).
+	OnNewLeader func(identity string)
+}
+
+// LeaseName returns the default Lease name for a deployment:
+// "yeetscale-<deployment>".
+func LeaseName(deployment string) string { return "yeetscale-" + deployment }
+
+// LeaderOptions are the command-line settings for leader election.
+type LeaderOptions struct {
+	// Enabled turns leader election on (--leader-elect).
+	Enabled bool
+	// LeaseName overrides LeaseName(deployment) (--leader-elect-lease-name).
+	LeaseName     string
+	LeaseDuration time.Duration // --leader-elect-lease-duration
+	RenewDeadline time.Duration // --leader-elect-renew-deadline
+	RetryPeriod   time.Duration // --leader-elect-retry-period
+}
+
+// NewLeaderOptions returns LeaderOptions with the default durations.
+func NewLeaderOptions() *LeaderOptions {
+	return &LeaderOptions{LeaseDuration: DefaultLeaseDuration, RenewDeadline: DefaultRenewDeadline, RetryPeriod: DefaultRetryPeriod}
+}
+
+// AddFlags registers --leader-elect and its durations on fs.
+func (o *LeaderOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.Enabled, "leader-elect", o.Enabled,
+		"hold a coordination.k8s.io Lease while scaling, so that only one running instance scales")
+	fs.StringVar(&o.LeaseName, "leader-elect-lease-name", o.LeaseName, "Lease name (default yeetscale-<deployment>)")
+	fs.DurationVar(&o.LeaseDuration, "leader-elect-lease-duration", o.LeaseDuration,
+		"how long others wait before taking over a Lease that is not renewed")
+	fs.DurationVar(&o.RenewDeadline, "leader-elect-renew-deadline", o.RenewDeadline,
+		"how long the leader keeps trying to renew before it gives up leading")
+	fs.DurationVar(&o.RetryPeriod, "leader-elect-retry-period", o.RetryPeriod, "how often to try to acquire or renew the Lease")
+}
+
+// Validate checks the durations the way client-go will.
+func (o *LeaderOptions) Validate() error {
+	switch {
+	case o.RetryPeriod <= 0:
+		return fmt.Errorf("invalid --leader-elect-retry-period %s: must be positive", o.RetryPeriod)
+	case o.RenewDeadline <= time.Duration(leaderelection.JitterFactor*float64(o.RetryPeriod)):
+		return fmt.Errorf("invalid --leader-elect-renew-deadline %s: must exceed 1.2 x --leader-elect-retry-period (%s)",
+			o.RenewDeadline, o.RetryPeriod)
+	case o.LeaseDuration <= o.RenewDeadline:
+		return fmt.Errorf("invalid --leader-elect-lease-duration %s: must exceed --leader-elect-renew-deadline (%s)",
+			o.LeaseDuration, o.RenewDeadline)
+	}
+	return nil
+}
+
+// Config returns the LeaderConfig for client, namespace and deployment.
+func (o *LeaderOptions) Config(client kubernetes.Interface, namespace, deployment string) LeaderConfig {
+	name := o.LeaseName
+	if name == "" {
+		name = LeaseName(deployment)
+	}
+	return LeaderConfig{Client: client, Namespace: namespace, Name: name,
+		LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod}
+}
+
+// RunWithLeaderElection waits until this instance holds the Lease, then calls
+// run with a context that is cancelled when ctx is or when the Lease is
+// lost. When run returns, the Lease is released (only after run has
+// returned, so two instances never scale at once). It returns nil when ctx
+// was cancelled or run returned by itself, ErrLeadershipLost when the Lease
+// could not be renewed, or a configuration error.
+func RunWithLeaderElection(ctx context.Context, cfg LeaderConfig, run func(ctx context.Context)) error {
+	if cfg.Client == nil || cfg.Namespace == "" || cfg.Name == "" {
+		return errors.New("leader election: client, namespace and lease name must be set")
+	}
+	if cfg.Identity == "" {
+		cfg.Identity = DefaultIdentity()
+	}
+	if cfg.LeaseDuration == 0 {
+		cfg.LeaseDuration = DefaultLeaseDuration
+	}
+	if cfg.RenewDeadline == 0 {
+		cfg.RenewDeadline = DefaultRenewDeadline
+	}
+	if cfg.RetryPeriod == 0 {
+		cfg.RetryPeriod = DefaultRetryPeriod
+	}
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: cfg.Namespace, Name: cfg.Name},
+		Client:     cfg.Client.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: cfg.Identity},
+	}
+
+	// The elector runs on its own context, cancelled only after run has
+	// returned: releasing the Lease while run is still scaling would let
+	// another instance start too early.
+	electCtx, stopElect := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopElect()
+	var (
+		mu       sync.Mutex
+		leading  bool
+		selfDone bool // run returned while still leading and not cancelled
+		runDone  = make(chan struct{})
+	)
+	started := func() bool { mu.Lock(); defer mu.Unlock(); return leading }
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-electCtx.Done():
+			return
+		}
+		if started() {
+			<-runDone
+		}
+		stopElect()
+	}()
+
+	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock:            lock,
+		LeaseDuration:   cfg.LeaseDuration,
+		RenewDeadline:   cfg.RenewDeadline,
+		RetryPeriod:     cfg.RetryPeriod,
+		ReleaseOnCancel: true,
+		Name:            cfg.Namespace + "/" + cfg.Name,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(leaseCtx context.Context) {
+				mu.Lock()
+				leading = true
+				mu.Unlock()
+				defer stopElect()
+				defer close(runDone)
+				runCtx, cancel := context.WithCancel(leaseCtx)
+				defer cancel()
+				stop := context.AfterFunc(ctx, cancel)
+				defer stop()
+				run(runCtx)
+				if leaseCtx.Err() == nil && ctx.Err() == nil {
+					mu.Lock()
+					selfDone = true
+					mu.Unlock()
+				}
+			},
+			OnStoppedLeading: func() {},
+			OnNewLeader: func(identity string) {
+				if cfg.OnNewLeader != nil {
+					cfg.OnNewLeader(identity)
+				}
+			},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("leader election: %w", err)
+	}
+	le.Run(electCtx)
+	if started() {
+		<-runDone
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	switch {
+	case ctx.Err() != nil, selfDone, !leading:
+		return nil
+	}
+	return fmt.Errorf("%w %s/%s (identity %s)", ErrLeadershipLost, cfg.Namespace, cfg.Name, cfg.Identity)
+}

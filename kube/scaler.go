@@ -1,0 +1,205 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/yeeter/yeetscale/engine"
+)
+
+// Component is the name yeetscale reports as the source of its Events and
+// the field manager of its writes.
+const Component = "yeetscale"
+
+// ScalerConfig is what a Scaler needs besides a rest.Config.
+type ScalerConfig struct {
+	// Namespace and Deployment name the worker Deployment.
+	Namespace  string
+	Deployment string
+	// Force applies changes even while an HPA or a KEDA ScaledObject targets
+	// the Deployment (--force).
+	Force bool
+	// Identity says who applies changes, in annotations and Events
+	// (default: DefaultIdentity()).
+	Identity string
+	// Warn receives problems that do not fail SetScale because the scale
+	// change itself was applied (the annotation or the Event could not be
+	// written). Nil drops them.
+	Warn func(error)
+	// Now is the clock for annotation and Event timestamps (default time.Now).
+	Now func() time.Time
+}
+
+// Scaler reads and changes the worker Deployment's size; it implements
+// engine.Scaler.
+type Scaler struct {
+	cfg       ScalerConfig
+	client    kubernetes.Interface
+	dynamic   dynamic.Interface
+	discovery discovery.DiscoveryInterface
+	server    string
+	user      string
+
+	mu       sync.Mutex
+	lastWarn string // message of the last FailedRescale Event, to not repeat it
+}
+
+var _ engine.Scaler = (*Scaler)(nil)
+
+// NewScaler returns a Scaler that talks to the API server of restConfig.
+func NewScaler(restConfig *rest.Config, cfg ScalerConfig) (*Scaler, error) {
+	if cfg.Namespace == "" || cfg.Deployment == "" {
+		return nil, fmt.Errorf("kube: namespace and deployment must be set (got %q/%q)", cfg.Namespace, cfg.Deployment)
+	}
+	if cfg.Identity == "" {
+		cfg.Identity = DefaultIdentity()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	rc := rest.CopyConfig(restConfig)
+	if rc.UserAgent == "" {
+		rc.UserAgent = Component
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("kube: client for %s: %w", redactURL(rc.Host), err)
+	}
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("kube: dynamic client for %s: %w", redactURL(rc.Host), err)
+	}
+	return &Scaler{
+		cfg:       cfg,
+		client:    client,
+		dynamic:   dyn,
+		discovery: client.Discovery(),
+		server:    redactURL(rc.Host),
+		user:      rc.Impersonate.UserName,
+	}, nil
+}
+
+// DefaultIdentity returns hostname-pid, the default identity for annotations,
+// Events and the leader-election Lease.
+func DefaultIdentity() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// Namespace returns the namespace of the worker Deployment.
+func (s *Scaler) Namespace() string { return s.cfg.Namespace }
+
+// Deployment returns the name of the worker Deployment.
+func (s *Scaler) Deployment() string { return s.cfg.Deployment }
+
+// Client returns the clientset the Scaler uses, for leader election and
+// other calls with the same credentials.
+func (s *Scaler) Client() kubernetes.Interface { return s.client }
+
+func (s *Scaler) op(verb, resource string) op {
+	return op{Verb: verb, Resource: resource, Namespace: s.cfg.Namespace, Name: s.cfg.Deployment,
+		Kind: "deployment", Server: s.server, User: s.user}
+}
+
+// GetScale reads the scale subresource (spec and status replicas, and the
+// resourceVersion as Version) and the Deployment's status.readyReplicas.
+func (s *Scaler) GetScale(ctx context.Context) (engine.Scale, error) {
+	deployments := s.client.AppsV1().Deployments(s.cfg.Namespace)
+	sc, err := deployments.GetScale(ctx, s.cfg.Deployment, metav1.GetOptions{})
+	if err != nil {
+		return engine.Scale{}, classify(err, s.op("get", "deployments/scale"))
+	}
+	d, err := deployments.Get(ctx, s.cfg.Deployment, metav1.GetOptions{})
+	if err != nil {
+		return engine.Scale{}, classify(err, s.op("get", "deployments"))
+	}
+	return engine.Scale{
+		Desired: sc.Spec.Replicas,
+		Current: sc.Status.Replicas,
+		Ready:   d.Status.ReadyReplicas,
+		Version: sc.ResourceVersion,
+	}, nil
+}
+
+// SetScale changes spec.replicas through the scale subresource, on condition
+// that the Deployment is still at req.From.Version: a change made since then
+// fails with an error wrapping engine.ErrConflict. It refuses with
+// engine.ErrRefused while an HPA or KEDA ScaledObject targets the
+// Deployment, unless Force is set. An applied change is recorded as the
+// last-scale annotation and a SuccessfulRescale Event; a failed update as a
+// FailedRescale warning Event.
+func (s *Scaler) SetScale(ctx context.Context, req engine.ScaleRequest) error {
+	if req.Replicas < 0 {
+		return fmt.Errorf("kube: cannot scale %s/%s to %d replicas", s.cfg.Namespace, s.cfg.Deployment, req.Replicas)
+	}
+	if req.From.Version == "" {
+		return &Error{Kind: engine.ErrConflict, Msg: fmt.Sprintf(
+			"conflict: no resourceVersion to scale %s/%s from; read the scale first", s.cfg.Namespace, s.cfg.Deployment)}
+	}
+	if !s.cfg.Force {
+		if err := s.refuseIfManaged(ctx, req); err != nil {
+			return err
+		}
+	}
+	sc := &autoscalingv1.Scale{
+		ObjectMeta: metav1.ObjectMeta{Name: s.cfg.Deployment, Namespace: s.cfg.Namespace, ResourceVersion: req.From.Version},
+		Spec:       autoscalingv1.ScaleSpec{Replicas: req.Replicas},
+	}
+	updated, err := s.client.AppsV1().Deployments(s.cfg.Namespace).UpdateScale(ctx, s.cfg.Deployment, sc,
+		metav1.UpdateOptions{FieldManager: Component})
+	if err != nil {
+		err = classify(err, s.op("update", "deployments/scale"))
+		if !errors.Is(err, engine.ErrConflict) && !errors.Is(err, context.Canceled) {
+			s.warnEvent(ctx, "", fmt.Sprintf("New size: %d; reason: %s; error: %v", req.Replicas, req.Reason, err))
+		}
+		return err
+	}
+	s.mu.Lock()
+	s.lastWarn = ""
+	s.mu.Unlock()
+	now := s.cfg.Now()
+	if err := s.annotate(ctx, req, now); err != nil {
+		s.warn(err)
+	}
+	msg := fmt.Sprintf("New size: %d; reason: %s", req.Replicas, req.Reason)
+	if err := s.recordEvent(ctx, updated.UID, eventNormal, ReasonSuccessfulRescale, msg, now); err != nil {
+		s.warn(err)
+	}
+	return nil
+}
+
+// warnEvent records a FailedRescale warning Event unless the same message
+// was the last one recorded.
+func (s *Scaler) warnEvent(ctx context.Context, uid types.UID, msg string) {
+	s.mu.Lock()
+	repeat := s.lastWarn == msg
+	s.lastWarn = msg
+	s.mu.Unlock()
+	if repeat {
+		return
+	}
+	if err := s.recordEvent(ctx, uid, eventWarning, ReasonFailedRescale, msg, s.cfg.Now()); err != nil {
+		s.warn(err)
+	}
+}
+
+func (s *Scaler) warn(err error) {
+	if s.cfg.Warn != nil {
+		s.cfg.Warn(err)
+	}
+}
