@@ -51,7 +51,7 @@ type Policy interface {
 }
 
 // DefaultPolicyName is the policy used when none is named.
-const DefaultPolicyName = "proportional"
+const DefaultPolicyName = "adaptive"
 
 var policies = map[string]Policy{}
 
@@ -61,6 +61,7 @@ func init() {
 	register(Seed{})
 	register(HPAKeda{})
 	register(Proportional{})
+	register(Adaptive{})
 }
 
 // PolicyByName returns the named policy.

@@ -24,6 +24,7 @@ type simOptions struct {
 	policies []string
 	compare  bool
 	timeline string
+	seed     uint64
 	cfg      engine.Config
 }
 
@@ -55,6 +56,7 @@ sets the scaling flags; flags given here override it.`,
 	fs.StringSliceVar(&o.policies, "policy", []string{engine.DefaultPolicyName}, "policies to run, comma-separated: "+strings.Join(engine.PolicyNames(), ", "))
 	fs.BoolVar(&o.compare, "compare", false, "run the default policy, seed and hpa-keda side by side, with the scenario's lower bounds")
 	fs.StringVar(&o.timeline, "timeline", "", "write a per-second CSV series of every run to this file")
+	fs.Uint64Var(&o.seed, "seed", 0, "override the scenarios' random seed (0: keep each scenario's own)")
 	for _, f := range policyFlags {
 		if f.name != "policy" {
 			f.bind(fs, &o.cfg)
@@ -87,6 +89,9 @@ func (o *simOptions) run(ctx context.Context, c *cobra.Command, files []string, 
 		sc, err := sim.Load(f)
 		if err != nil {
 			return usage(err)
+		}
+		if o.seed != 0 {
+			sc.Seed = &o.seed
 		}
 		scenarios = append(scenarios, sc)
 	}

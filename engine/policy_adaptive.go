@@ -1,0 +1,225 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// Adaptive is yeetscale's default policy. It keeps the guide's meaning of
+// --target-messages for adding replicas (about that many queued messages per
+// replica adds replicas, at once and without rate limits), but it removes
+// replicas only when they would go idle: it learns the per-worker
+// throughput from the broker's ack rate while workers are saturated and the
+// arrival rate from the publish rate, and keeps every worker that the
+// backlog and the arrivals will keep busy until the next poll. While rates
+// are unknown it behaves like Proportional.
+type Adaptive struct{}
+
+// Constants of the adaptive policy: one set for every load pattern.
+const (
+	// adaptiveSamples is how many recent samples the estimates use (the
+	// median, so that one burst or one stale sample does not swing them).
+	adaptiveSamples = 8
+	// adaptiveEvidence is how many consumer-intervals of saturated work
+	// make the throughput estimate trusted.
+	adaptiveEvidence = 3
+	// adaptiveMemory is how far back throughput samples are remembered.
+	adaptiveMemory = 30 * time.Minute
+	// adaptiveHeadroom is the spare capacity kept above the arrival rate.
+	adaptiveHeadroom = 0.10
+	// adaptiveUpHeadroom is the spare capacity a scale-up sizes for.
+	adaptiveUpHeadroom = 0.25
+	// maxPlausibleRate bounds a per-second rate; beyond it a sample is
+	// taken for a counter reset or garbage.
+	maxPlausibleRate = 1e7
+)
+
+// Name implements Policy.
+func (Adaptive) Name() string { return "adaptive" }
+
+// Describe implements Policy.
+func (Adaptive) Describe() string {
+	return "adds replicas at once when messages exceed the target per replica; removes them only when they would go idle (learned throughput)"
+}
+
+// Estimates are what the adaptive policy learned from the broker's
+// statistics.
+type Estimates struct {
+	// Arrival is the publish rate (messages/s), the median of the last
+	// three samples, so that one burst does not count as a rate;
+	// ArrivalKnown is false before the broker reports one.
+	Arrival      float64
+	ArrivalKnown bool
+	// PerWorker is the throughput of one consumer while saturated
+	// (messages/s); PerWorkerKnown is false until workers were seen busy.
+	PerWorker      float64
+	PerWorkerKnown bool
+}
+
+// Estimate learns the arrival rate and the per-worker throughput from the
+// input's history and current statistics. Samples with unknown, negative,
+// NaN or absurd rates are ignored (a counter reset shows up as one).
+//
+// Throughput is pooled (acks / consumers, summed) over recent samples taken
+// while the workers were saturated (at least as many ready messages as
+// consumers) at that sample and the one before, with the same number of
+// consumers (so that pods that just started do not dilute it). It is known
+// once samples cover adaptiveEvidence consumer-intervals. While workers are
+// not saturated, acks / consumers is a lower bound that can only raise it.
+func Estimate(in Input) Estimates {
+	var arrivals, lower []float64
+	var acks, consumers []float64 // saturated samples
+	var prev *QueueStats
+	consider := func(s QueueStats) {
+		saturated := func(s *QueueStats) bool { return s != nil && s.Consumers > 0 && s.Ready >= int64(s.Consumers) }
+		if plausible(s.PublishRate) {
+			arrivals = append(arrivals, s.PublishRate.PerSecond)
+		}
+		stable := prev != nil && prev.Consumers == s.Consumers && s.Consumers > 0 && plausible(s.AckRate)
+		switch {
+		case stable && saturated(&s) && saturated(prev):
+			acks = append(acks, s.AckRate.PerSecond)
+			consumers = append(consumers, float64(s.Consumers))
+		case stable:
+			lower = append(lower, s.AckRate.PerSecond/float64(s.Consumers))
+		}
+		prev = &s
+	}
+	for _, o := range in.History {
+		if !o.OK || in.Now.Sub(o.At) > adaptiveMemory {
+			prev = nil
+			continue
+		}
+		consider(o.Stats)
+	}
+	consider(in.Stats)
+	var e Estimates
+	if len(arrivals) > 0 {
+		e.Arrival, e.ArrivalKnown = median(lastN(arrivals, 3)), true
+	}
+	acks, consumers = lastN(acks, adaptiveSamples), lastN(consumers, adaptiveSamples)
+	var a, c float64
+	for i := range acks {
+		a, c = a+acks[i], c+consumers[i]
+	}
+	if c >= adaptiveEvidence && a > 0 {
+		e.PerWorker, e.PerWorkerKnown = a/c, true
+		if len(lower) > 0 {
+			e.PerWorker = math.Max(e.PerWorker, median(lastN(lower, 3)))
+		}
+	}
+	return e
+}
+
+func plausible(r Rate) bool {
+	return r.Known && r.PerSecond >= 0 && r.PerSecond < maxPlausibleRate && !math.IsNaN(r.PerSecond)
+}
+
+func lastN(xs []float64, n int) []float64 {
+	if len(xs) > n {
+		return xs[len(xs)-n:]
+	}
+	return xs
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// Decide implements Policy.
+func (Adaptive) Decide(in Input) Decision {
+	c := in.Config
+	cur := in.Current
+	depth := c.Depth(in.Stats)
+	up := ceilDiv(depth, c.TargetMessages)
+	base := fmt.Sprintf("%s / %s per replica = %d", messages(depth), commas(c.TargetMessages), up)
+	if cur > c.MaxReplicas || cur < c.MinReplicas {
+		want := c.Clamp(cur)
+		return Decision{Desired: want, Recommendation: up,
+			Reason: fmt.Sprintf("%s; %d replicas is outside [%d, %d]: set to %d", base, cur, c.MinReplicas, c.MaxReplicas, want)}
+	}
+	e := Estimate(in)
+	known := e.ArrivalKnown && e.PerWorkerKnown && e.PerWorker > 0
+	// keepUp is the replicas that serve the arrivals with headroom: when
+	// the target says to add replicas, add at least that many, with more
+	// headroom, since arrivals outgrew the workers.
+	keepUp := int32(0)
+	if known {
+		keepUp = ceilF(e.Arrival * (1 + adaptiveUpHeadroom) / e.PerWorker)
+	}
+
+	// Drain-within: size for the arrivals plus clearing the backlog in time.
+	if c.DrainWithin > 0 && known {
+		need := ceilF((e.Arrival*(1+adaptiveHeadroom) + float64(depth)/c.DrainWithin.Seconds()) / e.PerWorker)
+		if need > cur {
+			return capUp(c, cur, need, fmt.Sprintf("%s; to drain %s within %s at %.2f/s per worker with %.1f/s arriving needs %d",
+				messages(depth), "the backlog", c.DrainWithin, e.PerWorker, e.Arrival, need))
+		}
+	}
+
+	// Adding replicas: the guide's trigger, sized at least for the arrivals.
+	if up > cur {
+		ratio := float64(depth) / (float64(c.TargetMessages) * float64(max(cur, 1)))
+		if cur == 0 || math.Abs(ratio-1) > c.Tolerance {
+			want := max(up, keepUp)
+			why := base + "; scaling up"
+			if want > up {
+				why = fmt.Sprintf("%s; scaling up to %d to keep up with %.1f/s arriving", base, want, e.Arrival)
+			}
+			return capUp(c, cur, want, why)
+		}
+		return Decision{Desired: cur, Recommendation: cur,
+			Reason: fmt.Sprintf("%s; within %s tolerance of %d", base, percent(c.Tolerance), cur)}
+	}
+	if !known {
+		// Nothing learned yet: the proportional rule with its window.
+		return stepTowards(in, up, base+" (throughput not learned yet)")
+	}
+
+	// Removing replicas: keep every worker that the waiting messages and the
+	// arrivals keep busy until the next poll.
+	waiting := float64(in.Stats.Ready)
+	horizon := c.PollInterval.Seconds()
+	busy := ceilF((e.Arrival*(1+adaptiveHeadroom) + waiting/horizon) / e.PerWorker)
+	want := c.Clamp(max(busy, up))
+	if want >= cur {
+		return Decision{Desired: cur, Recommendation: want,
+			Reason: fmt.Sprintf("%s; holding %d: %s waiting and %.1f/s arriving keep %d workers busy at %.2f/s each",
+				base, cur, commas(in.Stats.Ready), e.Arrival, busy, e.PerWorker)}
+	}
+	if c.MaxStepDown > 0 && want < cur-c.MaxStepDown {
+		want = cur - c.MaxStepDown
+	}
+	return Decision{Desired: want, Recommendation: want,
+		Reason: fmt.Sprintf("%s; scaling down to %d: %s waiting and %.1f/s arriving keep only %d workers busy at %.2f/s each",
+			base, want, commas(in.Stats.Ready), e.Arrival, busy, e.PerWorker)}
+}
+
+// capUp applies the step cap and the clamp to a scale-up.
+func capUp(c Config, cur, want int32, why string) Decision {
+	raw := want
+	if c.MaxStepUp > 0 && want > cur+c.MaxStepUp {
+		want = cur + c.MaxStepUp
+		why += fmt.Sprintf("; capped at +%d per step", c.MaxStepUp)
+	}
+	clamped := c.Clamp(want)
+	return Decision{Desired: clamped, Recommendation: raw, Reason: why + clampNote(c, want, clamped)}
+}
+
+func ceilF(f float64) int32 {
+	if math.IsNaN(f) || f <= 0 {
+		return 0
+	}
+	if f >= math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int32(math.Ceil(f - 1e-9))
+}
