@@ -76,6 +76,8 @@ func (w *World) compact() {
 	defer w.mu.Unlock()
 	if w.next > 4096 && w.next > len(w.msgs)/2 {
 		w.msgs = append(w.msgs[:0:0], w.msgs[w.next:]...)
+		// unacked is next - acked: both count from the dropped prefix.
+		w.acked -= int64(w.next)
 		w.next = 0
 	}
 	if len(w.pods) > 256 {
