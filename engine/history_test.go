@@ -1,0 +1,177 @@
+package engine_test
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/yeeter/yeetscale/engine"
+)
+
+func obsAt(sec int) engine.Observation {
+	return engine.Observation{At: t0.Add(time.Duration(sec) * time.Second), OK: true, Applied: int32(sec)}
+}
+
+func TestRing(t *testing.T) {
+	tests := []struct {
+		name     string
+		capacity int
+		pushes   int
+		wantCap  int
+		// wantFirst is the Applied of the oldest observation kept.
+		wantFirst int32
+	}{
+		{"empty", 3, 0, 3, 0},
+		{"partly filled", 3, 2, 3, 0},
+		{"exactly full", 3, 3, 3, 0},
+		{"wrapped once", 3, 4, 3, 1},
+		{"wrapped many times", 3, 11, 3, 8},
+		{"capacity below 1 becomes 1", 0, 5, 1, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := engine.NewRing(tt.capacity)
+			for i := 0; i < tt.pushes; i++ {
+				r.Push(obsAt(i))
+			}
+			if r.Cap() != tt.wantCap {
+				t.Errorf("Cap() = %d, want %d", r.Cap(), tt.wantCap)
+			}
+			wantLen := min(tt.pushes, tt.wantCap)
+			if r.Len() != wantLen {
+				t.Fatalf("Len() = %d, want %d", r.Len(), wantLen)
+			}
+			s := r.Slice()
+			if len(s) != wantLen {
+				t.Fatalf("len(Slice()) = %d, want %d", len(s), wantLen)
+			}
+			for i, o := range s {
+				if want := tt.wantFirst + int32(i); o.Applied != want || r.At(i).Applied != want {
+					t.Errorf("Slice()[%d].Applied = %d, At(%d).Applied = %d, want %d (oldest first)", i, o.Applied, i, r.At(i).Applied, want)
+				}
+			}
+			last, ok := r.Last()
+			if ok != (tt.pushes > 0) {
+				t.Fatalf("Last() ok = %v, want %v", ok, tt.pushes > 0)
+			}
+			if ok && last.Applied != int32(tt.pushes-1) {
+				t.Errorf("Last().Applied = %d, want %d", last.Applied, tt.pushes-1)
+			}
+			if len(s) > 0 {
+				s[0].Applied = -99 // a copy: the ring must not change
+				if r.At(0).Applied == -99 {
+					t.Error("Slice() shares memory with the ring")
+				}
+			}
+		})
+	}
+}
+
+func TestRingSince(t *testing.T) {
+	r := engine.NewRing(5)
+	for i := 0; i < 8; i++ { // keeps seconds 3..7
+		r.Push(obsAt(i))
+	}
+	tests := []struct {
+		after int
+		want  []int32
+	}{
+		{-10, []int32{3, 4, 5, 6, 7}},
+		{3, []int32{4, 5, 6, 7}}, // strictly after
+		{5, []int32{6, 7}},
+		{7, []int32{}},
+		{100, []int32{}},
+	}
+	for _, tt := range tests {
+		got := r.Since(t0.Add(time.Duration(tt.after) * time.Second))
+		if len(got) != len(tt.want) {
+			t.Errorf("Since(%d s) has %d observations, want %d", tt.after, len(got), len(tt.want))
+			continue
+		}
+		for i := range got {
+			if got[i].Applied != tt.want[i] {
+				t.Errorf("Since(%d s)[%d].Applied = %d, want %d", tt.after, i, got[i].Applied, tt.want[i])
+			}
+		}
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// TestRingBoundedOverAWeek pushes one observation a second for a simulated
+// week (each with its own reason string, as the controller does) and checks
+// that the ring never grows and the heap does not either.
+func TestRingBoundedOverAWeek(t *testing.T) {
+	const week = 7 * 24 * 3600
+	r := engine.NewRing(engine.DefaultHistorySize)
+	var afterHour uint64
+	for i := 0; i < week; i++ {
+		o := obsAt(i)
+		o.Decision.Reason = string(make([]byte, 64))
+		r.Push(o)
+		if r.Len() > r.Cap() || r.Cap() != engine.DefaultHistorySize {
+			t.Fatalf("after %d pushes Len() = %d, Cap() = %d, want <= %d", i+1, r.Len(), r.Cap(), engine.DefaultHistorySize)
+		}
+		if i == 3600 {
+			afterHour = heapInUse()
+		}
+	}
+	afterWeek := heapInUse()
+	if afterWeek > 2*afterHour+1<<20 {
+		t.Errorf("heap in use %d bytes after a week, %d after an hour: want < 2x + 1 MB", afterWeek, afterHour)
+	}
+	if last, _ := r.Last(); last.Applied != int32(week-1) {
+		t.Errorf("Last().Applied = %d, want %d", last.Applied, week-1)
+	}
+}
+
+// TestControllerHistoryBounded drives a real controller polling every second
+// (in virtual time) and checks that the history, the event log and the heap
+// stay bounded. The controller copies its history on every poll, so the run
+// is shorter than a week; the ring itself is tested over a week above.
+func TestControllerHistoryBounded(t *testing.T) {
+	const hours = 2
+	cfg := engine.DefaultConfig()
+	cfg.PollInterval = time.Second
+	cfg.MaxReplicas = 40
+	cfg.HistorySize = 300
+	clock := engine.NewManualClock(t0)
+	src := &fakeQueue{}
+	sc := newFakeScaler(1)
+	ctl := mustNew(t, engine.Options{Config: cfg, Source: src, Scaler: sc, Clock: clock, Mode: engine.ModeAuto})
+	ctx := context.Background()
+	var afterHour uint64
+	for i := 0; i < hours*3600; i++ {
+		// A sawtooth load makes the controller scale (and log) all the time.
+		src.set(engine.QueueStats{Messages: int64(i%600) * 3})
+		s := ctl.Poll(ctx)
+		if len(s.History) > cfg.HistorySize {
+			t.Fatalf("poll %d: len(History) = %d, want <= %d", i, len(s.History), cfg.HistorySize)
+		}
+		if len(s.Events) > 200 {
+			t.Fatalf("poll %d: len(Events) = %d, want a bounded log", i, len(s.Events))
+		}
+		clock.Advance(time.Second)
+		if i == 3600 {
+			afterHour = heapInUse()
+		}
+	}
+	if n := sc.setCount(); n < 100 {
+		t.Fatalf("only %d scale changes: the load did not exercise the controller", n)
+	}
+	s := ctl.Snapshot()
+	if len(s.History) != cfg.HistorySize {
+		t.Errorf("len(History) = %d, want full at %d", len(s.History), cfg.HistorySize)
+	}
+	after := heapInUse()
+	if after > 2*afterHour+1<<20 {
+		t.Errorf("heap in use %d bytes after %d h, %d after 1 h: want < 2x + 1 MB", after, hours, afterHour)
+	}
+}
