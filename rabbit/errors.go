@@ -71,8 +71,8 @@ func (c *Client) statusError(ctx context.Context, status int, body []byte) error
 		return fmt.Errorf("user %q may not use the management API at %s (%s): give it the monitoring tag (rabbitmqctl set_user_tags %s monitoring): %w",
 			c.user, c.URL(), statusText(status, body), c.user, engine.ErrForbidden)
 	case status == http.StatusUnauthorized && r == reasonNoVHost:
-		return fmt.Errorf("user %q may not see vhost %q at %s (%s): give it the monitoring tag or permissions on the vhost: %w",
-			c.user, c.vhost, c.URL(), statusText(status, body), engine.ErrForbidden)
+		return fmt.Errorf("user %q may not see vhost %q at %s (%s): grant it permissions there (rabbitmqctl set_permissions -p %s %s '' '' '.*'): %w",
+			c.user, c.vhost, c.URL(), statusText(status, body), shellQuote(c.vhost), shellQuote(c.user), engine.ErrForbidden)
 	case status == http.StatusUnauthorized:
 		return fmt.Errorf("RabbitMQ at %s rejected the credentials of user %q (%s): check $%s/$%s, --%s or --%s/--%s: %w",
 			c.URL(), c.user, statusText(status, body), EnvUsername, EnvPassword, FlagPasswordFile, FlagUsername, FlagPassword, engine.ErrUnauthorized)
@@ -128,6 +128,14 @@ func (c *Client) transportError(ctx context.Context, err error) error {
 		return fmt.Errorf("%s does not speak TLS: use http:// in --%s: %w", c.URL(), FlagMgmtURL, engine.ErrUnavailable)
 	}
 	return fmt.Errorf("cannot reach RabbitMQ management API at %s (%s): check --%s and the network: %w", c.URL(), oneLine(cause.Error(), 200), FlagMgmtURL, engine.ErrUnavailable)
+}
+
+// shellQuote quotes s for a shell command line when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@/") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // isTimeout reports whether err is a network timeout.

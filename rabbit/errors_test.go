@@ -62,7 +62,7 @@ func TestStatusErrors(t *testing.T) {
 		{"vhost missing", 404, `{"error":"Object Not Found","reason":"Not Found"}`, true, engine.ErrNotFound, []string{`vhost "/" does not exist`, "--vhost"}},
 		{"bad login", 401, `{"error":"not_authorized","reason":"Login failed"}`, false, engine.ErrUnauthorized, []string{`user "bob"`, "401 Unauthorized: Login failed", "RABBITMQ_PASSWORD"}},
 		{"no tag", 401, `{"error":"not_authorised","reason":"Not management user"}`, false, engine.ErrForbidden, []string{`user "bob"`, "monitoring tag", "set_user_tags bob monitoring"}},
-		{"no vhost access", 401, `{"error":"not_authorised","reason":"User not authorised to access virtual host"}`, false, engine.ErrForbidden, []string{`vhost "/"`, "permissions"}},
+		{"no vhost access", 401, `{"error":"not_authorised","reason":"User not authorised to access virtual host"}`, false, engine.ErrForbidden, []string{`vhost "/"`, "set_permissions -p / bob '' '' '.*'"}},
 		{"forbidden", 403, `{"error":"forbidden"}`, false, engine.ErrForbidden, []string{`user "bob"`, "403 Forbidden"}},
 		{"server error", 503, "<html>\nbusy\n</html>", false, engine.ErrUnavailable, []string{"503 Service Unavailable"}},
 		{"redirect", 302, ``, false, engine.ErrBadResponse, []string{"302 Found", "--mgmt-url"}},

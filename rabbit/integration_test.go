@@ -1,0 +1,267 @@
+package rabbit_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yeeter/yeetscale/engine"
+	"github.com/yeeter/yeetscale/rabbit"
+	"github.com/yeeter/yeetscale/rabbit/rabbittest"
+)
+
+// client returns a rabbit.Client for vhost/queue on b as the administrator.
+func client(t *testing.T, b *rabbittest.Broker, vhost, queue string, mod func(*rabbit.Options)) *rabbit.Client {
+	t.Helper()
+	o := rabbit.DefaultOptions()
+	o.MgmtURL, o.VHost, o.Queue = b.MgmtURL, vhost, queue
+	o.Username, o.Password = b.AdminUser, rabbit.Secret(b.AdminPassword)
+	o.Getenv = func(string) string { return "" }
+	if mod != nil {
+		mod(&o)
+	}
+	if err := o.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := rabbit.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// waitStats polls Stats until ok accepts an observation (statistics refresh
+// every second on the harness broker) and returns it.
+func waitStats(t *testing.T, c *rabbit.Client, what string, ok func(engine.QueueStats) bool) engine.QueueStats {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var last engine.QueueStats
+	var lastErr error
+	for time.Now().Before(deadline) {
+		s, err := c.Stats(context.Background())
+		if err == nil && ok(s) {
+			return s
+		}
+		last, lastErr = s, err
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("waiting for %s: last stats %+v, last error %v", what, last, lastErr)
+	return last
+}
+
+func TestDepthReadyUnackedConsumers(t *testing.T) {
+	b := rabbittest.Start(t)
+	vhost := b.NewVHost(t)
+	q := b.NewQueue(t, vhost)
+	c := client(t, b, vhost, q, nil)
+	if err := c.Check(context.Background()); err != nil {
+		t.Fatalf("Check on a fresh queue: %v", err)
+	}
+
+	s := waitStats(t, c, "an empty queue's statistics", func(s engine.QueueStats) bool { return true })
+	if s.Messages != 0 || s.PublishRate.Known || s.DeliverRate.Known || s.AckRate.Known {
+		t.Fatalf("before traffic: %+v; want 0 messages and unknown rates", s)
+	}
+
+	b.Publish(t, vhost, q, 25)
+	waitStats(t, c, "25 ready", func(s engine.QueueStats) bool {
+		return s.Messages == 25 && s.Ready == 25 && s.Unacked == 0 && s.PublishRate.Known
+	})
+
+	cons := b.Hold(t, vhost, q, 10)
+	cons.WaitHeld(t, 10)
+	s = waitStats(t, c, "15 ready + 10 unacked with one consumer", func(s engine.QueueStats) bool {
+		return s.Messages == 25 && s.Ready == 15 && s.Unacked == 10 && s.Consumers == 1
+	})
+	cons2 := b.Hold(t, vhost, q, 5)
+	cons2.WaitHeld(t, 5)
+	waitStats(t, c, "two consumers", func(s engine.QueueStats) bool {
+		return s.Consumers == 2 && s.Ready == 10 && s.Unacked == 15
+	})
+	if _, err := cons.AckAll(); err != nil {
+		t.Fatal(err)
+	}
+	s = waitStats(t, c, "ack and deliver rates known", func(s engine.QueueStats) bool {
+		return s.AckRate.Known && s.DeliverRate.Known && s.Messages == 15
+	})
+	t.Logf("after traffic: %+v", s)
+	if err := c.Check(context.Background()); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+}
+
+func TestNamesWithDotsSpacesSlashes(t *testing.T) {
+	b := rabbittest.Start(t)
+	vhost := "yeetscale test/vhost." + rabbittest.UniqueName("x")
+	if err := b.CreateVHost(context.Background(), vhost); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.DeleteVHost(context.Background(), vhost) })
+	for _, q := range []string{"yeeter.simulation.orders", "orders with spaces", "a/b/c", "dots.and spaces/and%slashes"} {
+		t.Run(q, func(t *testing.T) {
+			b.Queue(t, vhost, q)
+			b.Publish(t, vhost, q, 3)
+			waitStats(t, client(t, b, vhost, q, nil), "3 messages", func(s engine.QueueStats) bool { return s.Messages == 3 })
+		})
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	b := rabbittest.Start(t)
+	vhost := b.NewVHost(t)
+	_, err := client(t, b, vhost, "no.such queue", nil).Stats(context.Background())
+	if !errors.Is(err, engine.ErrNotFound) || !strings.Contains(err.Error(), `queue "no.such queue" not found in vhost "`+vhost+`"`) {
+		t.Fatalf("missing queue: %v", err)
+	}
+	err = client(t, b, "no such vhost", "q", nil).Check(context.Background())
+	if !errors.Is(err, engine.ErrNotFound) || !strings.Contains(err.Error(), `vhost "no such vhost" does not exist`) {
+		t.Fatalf("missing vhost: %v", err)
+	}
+}
+
+func TestCredentialsAndTags(t *testing.T) {
+	b := rabbittest.Start(t)
+	vhost := b.NewVHost(t)
+	q := b.NewQueue(t, vhost)
+	monUser, monPass := b.NewUser(t, "monitoring", vhost)
+	plainUser, plainPass := b.NewUser(t, "", vhost)
+	mgmtUser, mgmtPass := b.NewUser(t, "management") // no permissions on vhost
+
+	tests := []struct {
+		name       string
+		user, pass string
+		sentinel   error
+		want       string
+	}{
+		{"monitoring user with permissions", monUser, monPass, nil, ""},
+		{"wrong password", monUser, monPass + "-wrong", engine.ErrUnauthorized, `rejected the credentials of user "` + monUser + `"`},
+		{"no such user", "nobody-" + monUser, monPass, engine.ErrUnauthorized, "Login failed"},
+		{"user without a management tag", plainUser, plainPass, engine.ErrForbidden, "monitoring tag"},
+		{"management user without vhost access", mgmtUser, mgmtPass, engine.ErrForbidden, `may not see vhost "` + vhost + `"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := strings.Replace(b.MgmtURL, "://", "://"+tt.user+":"+tt.pass+"@", 1) // userinfo in --mgmt-url
+			c := client(t, b, vhost, q, func(o *rabbit.Options) { o.MgmtURL, o.Username, o.Password = url, "", "" })
+			err := c.Check(context.Background())
+			if tt.sentinel == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.sentinel) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v; want %v and %q", err, tt.sentinel, tt.want)
+			}
+			if strings.Contains(err.Error(), tt.pass) || strings.Contains(c.String(), tt.pass) {
+				t.Fatalf("password in %q / %q", err, c.String())
+			}
+			t.Logf("%s", err)
+		})
+	}
+}
+
+// tlsProxy starts an https reverse proxy in front of target with a
+// certificate from a fresh CA, and returns its URL and the CA's PEM file.
+func tlsProxy(t *testing.T, target string) (string, string) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "yeetscale test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(target)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.Rewrite = func(r *httputil.ProxyRequest) { r.SetURL(u); r.Out.URL.RawPath = r.In.URL.RawPath } // keep %2F
+	proxy.Director = nil
+	srv := httptest.NewUnstartedServer(proxy)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER}, PrivateKey: key}}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL, caFile
+}
+
+func TestHTTPSWithSelfSignedCA(t *testing.T) {
+	b := rabbittest.Start(t)
+	q := b.NewQueue(t, "/")
+	b.Publish(t, "/", q, 4)
+	proxyURL, caFile := tlsProxy(t, b.MgmtURL)
+
+	trusted := client(t, b, "/", q, func(o *rabbit.Options) { o.MgmtURL, o.CAFile = proxyURL, caFile })
+	waitStats(t, trusted, "4 messages over https", func(s engine.QueueStats) bool { return s.Messages == 4 })
+
+	_, err := client(t, b, "/", q, func(o *rabbit.Options) { o.MgmtURL = proxyURL }).Stats(context.Background())
+	if !errors.Is(err, engine.ErrUnavailable) || !strings.Contains(err.Error(), "not trusted") || !strings.Contains(err.Error(), "--mgmt-ca-file") {
+		t.Fatalf("without the CA: %v", err)
+	}
+	t.Logf("%s", err)
+
+	insecure := client(t, b, "/", q, func(o *rabbit.Options) { o.MgmtURL, o.InsecureSkipTLSVerify = proxyURL, true })
+	waitStats(t, insecure, "4 messages with --insecure-skip-tls-verify", func(s engine.QueueStats) bool { return s.Messages == 4 })
+}
+
+func TestTimeoutAgainstSilentListener(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	b := rabbittest.Start(t)
+	c := client(t, b, "/", "q", func(o *rabbit.Options) {
+		o.MgmtURL, o.Timeout = "http://"+b.AdminUser+":"+b.AdminPassword+"@"+l.Addr().String(), 300*time.Millisecond
+	})
+	_, err = c.Stats(context.Background())
+	if !errors.Is(err, engine.ErrUnavailable) || !strings.Contains(err.Error(), "did not answer within 300ms") ||
+		!strings.Contains(err.Error(), "http://"+l.Addr().String()) || strings.Contains(err.Error(), b.AdminPassword+"@") {
+		t.Fatalf("err = %v", err)
+	}
+}
