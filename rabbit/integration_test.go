@@ -68,6 +68,7 @@ func waitStats(t *testing.T, c *rabbit.Client, what string, ok func(engine.Queue
 }
 
 func TestDepthReadyUnackedConsumers(t *testing.T) {
+	t.Parallel()
 	b := rabbittest.Start(t)
 	vhost := b.NewVHost(t)
 	q := b.NewQueue(t, vhost)
@@ -109,6 +110,7 @@ func TestDepthReadyUnackedConsumers(t *testing.T) {
 }
 
 func TestNamesWithDotsSpacesSlashes(t *testing.T) {
+	t.Parallel()
 	b := rabbittest.Start(t)
 	vhost := "yeetscale test/vhost." + rabbittest.UniqueName("x")
 	if err := b.CreateVHost(context.Background(), vhost); err != nil {
@@ -117,6 +119,7 @@ func TestNamesWithDotsSpacesSlashes(t *testing.T) {
 	t.Cleanup(func() { _ = b.DeleteVHost(context.Background(), vhost) })
 	for _, q := range []string{"yeeter.simulation.orders", "orders with spaces", "a/b/c", "dots.and spaces/and%slashes"} {
 		t.Run(q, func(t *testing.T) {
+			t.Parallel()
 			b.Queue(t, vhost, q)
 			b.Publish(t, vhost, q, 3)
 			waitStats(t, client(t, b, vhost, q, nil), "3 messages", func(s engine.QueueStats) bool { return s.Messages == 3 })
@@ -125,6 +128,7 @@ func TestNamesWithDotsSpacesSlashes(t *testing.T) {
 }
 
 func TestNotFound(t *testing.T) {
+	t.Parallel()
 	b := rabbittest.Start(t)
 	vhost := b.NewVHost(t)
 	_, err := client(t, b, vhost, "no.such queue", nil).Stats(context.Background())
@@ -138,6 +142,7 @@ func TestNotFound(t *testing.T) {
 }
 
 func TestCredentialsAndTags(t *testing.T) {
+	t.Parallel()
 	b := rabbittest.Start(t)
 	vhost := b.NewVHost(t)
 	q := b.NewQueue(t, vhost)
@@ -222,6 +227,7 @@ func tlsProxy(t *testing.T, target string) (string, string) {
 }
 
 func TestHTTPSWithSelfSignedCA(t *testing.T) {
+	t.Parallel()
 	b := rabbittest.Start(t)
 	q := b.NewQueue(t, "/")
 	b.Publish(t, "/", q, 4)
@@ -241,6 +247,7 @@ func TestHTTPSWithSelfSignedCA(t *testing.T) {
 }
 
 func TestTimeoutAgainstSilentListener(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
