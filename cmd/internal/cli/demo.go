@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yeeter/yeetscale/engine"
+	"github.com/yeeter/yeetscale/engine/sim"
+	"github.com/yeeter/yeetscale/tui"
+)
+
+func init() { subcommands = append(subcommands, newDemoCmd) }
+
+// demoOptions are the flags of 'yeetscale demo'.
+type demoOptions struct {
+	scenario string
+	speed    float64
+	mode     string
+	readOnly bool
+	noColor  bool
+	cfg      engine.Config
+}
+
+// demoModes maps --mode to the engine's starting mode.
+var demoModes = map[string]engine.Mode{"auto": engine.ModeAuto, "manual": engine.ModeManual, "dry-run": engine.ModeDryRun}
+
+func newDemoCmd(a *app) *cobra.Command {
+	o := &demoOptions{cfg: engine.DefaultConfig()}
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "Open the console on a simulated broker and cluster (nothing to install)",
+		Long: `Opens the operations console on a simulated RabbitMQ queue and worker
+deployment running in accelerated time: background traffic with a 10,000
+message burst at once and another burst every 20 simulated minutes. The real
+controller and policy make the decisions. Auto-apply is on so the demo scales
+by itself; press A to turn it off and approve proposals with a, or start with
+--mode manual.`,
+		Example: fmt.Sprintf(`  %[1]s demo
+  %[1]s demo --mode manual --speed 5
+  %[1]s demo --scenario ../shared/scenarios/burst-10k.json --max-replicas 20`, a.name),
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return o.run(c.Context(), c, a)
+		},
+	}
+	fs := c.Flags()
+	fs.StringVar(&o.scenario, "scenario", "", "scenario file to simulate instead of the built-in burst demo (format of 'sim')")
+	fs.Float64Var(&o.speed, "speed", 10, "simulated seconds per wall-clock second")
+	fs.StringVar(&o.mode, "mode", "auto", "starting mode: auto, manual or dry-run")
+	fs.BoolVar(&o.readOnly, "read-only", false, "disable every action (implies dry-run)")
+	fs.BoolVar(&o.noColor, "no-color", os.Getenv("NO_COLOR") != "", "no colours (also when NO_COLOR is set)")
+	bindPolicyFlags(fs, &o.cfg)
+	return c
+}
+
+// config returns the scenario and engine configuration the flags ask for.
+func (o *demoOptions) config(c *cobra.Command) (sim.Scenario, engine.Config, engine.Mode, error) {
+	mode, ok := demoModes[o.mode]
+	switch {
+	case !ok:
+		return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf(`invalid --mode %q: must be "auto", "manual" or "dry-run"`, o.mode))
+	case !(o.speed > 0) || o.speed > 1000 || math.IsInf(o.speed, 0):
+		return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf("invalid --speed %g: must be more than 0 and at most 1000", o.speed))
+	}
+	if o.readOnly {
+		mode = engine.ModeDryRun
+	}
+	sc := sim.Demo()
+	if o.scenario != "" {
+		var err error
+		if sc, err = sim.Load(o.scenario); err != nil {
+			return sim.Scenario{}, engine.Config{}, 0, usage(err)
+		}
+	}
+	cfg := sc.Config()
+	overrideChanged(c.Flags(), &cfg, &o.cfg)
+	if err := cfg.Validate(); err != nil {
+		return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf("scenario %s: %w", sc.Name, err))
+	}
+	return sc, cfg, mode, nil
+}
+
+func (o *demoOptions) run(ctx context.Context, c *cobra.Command, a *app) error {
+	sc, cfg, mode, err := o.config(c)
+	if err != nil {
+		return err
+	}
+	if !isTerminal(a.Out) {
+		return usage(fmt.Errorf("demo needs a terminal: it is an interactive console (try '%s sim SCENARIO.json' for a report)", a.name))
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	clock := sim.NewScaledClock(o.speed)
+	initial := int(cfg.MinReplicas)
+	if sc.InitialReplicas != nil {
+		initial = *sc.InitialReplicas
+	}
+	world := sim.NewLive(sc, initial, clock)
+	ctl, err := engine.New(engine.Options{Config: cfg, Source: world, Scaler: world, Clock: clock, Mode: mode})
+	if err != nil {
+		return usage(err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go ctl.Run(ctx)
+
+	hint := fmt.Sprintf("simulated %s at %g× speed", sc.Name, o.speed)
+	if mode == engine.ModeAuto && !o.readOnly {
+		hint += " · A: auto off, approve by hand"
+	}
+	opts := tui.Options{
+		Context: "demo (simulated)", Namespace: cfg.Namespace, Deployment: cfg.Deployment,
+		VHost: cfg.VHost, Queue: cfg.Queue, Hint: hint,
+		ReadOnly: o.readOnly, NoColor: o.noColor, By: "operator",
+		In: a.In, Out: a.Out, Now: clock.Now,
+	}
+	if err := tui.Run(ctx, ctl, opts); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}

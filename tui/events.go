@@ -1,0 +1,69 @@
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/yeeter/yeetscale/engine"
+)
+
+// eventsPanel lists the engine's event log, newest first.
+type eventsPanel struct {
+	st     *Styles
+	loc    *time.Location
+	w, h   int
+	events []engine.Event
+}
+
+func newEventsPanel(st *Styles, loc *time.Location) *eventsPanel {
+	return &eventsPanel{st: st, loc: loc}
+}
+
+// SetSize implements component.
+func (p *eventsPanel) SetSize(w, h int) { p.w, p.h = w, h }
+
+// SetEvents shows evs (newest first).
+func (p *eventsPanel) SetEvents(evs []engine.Event) { p.events = evs }
+
+// View implements component.
+func (p *eventsPanel) View() string {
+	if p.h <= 0 || p.w <= 0 {
+		return ""
+	}
+	st := p.st
+	lines := make([]string, 0, p.h)
+	lines = append(lines, fit(st.PanelTitle.Render("EVENTS")+st.Dim.Render(" newest first"), p.w))
+	for _, e := range p.events {
+		if len(lines) == p.h {
+			break
+		}
+		by := e.By
+		if by == "" {
+			by = "-"
+		}
+		l := st.Dim.Render(e.At.In(p.loc).Format("15:04:05")) + " " + p.kind(e.Kind) + " " +
+			st.Dim.Render(fit(by, 8)) + " " + e.Message
+		lines = append(lines, fit(l, p.w))
+	}
+	if len(p.events) == 0 && len(lines) < p.h {
+		lines = append(lines, fit(st.Dim.Render("nothing yet"), p.w))
+	}
+	for len(lines) < p.h {
+		lines = append(lines, strings.Repeat(" ", p.w))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (p *eventsPanel) kind(k engine.EventKind) string {
+	t := fit(strings.ToUpper(string(k)), 6)
+	switch k {
+	case engine.EventScale:
+		return p.st.OK.Render(t)
+	case engine.EventError:
+		return p.st.Error.Render(t)
+	case engine.EventConfig:
+		return p.st.Key.Render(t)
+	default:
+		return p.st.Dim.Render(t)
+	}
+}

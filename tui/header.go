@@ -1,0 +1,66 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/yeeter/yeetscale/engine"
+)
+
+// headerHeight is the header's lines: what is watched and the mode, then
+// the freshness of the data.
+const headerHeight = 2
+
+// header shows the context, deployment and queue, the mode badge, and how
+// fresh the data is.
+type header struct {
+	st   *Styles
+	opts Options
+	w    int
+	snap engine.Snapshot
+	now  time.Time
+}
+
+// SetSize implements component (the height is fixed).
+func (h *header) SetSize(w, _ int) { h.w = w }
+
+// View implements component.
+func (h *header) View() string {
+	st, o := h.st, h.opts
+	where := st.Title.Render("yeetscale") + "  " + label(o.Context) + st.Dim.Render(" · ") +
+		label(o.Namespace) + "/" + st.Bold.Render(label(o.Deployment)) + st.Dim.Render(" · ") +
+		"vhost " + label(o.VHost) + " " + st.Bold.Render(label(o.Queue))
+	l1 := spread(where, st.badge(badgeName(h.snap.Mode, o.ReadOnly)), h.w)
+	l2 := spread(h.freshness(), st.Dim.Render(o.Hint), h.w)
+	return l1 + "\n" + l2
+}
+
+// freshness says when the data was last read, as a warning when stale.
+func (h *header) freshness() string {
+	st, s := h.st, h.snap
+	switch {
+	case s.Polls == 0:
+		return st.Dim.Render("○ connecting: first poll running…")
+	case s.LastGoodPoll.IsZero():
+		return st.Warn.Render(fmt.Sprintf("⚠ NO DATA: %d poll(s) failed, none succeeded", s.ConsecutiveErrors))
+	}
+	a := s.Age(h.now)
+	if s.Stale || a > 2*s.Config.PollInterval {
+		t := "⚠ STALE: last good poll " + age(a) + " ago"
+		if s.ConsecutiveErrors > 0 {
+			t += fmt.Sprintf(" (%d failed polls since)", s.ConsecutiveErrors)
+		}
+		return st.Warn.Render(t)
+	}
+	parts := []string{st.OK.Render("●") + " polled " + age(a) + " ago"}
+	if !s.NextPoll.IsZero() {
+		if n := s.NextPoll.Sub(h.now); n > 0 {
+			parts = append(parts, "next in "+age(n))
+		} else {
+			parts = append(parts, "polling…")
+		}
+	}
+	parts = append(parts, "every "+age(s.Config.PollInterval))
+	return strings.Join(parts, st.Dim.Render(" · "))
+}

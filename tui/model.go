@@ -1,0 +1,203 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/yeeter/yeetscale/engine"
+)
+
+// Minimum terminal size; below it the console shows one line saying so.
+const (
+	MinWidth  = 60
+	MinHeight = 16
+)
+
+// Model is the console's root model: it lays out the components, routes
+// keys to engine commands and snapshots to the components.
+type Model struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	eng    Engine
+	opts   Options
+	st     *Styles
+	keys   KeyMap
+	help   help.Model
+
+	ch    <-chan engine.Snapshot
+	unsub func()
+
+	w, h     int
+	snap     engine.Snapshot
+	now      time.Time
+	cfg      engine.Config // the configuration as the operator last set it
+	inflight int
+
+	hdr    *header
+	queue  *queuePanel
+	reps   *replicasPanel
+	dec    *decision
+	events *eventsPanel
+
+	confirm *confirmation
+	failure string // the last failed command
+	notice  string // the last successful command
+}
+
+// New returns the console's model for eng. It subscribes at once and shows
+// the engine's current snapshot from the first frame; Close unsubscribes.
+func New(ctx context.Context, eng Engine, opts Options) *Model {
+	opts = opts.withDefaults()
+	var r *lipgloss.Renderer
+	if opts.Out != nil {
+		r = lipgloss.NewRenderer(opts.Out)
+	}
+	st := NewStyles(r, opts.NoColor)
+	ctx, cancel := context.WithCancel(ctx)
+	m := &Model{ctx: ctx, cancel: cancel, eng: eng, opts: opts, st: st, keys: DefaultKeyMap(), help: help.New(), now: opts.Now()}
+	m.keys.SetReadOnly(opts.ReadOnly)
+	m.help.Styles = help.Styles{
+		Ellipsis: st.Dim, ShortKey: st.Key, ShortDesc: st.Dim, ShortSeparator: st.Dim,
+		FullKey: st.Key, FullDesc: st.Dim, FullSeparator: st.Dim,
+	}
+	m.hdr = &header{st: st, opts: opts}
+	m.queue = newQueuePanel(st)
+	m.reps = newReplicasPanel(st)
+	m.dec = &decision{st: st, keys: &m.keys, readOnly: opts.ReadOnly}
+	m.events = newEventsPanel(st, opts.Location)
+	m.ch, m.unsub = eng.Subscribe()
+	select {
+	case s := <-m.ch:
+		m.apply(s)
+	default:
+	}
+	m.setNow(m.now)
+	return m
+}
+
+// Close unsubscribes from the engine and stops the snapshot reader.
+func (m *Model) Close() {
+	m.cancel()
+	m.unsub()
+}
+
+// Init implements tea.Model.
+func (m *Model) Init() tea.Cmd { return tea.Batch(m.waitSnapshot(), m.tick()) }
+
+// Update implements tea.Model. It never blocks: engine commands run in the
+// returned tea.Cmds.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.layout()
+	case snapshotMsg:
+		m.apply(engine.Snapshot(msg))
+		return m, m.waitSnapshot()
+	case tickMsg:
+		m.setNow(time.Time(msg))
+		return m, m.tick()
+	case doneMsg:
+		m.inflight = max(0, m.inflight-1)
+		if m.inflight == 0 {
+			m.cfg = m.snap.Config
+		}
+		if msg.err != nil {
+			m.failure, m.notice = msg.what+": "+oneLine(msg.err.Error()), ""
+		} else if msg.note != "" {
+			m.failure, m.notice = "", msg.note
+		}
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+// apply shows snapshot s.
+func (m *Model) apply(s engine.Snapshot) {
+	m.snap = s
+	if m.inflight == 0 {
+		m.cfg = s.Config
+	}
+	m.hdr.snap, m.dec.snap = s, s
+	m.queue.SetSnapshot(s)
+	m.reps.SetSnapshot(s)
+	m.events.SetEvents(s.Events)
+}
+
+func (m *Model) setNow(t time.Time) {
+	m.now = t
+	m.hdr.now, m.dec.now = t, t
+}
+
+// layout gives every component its size: the main area is the height minus
+// the header, the message line and the help (gh-dash style).
+func (m *Model) layout() {
+	if m.tooSmall() {
+		return
+	}
+	m.help.Width = m.w
+	main := m.h - headerHeight - 1 - lipgloss.Height(m.helpView())
+	evH := min(max(main/4, 3), 12)
+	panelH := main - decisionHeight - evH
+	if panelH < 9 {
+		panelH = 9
+		evH = max(1, main-decisionHeight-panelH)
+	}
+	qw := m.w * 3 / 5
+	m.hdr.SetSize(m.w, headerHeight)
+	m.queue.SetSize(qw, panelH)
+	m.reps.SetSize(m.w-qw, panelH)
+	m.dec.SetSize(m.w, decisionHeight)
+	m.events.SetSize(m.w, evH)
+}
+
+func (m *Model) tooSmall() bool { return m.w < MinWidth || m.h < MinHeight }
+
+// View implements tea.Model. It only renders state: no I/O, no clock.
+func (m *Model) View() string {
+	if m.w == 0 || m.h == 0 {
+		return ""
+	}
+	if m.tooSmall() {
+		return truncate(fmt.Sprintf("Terminal too small: %dx%d, need at least %dx%d.", m.w, m.h, MinWidth, MinHeight), m.w)
+	}
+	return strings.Join([]string{
+		m.hdr.View(),
+		m.messageLine(),
+		lipgloss.JoinHorizontal(lipgloss.Top, m.queue.View(), m.reps.View()),
+		m.dec.View(),
+		m.events.View(),
+		m.helpView(),
+	}, "\n")
+}
+
+// messageLine is the confirmation question, an error banner, the last
+// command's outcome, or blank.
+func (m *Model) messageLine() string {
+	st, s := m.st, m.snap
+	switch {
+	case m.confirm != nil:
+		return st.Prompt.Render(fit(" "+m.confirm.question+"  [y/n] ", m.w))
+	case m.failure != "":
+		return st.Banner.Render(fit(" ✗ "+m.failure, m.w))
+	case s.Err != nil && s.ConsecutiveErrors > 0:
+		return st.Banner.Render(fit(fmt.Sprintf(" ✗ poll failed (%d in a row): %s", s.ConsecutiveErrors, oneLine(s.Err.Error())), m.w))
+	case s.Err != nil:
+		return st.Banner.Render(fit(" ✗ "+oneLine(s.Err.Error()), m.w))
+	case m.notice != "":
+		return fit(st.OK.Render(" ✓ ")+m.notice, m.w)
+	}
+	return strings.Repeat(" ", m.w)
+}
+
+func (m *Model) helpView() string { return m.help.View(m.keys) }
+
+// oneLine joins a multi-line error message into one line.
+func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }

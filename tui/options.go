@@ -1,0 +1,55 @@
+package tui
+
+import (
+	"io"
+	"time"
+)
+
+// Options configure the console. The zero value works; labels default to
+// empty strings shown as "?".
+type Options struct {
+	// Context is the kube context name (for the demo: "demo (simulated)").
+	Context string
+	// Namespace and Deployment name the worker deployment.
+	Namespace, Deployment string
+	// VHost and Queue name the RabbitMQ queue.
+	VHost, Queue string
+	// Hint is a short note shown in the header (e.g. "simulated, 10x speed").
+	Hint string
+
+	// ReadOnly disables every action: the bindings are disabled (and so
+	// hidden from help), and Run puts the engine in dry-run mode.
+	ReadOnly bool
+	// NoColor renders without colour (also implied by NO_COLOR).
+	NoColor bool
+	// By names the operator in the engine's event log (default "operator").
+	By string
+
+	// In and Out are the terminal (default os.Stdin, os.Stdout).
+	In  io.Reader
+	Out io.Writer
+	// Now is the clock the age display reads; it must be the engine's clock
+	// (default time.Now). Tests pin it.
+	Now func() time.Time
+	// Location formats event times (default time.Local).
+	Location *time.Location
+	// Tick is how often the age display refreshes: 0 means every second,
+	// negative never (golden tests).
+	Tick time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.By == "" {
+		o.By = "operator"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.Tick == 0 {
+		o.Tick = time.Second
+	}
+	return o
+}
