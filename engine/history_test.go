@@ -142,6 +142,7 @@ func TestControllerHistoryBounded(t *testing.T) {
 	cfg.PollInterval = time.Second
 	cfg.MaxReplicas = 40
 	cfg.HistorySize = 300
+	cfg.Policy = "seed" // changes size whenever ceil(messages / target) does
 	clock := engine.NewManualClock(t0)
 	src := &fakeQueue{}
 	sc := newFakeScaler(1)
