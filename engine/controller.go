@@ -319,7 +319,8 @@ func (c *Controller) applyLocked(ctx context.Context, from Scale, d Decision, by
 		c.eventLocked(EventError, by, "scale %d -> %d failed: %v", from.Desired, d.Desired, err)
 		return from.Desired, err
 	}
-	c.eventLocked(EventScale, by, "scaled %d -> %d: %s", from.Desired, d.Desired, d.Reason)
+	c.events.add(Event{At: c.clock.Now(), Kind: EventScale, By: by, From: from.Desired, To: d.Desired,
+		Message: fmt.Sprintf("scaled %d -> %d: %s", from.Desired, d.Desired, d.Reason)})
 	return d.Desired, nil
 }
 

@@ -15,20 +15,28 @@ const (
 
 // Event is one line of the controller's event log.
 type Event struct {
+	// ID increases by one with every event of a controller, so consumers of
+	// snapshots can tell which events they have not seen yet.
+	ID      uint64
 	At      time.Time
 	Kind    EventKind
 	Message string
 	// By says who caused it (operator, auto, once, ...), when known.
 	By string
+	// From and To are the replica counts of a scale event.
+	From, To int32
 }
 
 // eventLog is a bounded log of events, newest kept.
 type eventLog struct {
-	buf []Event
-	max int
+	buf  []Event
+	max  int
+	next uint64
 }
 
 func (l *eventLog) add(e Event) {
+	l.next++
+	e.ID = l.next
 	if len(l.buf) == l.max {
 		copy(l.buf, l.buf[1:])
 		l.buf = l.buf[:l.max-1]

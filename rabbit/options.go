@@ -43,7 +43,7 @@ const (
 	FlagPassword     = "password"
 	FlagPasswordFile = "password-file"
 	FlagCAFile       = "mgmt-ca-file"
-	FlagInsecure     = "insecure-skip-tls-verify"
+	FlagInsecure     = "mgmt-insecure-skip-tls-verify"
 	FlagTimeout      = "mgmt-timeout"
 )
 
@@ -64,7 +64,7 @@ type Options struct {
 	Password              Secret        // --password, RABBITMQ_PASSWORD
 	PasswordFile          string        // --password-file
 	CAFile                string        // --mgmt-ca-file
-	InsecureSkipTLSVerify bool          // --insecure-skip-tls-verify
+	InsecureSkipTLSVerify bool          // --mgmt-insecure-skip-tls-verify (kubectl owns --insecure-skip-tls-verify)
 	Timeout               time.Duration // --mgmt-timeout
 
 	// UserFrom and PasswordFrom say where Complete found the credentials:

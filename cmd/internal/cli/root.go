@@ -5,7 +5,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -76,20 +75,6 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	a.setupRoot(root)
 	return root
-}
-
-// setupRoot gives the root command its own behaviour (console or headless);
-// replaced when those faces are wired.
-var setupRootHook func(a *app, root *cobra.Command)
-
-func (a *app) setupRoot(root *cobra.Command) {
-	if setupRootHook != nil {
-		setupRootHook(a, root)
-		return
-	}
-	root.RunE = func(c *cobra.Command, args []string) error {
-		return usage(errors.New("no mode given: try 'yeetscale demo' or 'yeetscale sim SCENARIO.json'"))
-	}
 }
 
 // isTerminal reports whether w is a terminal.

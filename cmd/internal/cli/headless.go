@@ -1,0 +1,334 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yeeter/yeetscale/engine"
+	"github.com/yeeter/yeetscale/kube"
+)
+
+// rootOptions are the root command's own flags: which face to run.
+type rootOptions struct {
+	live        *liveOptions
+	once        bool
+	auto        bool
+	dryRun      bool
+	readOnly    bool
+	noColor     bool
+	output      string
+	logFormat   string
+	metricsAddr string
+}
+
+func (a *app) setupRoot(root *cobra.Command) {
+	o := &rootOptions{live: newLiveOptions()}
+	root.Example = fmt.Sprintf(`  # the operations console on the configured broker and cluster
+  %[1]s
+  # try it with nothing installed: a simulated broker and cluster
+  %[1]s demo
+  # one evaluation, nothing applied (for cron or a script)
+  %[1]s --once --dry-run --output json
+  # the continuous controller (systemd, or in the cluster with leader election)
+  %[1]s --auto --min-replicas 2 --max-replicas 40 --target-messages 250`, a.name)
+	fs := root.Flags()
+	fs.BoolVar(&o.once, "once", false, "evaluate once: print the decision, apply it unless --dry-run, and exit")
+	fs.BoolVar(&o.auto, "auto", false, "run the controller continuously, applying decisions (headless)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "compute and report decisions, never apply them")
+	fs.BoolVar(&o.readOnly, "read-only", false, "console: disable every action (implies --dry-run)")
+	fs.BoolVar(&o.noColor, "no-color", os.Getenv("NO_COLOR") != "", "console: no colours (also when NO_COLOR is set)")
+	fs.StringVarP(&o.output, "output", "o", "text", "--once output: text or json")
+	fs.StringVar(&o.logFormat, "log-format", "text", "--auto log format: text or json")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "--auto: serve Prometheus /metrics, /healthz and /readyz on this address (e.g. :9090)")
+	bindPolicyFlags(fs, &a.cfg)
+	o.live.addFlags(fs)
+	root.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usage(fmt.Errorf("unexpected argument %q (see '%s --help')", args[0], a.name))
+		}
+		return a.runRoot(c.Context(), o)
+	}
+}
+
+// validate checks the combination of mode flags.
+func (o *rootOptions) validate() error {
+	switch {
+	case o.once && o.auto:
+		return usage(errors.New("--once and --auto exclude each other: --once evaluates one time, --auto runs continuously"))
+	case o.output != "text" && o.output != "json":
+		return usage(fmt.Errorf(`invalid --output %q: must be "text" or "json"`, o.output))
+	case o.logFormat != "text" && o.logFormat != "json":
+		return usage(fmt.Errorf(`invalid --log-format %q: must be "text" or "json"`, o.logFormat))
+	case o.metricsAddr != "" && !o.auto:
+		return usage(errors.New("--metrics-addr needs --auto"))
+	case o.live.leader.Enabled && !o.auto:
+		return usage(errors.New("--leader-elect needs --auto"))
+	}
+	return nil
+}
+
+func (a *app) runRoot(ctx context.Context, o *rootOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if err := a.cfg.Validate(); err != nil {
+		return err
+	}
+	if !o.once && !o.auto && !isTerminal(a.Out) {
+		return usage(fmt.Errorf("no terminal for the console: run '%[1]s --once' for one evaluation, '%[1]s --auto' for the continuous controller, or '%[1]s demo' on a terminal", a.name))
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	logger := newLogger(a.Err, o.logFormat)
+	cfg := a.cfg
+	lv, err := o.live.connect(&cfg, func(err error) { logger.Warn("kubernetes", "error", err.Error()) })
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.once:
+		return a.runOnce(ctx, o, cfg, lv)
+	case o.auto:
+		return a.runAuto(ctx, o, cfg, lv, logger)
+	}
+	return a.runConsole(ctx, o, cfg, lv)
+}
+
+// onceResult is the --once output.
+type onceResult struct {
+	Queue      onceQueue      `json:"queue"`
+	Deployment onceDeployment `json:"deployment"`
+	Policy     string         `json:"policy"`
+	Desired    int32          `json:"desired"`
+	Reason     string         `json:"reason"`
+	Applied    bool           `json:"applied"`
+	DryRun     bool           `json:"dry_run"`
+	Error      string         `json:"error,omitempty"`
+	ErrorKind  string         `json:"error_kind,omitempty"`
+}
+
+type onceQueue struct {
+	Name        string   `json:"name"`
+	VHost       string   `json:"vhost"`
+	Messages    int64    `json:"messages"`
+	Ready       int64    `json:"ready"`
+	Unacked     int64    `json:"unacked"`
+	Consumers   int      `json:"consumers"`
+	PublishRate *float64 `json:"publish_rate"`
+	DeliverRate *float64 `json:"deliver_rate"`
+	AckRate     *float64 `json:"ack_rate"`
+}
+
+type onceDeployment struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Context   string `json:"context"`
+	Replicas  int32  `json:"replicas"`
+	Ready     int32  `json:"ready"`
+}
+
+func ratePtr(r engine.Rate) *float64 {
+	if !r.Known {
+		return nil
+	}
+	v := r.PerSecond
+	return &v
+}
+
+// runOnce evaluates one time and prints the decision.
+func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv *live) error {
+	mode := engine.ModeAuto
+	if o.dryRun {
+		mode = engine.ModeDryRun
+	}
+	ctl, err := lv.controller(cfg, mode)
+	if err != nil {
+		return err
+	}
+	before := ctl.Snapshot()
+	s := ctl.Poll(ctx)
+	applied := false
+	for _, e := range s.Events {
+		if e.Kind == engine.EventScale && (len(before.Events) == 0 || e.ID > before.Events[0].ID) {
+			applied = true
+		}
+	}
+	// The scale read before any change: the history holds it.
+	var scaleBefore engine.Scale
+	if n := len(s.History); n > 0 {
+		scaleBefore = s.History[n-1].Scale
+	}
+	res := onceResult{
+		Queue: onceQueue{Name: cfg.Queue, VHost: cfg.VHost, Messages: s.Stats.Messages, Ready: s.Stats.Ready, Unacked: s.Stats.Unacked,
+			Consumers: s.Stats.Consumers, PublishRate: ratePtr(s.Stats.PublishRate), DeliverRate: ratePtr(s.Stats.DeliverRate), AckRate: ratePtr(s.Stats.AckRate)},
+		Deployment: onceDeployment{Namespace: cfg.Namespace, Name: cfg.Deployment, Context: lv.target.Context, Replicas: scaleBefore.Desired, Ready: scaleBefore.Ready},
+		Policy:     cfg.Policy, Desired: s.Decision.Desired, Reason: s.Decision.Reason, Applied: applied, DryRun: o.dryRun,
+	}
+	if s.Err != nil {
+		res.Error, res.ErrorKind = s.Err.Error(), engine.ErrorKind(s.Err)
+	}
+	if o.output == "json" {
+		if err := json.NewEncoder(a.Out).Encode(res); err != nil {
+			return err
+		}
+	} else if s.Err == nil || s.ConsecutiveErrors == 0 {
+		writeOnceText(a.Out, res)
+	}
+	if s.Err != nil {
+		return onceError(s.Err)
+	}
+	return nil
+}
+
+// onceError keeps the first line of a joined error: the one an operator
+// must act on.
+func onceError(err error) error { return err }
+
+func writeOnceText(w io.Writer, r onceResult) {
+	rate := func(p *float64) string {
+		if p == nil {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.1f/s", *p)
+	}
+	fmt.Fprintf(w, "queue       %s (vhost %s): %d messages (%d ready, %d unacked), %d consumers; publish %s, deliver %s, ack %s\n",
+		r.Queue.Name, r.Queue.VHost, r.Queue.Messages, r.Queue.Ready, r.Queue.Unacked, r.Queue.Consumers, rate(r.Queue.PublishRate), rate(r.Queue.DeliverRate), rate(r.Queue.AckRate))
+	fmt.Fprintf(w, "deployment  %s/%s (context %s): %d replicas, %d ready\n", r.Deployment.Namespace, r.Deployment.Name, r.Deployment.Context, r.Deployment.Replicas, r.Deployment.Ready)
+	fmt.Fprintf(w, "decision    %d replicas (policy %s): %s\n", r.Desired, r.Policy, r.Reason)
+	switch {
+	case r.Applied:
+		fmt.Fprintf(w, "applied     %d -> %d\n", r.Deployment.Replicas, r.Desired)
+	case r.DryRun && r.Desired != r.Deployment.Replicas:
+		fmt.Fprintln(w, "applied     no (--dry-run)")
+	case r.Desired == r.Deployment.Replicas:
+		fmt.Fprintln(w, "applied     nothing to change")
+	default:
+		fmt.Fprintln(w, "applied     no")
+	}
+}
+
+// runAuto runs the continuous controller with structured logs, optional
+// metrics and optional leader election, until SIGINT or SIGTERM.
+func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv *live, logger *slog.Logger) error {
+	mode := engine.ModeAuto
+	if o.dryRun {
+		mode = engine.ModeDryRun
+	}
+	ctl, err := lv.controller(cfg, mode)
+	if err != nil {
+		return err
+	}
+	logger.Info("starting", "mode", mode.String(), "policy", cfg.Policy, "queue", cfg.Queue, "vhost", cfg.VHost, "broker", lv.source.URL(),
+		"namespace", cfg.Namespace, "deployment", cfg.Deployment, "context", lv.target.Context,
+		"min_replicas", cfg.MinReplicas, "max_replicas", cfg.MaxReplicas, "target_messages", cfg.TargetMessages, "poll_interval", cfg.PollInterval.String())
+
+	var m *metrics
+	if o.metricsAddr != "" {
+		m = newMetrics(ctl, !o.live.leader.Enabled)
+		srv, err := m.serve(o.metricsAddr)
+		if err != nil {
+			return usage(fmt.Errorf("--metrics-addr %s: %w", o.metricsAddr, err))
+		}
+		defer srv.Close()
+		logger.Info("serving metrics", "addr", srv.Addr)
+	}
+	snaps, unsubscribe := ctl.Subscribe()
+	defer unsubscribe()
+	logDone := make(chan struct{})
+	go func() {
+		defer close(logDone)
+		logSnapshots(ctx, logger, snaps, m)
+	}()
+
+	run := func(ctx context.Context) {
+		if err := ctl.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			logger.Error("controller stopped", "error", err.Error())
+		}
+	}
+	if o.live.leader.Enabled {
+		lc := o.live.leader.Config(lv.scaler.Client(), cfg.Namespace, cfg.Deployment)
+		lc.OnNewLeader = func(id string) {
+			logger.Info("leader", "identity", id)
+			if m != nil {
+				m.setLeader(id == lc.Identity)
+			}
+		}
+		err = kube.RunWithLeaderElection(ctx, lc, run)
+	} else {
+		run(ctx)
+	}
+	<-logDone
+	logger.Info("stopped")
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return clusterErr(err)
+}
+
+// logSnapshots writes one line per poll (its decision and reason, or its
+// error: one line per backoff step) and one per new event, until ctx ends.
+func logSnapshots(ctx context.Context, logger *slog.Logger, snaps <-chan engine.Snapshot, m *metrics) {
+	var polls int
+	var lastEvent uint64
+	for {
+		var s engine.Snapshot
+		select {
+		case <-ctx.Done():
+			return
+		case s = <-snaps:
+		}
+		if m != nil {
+			m.observe(s)
+		}
+		for i := len(s.Events) - 1; i >= 0; i-- {
+			e := s.Events[i]
+			if e.ID <= lastEvent {
+				continue
+			}
+			lastEvent = e.ID
+			switch e.Kind {
+			case engine.EventScale:
+				logger.Info("scaled", "from", e.From, "to", e.To, "by", e.By, "reason", e.Message)
+			case engine.EventConfig:
+				logger.Info("config", "change", e.Message, "by", e.By)
+			}
+		}
+		if s.Polls == polls {
+			continue
+		}
+		polls = s.Polls
+		if s.ConsecutiveErrors > 0 {
+			logger.Error("poll failed", "error", s.Err.Error(), "kind", engine.ErrorKind(s.Err), "consecutive", s.ConsecutiveErrors,
+				"holding", s.Scale.Desired, "retry_in", engine.Backoff(s.Config, s.ConsecutiveErrors).String())
+			continue
+		}
+		attrs := []any{"messages", s.Stats.Messages, "ready", s.Stats.Ready, "unacked", s.Stats.Unacked, "consumers", s.Stats.Consumers,
+			"replicas", s.Scale.Desired, "ready_replicas", s.Scale.Ready, "desired", s.Decision.Desired, "reason", s.Decision.Reason}
+		if s.Err != nil {
+			attrs = append(attrs, "error", s.Err.Error(), "kind", engine.ErrorKind(s.Err))
+			logger.Warn("decision not applied", attrs...)
+			continue
+		}
+		logger.Info("decision", attrs...)
+	}
+}
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
