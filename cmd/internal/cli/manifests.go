@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yeeter/yeetscale/kube"
+)
+
+func init() { subcommands = append(subcommands, newManifestsCmd) }
+
+func newManifestsCmd(a *app) *cobra.Command {
+	var o kube.ManifestOptions
+	c := &cobra.Command{
+		Use:   "manifests",
+		Short: "Print the YAML that runs yeetscale --auto inside the cluster",
+		Long: `Prints a ServiceAccount, a Role with only the rights yeetscale needs, a
+RoleBinding and a Deployment running 'yeetscale --auto --leader-elect', with the
+RabbitMQ credentials taken from a Secret (keys username and password).`,
+		Example: fmt.Sprintf(`  kubectl -n yeeter create secret generic yeeter-secrets --from-literal=username=yeetscale --from-literal=password=...
+  %[1]s manifests | kubectl apply -f -
+  %[1]s manifests --namespace shop --deployment order-worker --queue orders --image registry.example/yeetscale:v1`, a.name),
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			out, err := kube.Manifests(o)
+			if err != nil {
+				return usage(err)
+			}
+			_, err = a.Out.Write(out)
+			return err
+		},
+	}
+	fs := c.Flags()
+	fs.StringVarP(&o.Namespace, "namespace", "n", kube.DefaultNamespace, "namespace of the worker deployment (yeetscale runs there too)")
+	fs.StringVar(&o.Deployment, "deployment", kube.DefaultDeployment, "worker deployment to scale")
+	fs.StringVar(&o.Queue, "queue", kube.DefaultQueue, "RabbitMQ queue")
+	fs.StringVar(&o.RabbitURL, "mgmt-url", kube.DefaultRabbitURL, "RabbitMQ management API URL as seen from inside the cluster")
+	fs.StringVar(&o.Image, "image", kube.DefaultImage, "yeetscale container image")
+	fs.StringVar(&o.Secret, "secret", kube.DefaultSecret, "Secret with the RabbitMQ username and password")
+	fs.IntVar(&o.MetricsPort, "metrics-port", kube.DefaultMetricsPort, "port of /metrics, /healthz and /readyz")
+	fs.BoolVar(&o.KEDA, "keda", false, "also allow listing KEDA ScaledObjects (when KEDA is installed)")
+	fs.StringSliceVar(&o.ExtraArgs, "arg", nil, "extra argument for yeetscale --auto (repeatable), e.g. --arg=--max-replicas=40")
+	return c
+}
