@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -52,7 +53,9 @@ type Options struct {
 }
 
 // Snapshot is an immutable view of the controller, published after every
-// poll and every command. Slices are copies owned by the receiver.
+// poll and every command. The slices of a snapshot received from Subscribe
+// are shared by every subscriber and must be treated as read-only;
+// Controller.Snapshot returns copies.
 type Snapshot struct {
 	// Seq increases with every published snapshot.
 	Seq    uint64
@@ -148,11 +151,14 @@ func New(o Options) (*Controller, error) {
 	return c, nil
 }
 
-// Snapshot returns the latest snapshot.
+// Snapshot returns the latest snapshot, with its own copies of the slices.
 func (c *Controller) Snapshot() Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.snap
+	s := c.snap
+	s.History = slices.Clone(s.History)
+	s.Events = slices.Clone(s.Events)
+	return s
 }
 
 // Subscribe returns a channel that always holds the newest snapshot not yet
@@ -243,6 +249,11 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 	c.mu.Unlock()
 
 	if err != nil {
+		if serr == nil {
+			// The deployment was read: keep that fresh read even though the
+			// queue was not.
+			last.Scale = scale
+		}
 		cur := last.Scale.Desired
 		d := Decide(policy, Input{Config: cfg, Now: now, Current: cur, Err: err})
 		c.mu.Lock()
@@ -254,6 +265,7 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 		return c.publishLocked(func(s *Snapshot) {
 			s.Polls++
 			s.LastPoll = now
+			s.Scale = last.Scale
 			s.Err = err
 			s.ConsecutiveErrors++
 			s.Decision = d

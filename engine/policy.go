@@ -122,7 +122,7 @@ func (Seed) Decide(in Input) Decision {
 	raw := ceilDiv(depth, c.TargetMessages)
 	want := c.Clamp(raw)
 	return Decision{Desired: want, Recommendation: raw,
-		Reason: fmt.Sprintf("%s / %s per replica = %d%s", messages(depth), commas(c.TargetMessages), raw, clampNote(c, raw, want))}
+		Reason: fmt.Sprintf("%s / %s per replica = %s%s", messages(depth), commas(c.TargetMessages), commas(int64(raw)), clampNote(c, raw, want))}
 }
 
 // HPA defaults modelled by HPAKeda.
@@ -192,7 +192,7 @@ func (HPAKeda) Decide(in Input) Decision {
 		}
 	}
 	start := cur - changed
-	base := fmt.Sprintf("%s / %s per replica = %d", messages(depth), commas(c.TargetMessages), ceilDiv(depth, c.TargetMessages))
+	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), commas(c.TargetMessages), commas(int64(ceilDiv(depth, c.TargetMessages))))
 	var want int32
 	var why string
 	switch {
@@ -203,12 +203,14 @@ func (HPAKeda) Decide(in Input) Decision {
 		if want < rec {
 			why = fmt.Sprintf("; scale-up limited to %d this sync", want)
 		}
-	case rec < cur:
+	case max(rec, lo) < cur:
 		want = max(rec, lo)
 		why = "; scaling down"
 	default:
 		want = cur
 		switch {
+		case rec < cur:
+			why = fmt.Sprintf("; at the minimum %d", lo)
 		case within:
 			why = "; within 10% tolerance"
 		case raw < cur:
@@ -238,7 +240,7 @@ func (Proportional) Decide(in Input) Decision {
 	cur := in.Current
 	depth := c.Depth(in.Stats)
 	raw := ceilDiv(depth, c.TargetMessages)
-	base := fmt.Sprintf("%s / %s per replica = %d", messages(depth), commas(c.TargetMessages), raw)
+	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), commas(c.TargetMessages), commas(int64(raw)))
 	if cur > c.MaxReplicas || cur < c.MinReplicas {
 		want := c.Clamp(cur)
 		return Decision{Desired: want, Recommendation: raw,
@@ -277,9 +279,12 @@ func stepTowards(in Input, raw int32, base string) Decision {
 			rec = o.Decision.Recommendation
 		}
 	}
-	if rec >= cur {
+	if c.Clamp(rec) >= cur {
 		why := ""
-		if raw < cur {
+		switch {
+		case rec < cur:
+			why = fmt.Sprintf("; holding at --min-replicas %d", c.MinReplicas)
+		case raw < cur:
 			why = fmt.Sprintf("; held at %d by the %s scale-down window", cur, c.ScaleDownWindow)
 		}
 		return Decision{Desired: c.Clamp(cur), Recommendation: raw, Reason: base + why}
