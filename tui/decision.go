@@ -2,15 +2,18 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/yeeter/yeetscale/engine"
 )
 
-// decisionHeight is the decision panel's lines: what happens next, and why.
-const decisionHeight = 2
+// decisionHeight is the decision panel's lines: what happens next, and why
+// (wrapped on up to two lines).
+const decisionHeight = 3
 
 // decision says in plain words what will happen next and why.
 type decision struct {
@@ -32,7 +35,24 @@ func (d *decision) View() string {
 	if why == "" {
 		why = st.Dim.Render("no decision yet")
 	}
-	return fit(st.Bold.Render("NEXT ")+" "+d.next(), d.w) + "\n" + fit(st.Dim.Render("WHY  ")+" "+why, d.w)
+	lines := []string{fit(st.Bold.Render("NEXT ")+" "+d.next(), d.w)}
+	why = lipgloss.NewStyle().Width(d.w - 6).Render(why)
+	for i, l := range strings.SplitN(why, "\n", decisionHeight) {
+		head := "      "
+		if i == 0 {
+			head = st.Dim.Render("WHY  ") + " "
+		}
+		if i == decisionHeight-2 && strings.Count(why, "\n") > i {
+			l += "…"
+		}
+		if i < decisionHeight-1 {
+			lines = append(lines, fit(head+l, d.w))
+		}
+	}
+	for len(lines) < decisionHeight {
+		lines = append(lines, strings.Repeat(" ", d.w))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // next is what the console expects to happen next.

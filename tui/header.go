@@ -31,8 +31,8 @@ func (h *header) View() string {
 	where := st.Title.Render("yeetscale") + "  " + label(o.Context) + st.Dim.Render(" · ") +
 		label(o.Namespace) + "/" + st.Bold.Render(label(o.Deployment)) + st.Dim.Render(" · ") +
 		"vhost " + label(o.VHost) + " " + st.Bold.Render(label(o.Queue))
-	l1 := spread(where, st.badge(badgeName(h.snap.Mode, o.ReadOnly)), h.w)
-	l2 := spread(h.freshness(), st.Dim.Render(o.Hint), h.w)
+	l1 := spread(where, st.badge(badgeName(h.snap.Mode, o.ReadOnly)), h.w, true)
+	l2 := spread(h.freshness(), st.Dim.Render(o.Hint), h.w, false)
 	return l1 + "\n" + l2
 }
 

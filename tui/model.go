@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/yeeter/yeetscale/engine"
 )
@@ -105,9 +106,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.tick()
 	case doneMsg:
 		m.inflight = max(0, m.inflight-1)
-		if m.inflight == 0 {
-			m.cfg = m.snap.Config
-		}
 		if msg.err != nil {
 			m.failure, m.notice = msg.what+": "+oneLine(msg.err.Error()), ""
 		} else if msg.note != "" {
@@ -146,9 +144,9 @@ func (m *Model) layout() {
 	main := m.h - headerHeight - 1 - lipgloss.Height(m.helpView())
 	evH := min(max(main/4, 3), 12)
 	panelH := main - decisionHeight - evH
-	if panelH < 9 {
-		panelH = 9
-		evH = max(1, main-decisionHeight-panelH)
+	if panelH < 8 { // small terminal or full help: the events give way first
+		evH = max(0, main-decisionHeight-8)
+		panelH = max(0, main-decisionHeight-evH)
 	}
 	qw := m.w * 3 / 5
 	m.hdr.SetSize(m.w, headerHeight)
@@ -168,14 +166,20 @@ func (m *Model) View() string {
 	if m.tooSmall() {
 		return truncate(fmt.Sprintf("Terminal too small: %dx%d, need at least %dx%d.", m.w, m.h, MinWidth, MinHeight), m.w)
 	}
-	return strings.Join([]string{
-		m.hdr.View(),
-		m.messageLine(),
-		lipgloss.JoinHorizontal(lipgloss.Top, m.queue.View(), m.reps.View()),
-		m.dec.View(),
-		m.events.View(),
-		m.helpView(),
-	}, "\n")
+	parts := []string{m.hdr.View(), m.messageLine()}
+	if m.queue.h > 0 {
+		parts = append(parts, lipgloss.JoinHorizontal(lipgloss.Top, m.queue.View(), m.reps.View()))
+	}
+	parts = append(parts, m.dec.View())
+	if m.events.h > 0 {
+		parts = append(parts, m.events.View())
+	}
+	parts = append(parts, m.helpView())
+	out := strings.Join(parts, "\n")
+	if lipgloss.Height(out) > m.h { // full help on a small terminal: keep the top
+		out = strings.Join(strings.Split(out, "\n")[:m.h], "\n")
+	}
+	return out
 }
 
 // messageLine is the confirmation question, an error banner, the last
@@ -197,7 +201,16 @@ func (m *Model) messageLine() string {
 	return strings.Repeat(" ", m.w)
 }
 
-func (m *Model) helpView() string { return m.help.View(m.keys) }
+// helpView is the help bar (or full help), cut to the terminal's width.
+func (m *Model) helpView() string {
+	lines := strings.Split(m.help.View(m.keys), "\n")
+	for i, l := range lines {
+		if lipgloss.Width(l) > m.w {
+			lines[i] = ansi.Truncate(l, m.w, "…")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
 
 // oneLine joins a multi-line error message into one line.
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }

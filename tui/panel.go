@@ -45,15 +45,20 @@ func fit(s string, w int) string {
 	return s
 }
 
-// spread puts left and right on one line of w cells, right-aligned; the
-// left part is cut when both do not fit.
-func spread(left, right string, w int) string {
-	rw := lipgloss.Width(right)
-	if rw >= w {
-		return fit(right, w)
+// spread puts left and right on one line of w cells, right-aligned, at
+// least two cells apart. When both do not fit, keepRight cuts the left part,
+// otherwise the right part is cut (and dropped when nothing of it fits).
+func spread(left, right string, w int, keepRight bool) string {
+	lw, rw := lipgloss.Width(left), lipgloss.Width(right)
+	switch {
+	case lw+2+rw <= w:
+		return left + strings.Repeat(" ", w-lw-rw) + right
+	case keepRight && rw+2 < w:
+		return fit(left, w-rw-2) + "  " + right
+	case !keepRight && lw+2+8 <= w:
+		return left + "  " + fit(right, w-lw-2)
 	}
-	lw := w - rw - 1
-	return fit(left, lw) + " " + right
+	return fit(left, w)
 }
 
 // splitLines splits a block into lines; an empty block has none.

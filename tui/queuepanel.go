@@ -60,7 +60,7 @@ func (p *queuePanel) View() string {
 			st.Bold.Render(rate(q.DeliverRate)), st.Dim.Render("·"), st.Bold.Render(rate(q.AckRate))),
 	}
 	lines = append(lines, splitLines(p.chart)...)
-	lines = append(lines, spread(legend(st, "messages", "unacked"), st.Dim.Render(span(s.History)), p.w-4))
+	lines = append(lines, spread(legend(st, "messages", "unacked"), st.Dim.Render(span(s.History)), p.w-4, false))
 	return box(st, p.w, p.h, lines)
 }
 
