@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/yeeter/yeetscale/engine"
 )
@@ -92,13 +93,13 @@ func handSnapshot(desired, proposed int32, mode engine.Mode) engine.Snapshot {
 	at := t0
 	s := engine.Snapshot{
 		Seq: 3, At: at, Config: cfg, Mode: mode, Polls: 3, LastPoll: at, LastGoodPoll: at, NextPoll: at.Add(cfg.PollInterval),
-		Stats: engine.QueueStats{Messages: 120, Ready: 100, Unacked: 20, Consumers: int(desired), PublishRate: engineRate(2, true)},
-		Scale: engine.Scale{Desired: desired, Current: desired, Ready: desired},
+		Stats:    engine.QueueStats{Messages: 120, Ready: 100, Unacked: 20, Consumers: int(desired), PublishRate: engineRate(2, true)},
+		Scale:    engine.Scale{Desired: desired, Current: desired, Ready: desired},
 		Decision: engine.Decision{Desired: proposed, Recommendation: proposed, Reason: fmt.Sprintf("120 messages / 50 per replica = 3; scaling to %d", proposed)},
 		Proposed: proposed, Pending: proposed != desired && mode != engine.ModePaused,
 	}
 	for i := 0; i < 3; i++ {
-		s.History = append(s.History, engine.Observation{At: at.Add(-cfg.PollInterval * 3).Add(cfg.PollInterval * 1), OK: true, Stats: s.Stats, Scale: s.Scale, Decision: s.Decision, Applied: desired})
+		s.History = append(s.History, engine.Observation{At: at.Add(-cfg.PollInterval * time.Duration(2-i)), OK: true, Stats: s.Stats, Scale: s.Scale, Decision: s.Decision, Applied: desired})
 	}
 	return s
 }
