@@ -7,11 +7,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/klog/v2"
 )
 
 // Leader-election defaults, the same as kube-controller-manager's.
@@ -41,6 +43,10 @@ type LeaderConfig struct {
 	LeaseDuration time.Duration
 	RenewDeadline time.Duration
 	RetryPeriod   time.Duration
+	// Logger receives client-go's leader-election log lines ("attempting
+	// to acquire leader lease", "failed to renew lease", ...); the zero
+	// Logger discards them (pass klog.Background() to see them).
+	Logger logr.Logger
 	// OnNewLeader, when set, is told the identity of each new leader
 	// (including this instance).
 	OnNewLeader func(identity string)
@@ -191,7 +197,7 @@ func RunWithLeaderElection(ctx context.Context, cfg LeaderConfig, run func(ctx c
 	if err != nil {
 		return fmt.Errorf("leader election: %w", err)
 	}
-	le.Run(electCtx)
+	le.Run(klog.NewContext(electCtx, cfg.Logger))
 	if started() {
 		<-runDone
 	}

@@ -63,6 +63,9 @@ type Target struct {
 	Server string
 }
 
+var errNoConfig = errors.New("no Kubernetes configuration: pass --kubeconfig, set KUBECONFIG, " +
+	"create ~/.kube/config, or run inside a cluster")
+
 // NewOptions returns Options with the defaults (deployment yeeter-worker;
 // namespace resolved by Complete).
 func NewOptions() *Options {
@@ -98,11 +101,17 @@ func (o *Options) Complete() error {
 	if c, ok := raw.Contexts[contextName]; ok && c != nil {
 		contextNS = c.Namespace
 	}
-	if len(raw.Contexts) == 0 && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+	inCluster := len(raw.Contexts) == 0 && os.Getenv("KUBERNETES_SERVICE_HOST") != ""
+	if inCluster {
 		contextName = "in-cluster"
 		if ns, _, err := loader.Namespace(); err == nil {
 			inClusterNS = ns
 		}
+	}
+	// Without this check client-go would fall back to http://localhost:8080.
+	serverFlag := o.ConfigFlags.APIServer != nil && *o.ConfigFlags.APIServer != ""
+	if len(raw.Clusters) == 0 && !inCluster && !serverFlag {
+		return errNoConfig
 	}
 	flagNS := ""
 	if o.ConfigFlags.Namespace != nil {
@@ -113,8 +122,7 @@ func (o *Options) Complete() error {
 	rc, err := o.ConfigFlags.ToRESTConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return errors.New("no Kubernetes configuration: pass --kubeconfig, set KUBECONFIG, " +
-				"create ~/.kube/config, or run inside a cluster")
+			return errNoConfig
 		}
 		return fmt.Errorf("kubernetes client configuration: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
@@ -137,8 +138,10 @@ func (s *Scaler) GetScale(ctx context.Context) (engine.Scale, error) {
 }
 
 // SetScale changes spec.replicas through the scale subresource, on condition
-// that the Deployment is still at req.From.Version: a change made since then
-// fails with an error wrapping engine.ErrConflict. It refuses with
+// that the Deployment is still at req.From.Version: a change of
+// spec.replicas made since then fails with an error wrapping
+// engine.ErrConflict (a change of the status only is retried, see
+// updateScale). It refuses with
 // engine.ErrRefused while an HPA or KEDA ScaledObject targets the
 // Deployment, unless Force is set. An applied change is recorded as the
 // last-scale annotation and a SuccessfulRescale Event; a failed update as a
@@ -156,12 +159,7 @@ func (s *Scaler) SetScale(ctx context.Context, req engine.ScaleRequest) error {
 			return err
 		}
 	}
-	sc := &autoscalingv1.Scale{
-		ObjectMeta: metav1.ObjectMeta{Name: s.cfg.Deployment, Namespace: s.cfg.Namespace, ResourceVersion: req.From.Version},
-		Spec:       autoscalingv1.ScaleSpec{Replicas: req.Replicas},
-	}
-	updated, err := s.client.AppsV1().Deployments(s.cfg.Namespace).UpdateScale(ctx, s.cfg.Deployment, sc,
-		metav1.UpdateOptions{FieldManager: Component})
+	updated, err := s.updateScale(ctx, req)
 	if err != nil {
 		err = classify(err, s.op("update", "deployments/scale"))
 		if !errors.Is(err, engine.ErrConflict) && !errors.Is(err, context.Canceled) {
@@ -181,6 +179,36 @@ func (s *Scaler) SetScale(ctx context.Context, req engine.ScaleRequest) error {
 		s.warn(err)
 	}
 	return nil
+}
+
+// maxStatusRetries bounds how often updateScale retries after a conflict
+// that left spec.replicas unchanged.
+const maxStatusRetries = 3
+
+// updateScale writes req.Replicas on condition of req.From.Version. The
+// Deployment's resourceVersion also changes when only its status does (the
+// deployment controller updates it as pods come and go), so after a
+// conflict it re-reads the scale: if spec.replicas is still the one the
+// decision was based on, it retries with the new resourceVersion; if
+// somebody changed spec.replicas, it returns the conflict.
+func (s *Scaler) updateScale(ctx context.Context, req engine.ScaleRequest) (*autoscalingv1.Scale, error) {
+	deployments := s.client.AppsV1().Deployments(s.cfg.Namespace)
+	version := req.From.Version
+	for attempt := 0; ; attempt++ {
+		sc := &autoscalingv1.Scale{
+			ObjectMeta: metav1.ObjectMeta{Name: s.cfg.Deployment, Namespace: s.cfg.Namespace, ResourceVersion: version},
+			Spec:       autoscalingv1.ScaleSpec{Replicas: req.Replicas},
+		}
+		updated, err := deployments.UpdateScale(ctx, s.cfg.Deployment, sc, metav1.UpdateOptions{FieldManager: Component})
+		if err == nil || !apierrors.IsConflict(err) || attempt == maxStatusRetries {
+			return updated, err
+		}
+		cur, gerr := deployments.GetScale(ctx, s.cfg.Deployment, metav1.GetOptions{})
+		if gerr != nil || cur.Spec.Replicas != req.From.Desired {
+			return nil, err
+		}
+		version = cur.ResourceVersion
+	}
 }
 
 // warnEvent records a FailedRescale warning Event unless the same message

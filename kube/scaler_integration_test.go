@@ -8,6 +8,7 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 
 	"github.com/yeeter/yeetscale/engine"
@@ -238,4 +239,28 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestStaleVersionWithSameReplicasIsApplied: a write that changed the
+// Deployment but not spec.replicas (here an annotation; in real life the
+// deployment controller's status updates) does not block the decision.
+func TestStaleVersionWithSameReplicasIsApplied(t *testing.T) {
+	cp, ns := workload(t, 2)
+	s := newScaler(t, cp.Config, ns, false)
+	ctx := testCtx(t)
+	stale := mustGetScale(t, s)
+	patch := []byte(`{"metadata":{"annotations":{"example.com/touched":"yes"}}}`)
+	if _, err := cp.Client.AppsV1().Deployments(ns).Patch(ctx, kube.DefaultDeployment, types.MergePatchType, patch,
+		metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if now := mustGetScale(t, s); now.Version == stale.Version {
+		t.Fatalf("the patch did not change the resourceVersion %s", now.Version)
+	}
+	if err := s.SetScale(ctx, engine.ScaleRequest{From: stale, Replicas: 5, Reason: "r", By: "auto"}); err != nil {
+		t.Fatalf("SetScale after an unrelated change: %v", err)
+	}
+	if got := mustGetScale(t, s); got.Desired != 5 {
+		t.Fatalf("Desired = %d, want 5", got.Desired)
+	}
 }

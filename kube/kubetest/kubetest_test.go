@@ -1,0 +1,88 @@
+package kubetest
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// TestStartLabAndStop exercises the non-testing entry point: the written
+// kubeconfig works for a client built the way kubectl builds one, the
+// restricted users are what they claim, and Stop ends every process and
+// removes the directory.
+func TestStartLabAndStop(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cp, err := StartLab(ctx, Options{Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			cp.Stop()
+		}
+	}()
+
+	cfg, err := clientcmd.BuildConfigFromFlags("", cp.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CoreV1().Namespaces().Get(ctx, "default", metav1.GetOptions{}); err != nil {
+		t.Fatalf("admin kubeconfig: %v", err)
+	}
+	nobody, err := kubernetes.NewForConfig(cp.NobodyConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = nobody.CoreV1().Namespaces().Get(ctx, "default", metav1.GetOptions{})
+	if err == nil || !strings.Contains(err.Error(), `User "`+NobodyUser+`" cannot get`) {
+		t.Fatalf("nobody user: err = %v, want forbidden", err)
+	}
+	path, err := cp.WriteKubeconfig("nobody.kubeconfig", NobodyUser, cp.NobodyToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clientcmd.BuildConfigFromFlags("", path); err != nil {
+		t.Fatalf("nobody kubeconfig: %v", err)
+	}
+
+	procs := append([]*process(nil), cp.procs...)
+	cp.Stop()
+	stopped = true
+	for _, p := range procs {
+		if !p.exited() {
+			t.Errorf("%s still running after Stop", p.name)
+		}
+	}
+	if _, err := os.Stat(cp.Dir); !os.IsNotExist(err) {
+		t.Errorf("%s still exists after Stop (%v)", cp.Dir, err)
+	}
+	cp.Stop() // a second Stop is harmless
+}
+
+func TestTailFile(t *testing.T) {
+	path := t.TempDir() + "/log"
+	if err := os.WriteFile(path, []byte("1\n2\n3\n4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		n    int
+		want string
+	}{{2, "  3\n  4"}, {10, "  1\n  2\n  3\n  4"}}
+	for _, tt := range tests {
+		if got := tailFile(path, tt.n); got != tt.want {
+			t.Errorf("tailFile(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,152 @@
+package kube_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+
+	"github.com/yeeter/yeetscale/engine"
+	"github.com/yeeter/yeetscale/kube"
+	"github.com/yeeter/yeetscale/kube/kubetest"
+)
+
+// TestManifestsApplyAndGrantOnlyWhatIsNeeded applies the manifests with
+// server-side apply, checks the ServiceAccount's rights with
+// SubjectAccessReviews, and then runs the Scaler and leader election with
+// a token of that ServiceAccount.
+func TestManifestsApplyAndGrantOnlyWhatIsNeeded(t *testing.T) {
+	cp, ns := workload(t, 2)
+	ctx := testCtx(t)
+	objs, err := kube.ManifestObjects(kube.ManifestOptions{Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cp.Client.Discovery()))
+	var kinds []string
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Fatalf("mapping %s: %v", gvk, err)
+		}
+		if _, err := dyn.Resource(m.Resource).Namespace(o.GetNamespace()).Apply(ctx, o.GetName(), o,
+			metav1.ApplyOptions{FieldManager: "kube-test", Force: true}); err != nil {
+			t.Fatalf("applying %s %s: %v", gvk.Kind, o.GetName(), err)
+		}
+		kinds = append(kinds, gvk.Kind)
+	}
+	if want := "[ServiceAccount Role RoleBinding Deployment]"; fmt.Sprint(kinds) != want {
+		t.Errorf("kinds = %v, want %s", kinds, want)
+	}
+
+	sa := "system:serviceaccount:" + ns + ":" + kube.DefaultManifestName
+	groups := []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}
+	lease := kube.LeaseName(kube.DefaultDeployment)
+	tests := []struct {
+		verb, group, resource, sub, name string
+		allowed                          bool
+	}{
+		{"get", "apps", "deployments", "", kube.DefaultDeployment, true},
+		{"patch", "apps", "deployments", "", kube.DefaultDeployment, true},
+		{"get", "apps", "deployments", "scale", kube.DefaultDeployment, true},
+		{"update", "apps", "deployments", "scale", kube.DefaultDeployment, true},
+		{"create", "", "events", "", "", true},
+		{"create", "coordination.k8s.io", "leases", "", "", true},
+		{"update", "coordination.k8s.io", "leases", "", lease, true},
+		{"list", "autoscaling", "horizontalpodautoscalers", "", "", true},
+		{"delete", "apps", "deployments", "", kube.DefaultDeployment, false},
+		{"update", "apps", "deployments", "", kube.DefaultDeployment, false},
+		{"update", "apps", "deployments", "scale", "some-other-deployment", false},
+		{"get", "", "secrets", "", "yeeter-secrets", false},
+		{"list", "", "secrets", "", "", false},
+		{"update", "coordination.k8s.io", "leases", "", "someone-elses-lease", false},
+		{"create", "", "pods", "", "", false},
+	}
+	for _, tt := range tests {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User: sa, Groups: groups,
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: tt.verb, Group: tt.group,
+				Resource: tt.resource, Subresource: tt.sub, Name: tt.name},
+		}}
+		got, err := cp.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status.Allowed != tt.allowed {
+			t.Errorf("%s %s/%s %s %q: allowed = %v, want %v (%s)", tt.verb, tt.group, tt.resource, tt.sub, tt.name,
+				got.Status.Allowed, tt.allowed, got.Status.Reason)
+		}
+	}
+
+	// The Role is enough for the real thing: scale, annotate, record an
+	// Event, check for HPAs and hold the Lease, as the ServiceAccount.
+	token, err := cp.ServiceAccountToken(ctx, ns, kube.DefaultManifestName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newScaler(t, cp.ConfigForToken(token), ns, false)
+	ran := false
+	err = kube.RunWithLeaderElection(ctx, kube.LeaderConfig{Client: s.Client(), Namespace: ns, Name: lease,
+		LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 200 * time.Millisecond},
+		func(ctx context.Context) {
+			ran = true
+			from, err := s.GetScale(ctx)
+			if err != nil {
+				t.Errorf("GetScale as the ServiceAccount: %v", err)
+				return
+			}
+			if err := s.SetScale(ctx, engine.ScaleRequest{From: from, Replicas: 4, Reason: "as the ServiceAccount", By: "auto"}); err != nil {
+				t.Errorf("SetScale as the ServiceAccount: %v", err)
+			}
+		})
+	if err != nil || !ran {
+		t.Fatalf("leader election as the ServiceAccount: ran=%v err=%v", ran, err)
+	}
+	if got := mustGetScale(t, s); got.Desired != 4 {
+		t.Errorf("Desired = %d, want 4", got.Desired)
+	}
+	if ev := deploymentEvents(t, cp, ns, kube.ReasonSuccessfulRescale); len(ev) != 1 {
+		t.Errorf("%d SuccessfulRescale events, want 1", len(ev))
+	}
+}
+
+// TestKwokPodsBecomeReady proves the harness's workload option: with
+// kube-controller-manager and kwok, a Deployment scaled to 3 through the
+// Scaler reports 3 ready replicas through GetScale.
+func TestKwokPodsBecomeReady(t *testing.T) {
+	cp := kubetest.SharedWorkloads(t)
+	ns := cp.Namespace(t)
+	ctx := testCtx(t)
+	if _, err := cp.CreateWorkload(ctx, ns, kube.DefaultDeployment, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.WaitReady(ctx, ns, kube.DefaultDeployment, 1); err != nil {
+		t.Fatal(err)
+	}
+	s := newScaler(t, cp.Config, ns, false)
+	from := mustGetScale(t, s)
+	if from.Ready != 1 || from.Current != 1 {
+		t.Fatalf("before scaling: %+v, want 1 ready", from)
+	}
+	if err := s.SetScale(ctx, engine.ScaleRequest{From: from, Replicas: 3, Reason: "kwok", By: "auto"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.WaitReady(ctx, ns, kube.DefaultDeployment, 3); err != nil {
+		t.Fatal(err)
+	}
+	got := mustGetScale(t, s)
+	if got.Desired != 3 || got.Current != 3 || got.Ready != 3 {
+		t.Fatalf("GetScale = %+v, want desired, current and ready 3", got)
+	}
+}
