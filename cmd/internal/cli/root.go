@@ -56,8 +56,20 @@ func invokedAs(args []string) string {
 }
 
 func (a *app) rootCommand() *cobra.Command {
+	// cobra takes the command's name from the first word of Use; as a
+	// kubectl plugin the name is the binary's (kubectl-yeetscale, so that
+	// 'completion' scripts complete the binary that exists and never
+	// claim kubectl's own completion) and usage lines read
+	// "kubectl yeetscale ..." through the display-name annotation.
+	use := a.name
+	var annotations map[string]string
+	if plugin, ok := strings.CutPrefix(a.name, "kubectl "); ok {
+		use = "kubectl-" + plugin
+		annotations = map[string]string{cobra.CommandDisplayNameAnnotation: a.name}
+	}
 	root := &cobra.Command{
-		Use:           a.name,
+		Use:           use,
+		Annotations:   annotations,
 		Short:         "Scale RabbitMQ queue workers on Kubernetes, from a console or headless",
 		Version:       version.String(),
 		SilenceUsage:  true,
