@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -140,11 +142,11 @@ func (Adaptive) Decide(in Input) Decision {
 	cur := in.Current
 	depth := c.Depth(in.Stats)
 	up := ceilDiv(depth, c.TargetMessages)
-	base := fmt.Sprintf("%s / %s per replica = %d", messages(depth), commas(c.TargetMessages), up)
+	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), commas(c.TargetMessages), replicas(up))
 	if cur > c.MaxReplicas || cur < c.MinReplicas {
 		want := c.Clamp(cur)
 		return Decision{Desired: want, Recommendation: up,
-			Reason: fmt.Sprintf("%s; %d replicas is outside [%d, %d]: set to %d", base, cur, c.MinReplicas, c.MaxReplicas, want)}
+			Reason: fmt.Sprintf("%s; %s replicas is outside [%s, %s]: set to %s", base, replicas(cur), replicas(c.MinReplicas), replicas(c.MaxReplicas), replicas(want))}
 	}
 	e := Estimate(in)
 	known := e.ArrivalKnown && e.PerWorkerKnown && e.PerWorker > 0
@@ -160,8 +162,8 @@ func (Adaptive) Decide(in Input) Decision {
 	if c.DrainWithin > 0 && known {
 		need := ceilF((e.Arrival*(1+adaptiveHeadroom) + float64(depth)/c.DrainWithin.Seconds()) / e.PerWorker)
 		if need > cur {
-			return capUp(c, cur, need, fmt.Sprintf("%s; to drain %s within %s at %.2f/s per worker with %.1f/s arriving needs %d",
-				messages(depth), "the backlog", c.DrainWithin, e.PerWorker, e.Arrival, need))
+			return capUp(c, cur, need, fmt.Sprintf("%s; to drain them within %s at %s per worker with %s arriving needs %s",
+				messages(depth), c.DrainWithin, rate(e.PerWorker, 2), rate(e.Arrival, 1), replicas(need)))
 		}
 	}
 
@@ -172,12 +174,12 @@ func (Adaptive) Decide(in Input) Decision {
 			want := max(up, keepUp)
 			why := base + "; scaling up"
 			if want > up {
-				why = fmt.Sprintf("%s; scaling up to %d to keep up with %.1f/s arriving", base, want, e.Arrival)
+				why = fmt.Sprintf("%s; scaling up to %s to keep up with %s arriving", base, replicas(want), rate(e.Arrival, 1))
 			}
 			return capUp(c, cur, want, why)
 		}
 		return Decision{Desired: cur, Recommendation: cur,
-			Reason: fmt.Sprintf("%s; within %s tolerance of %d", base, percent(c.Tolerance), cur)}
+			Reason: fmt.Sprintf("%s; within %s tolerance of %s", base, percent(c.Tolerance), replicas(cur))}
 	}
 	if !known {
 		// Nothing learned yet: the proportional rule with its window.
@@ -192,15 +194,15 @@ func (Adaptive) Decide(in Input) Decision {
 	want := c.Clamp(max(busy, up))
 	if want >= cur {
 		return Decision{Desired: cur, Recommendation: want,
-			Reason: fmt.Sprintf("%s; holding %d: %s waiting and %.1f/s arriving keep %d workers busy at %.2f/s each",
-				base, cur, commas(in.Stats.Ready), e.Arrival, busy, e.PerWorker)}
+			Reason: fmt.Sprintf("%s; holding %s: %s waiting and %s arriving keep %s workers busy at %s each",
+				base, replicas(cur), commas(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))}
 	}
 	if c.MaxStepDown > 0 && want < cur-c.MaxStepDown {
 		want = cur - c.MaxStepDown
 	}
 	return Decision{Desired: want, Recommendation: want,
-		Reason: fmt.Sprintf("%s; scaling down to %d: %s waiting and %.1f/s arriving keep only %d workers busy at %.2f/s each",
-			base, want, commas(in.Stats.Ready), e.Arrival, busy, e.PerWorker)}
+		Reason: fmt.Sprintf("%s; scaling down to %s: %s waiting and %s arriving keep only %s workers busy at %s each",
+			base, replicas(want), commas(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))}
 }
 
 // capUp applies the step cap and the clamp to a scale-up.
@@ -208,7 +210,7 @@ func capUp(c Config, cur, want int32, why string) Decision {
 	raw := want
 	if c.MaxStepUp > 0 && want > cur+c.MaxStepUp {
 		want = cur + c.MaxStepUp
-		why += fmt.Sprintf("; capped at +%d per step", c.MaxStepUp)
+		why += fmt.Sprintf("; capped at +%s per step", replicas(c.MaxStepUp))
 	}
 	clamped := c.Clamp(want)
 	return Decision{Desired: clamped, Recommendation: raw, Reason: why + clampNote(c, want, clamped)}
@@ -222,4 +224,26 @@ func ceilF(f float64) int32 {
 		return math.MaxInt32
 	}
 	return int32(math.Ceil(f - 1e-9))
+}
+
+// replicas formats a replica count with thousands separators.
+func replicas(n int32) string { return commas(int64(n)) }
+
+// rate formats a per-second rate with the given decimals and thousands
+// separators: 12345.67 -> "12,345.7/s".
+func rate(f float64, decimals int) string {
+	s := strconv.FormatFloat(math.Abs(f), 'f', decimals, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return s + "/s"
+	}
+	out := commas(n)
+	if frac != "" {
+		out += "." + frac
+	}
+	if f < 0 {
+		out = "-" + out
+	}
+	return out + "/s"
 }

@@ -1,0 +1,238 @@
+package engine_test
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yeeter/yeetscale/engine"
+)
+
+// adNow is the time of the poll under test in the adaptive policy's tests.
+var adNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// adConfig is the guide's defaults with room to scale and the adaptive policy.
+func adConfig() engine.Config {
+	c := engine.DefaultConfig()
+	c.MinReplicas, c.MaxReplicas, c.TargetMessages = 1, 100, 50
+	c.PollInterval = 15 * time.Second
+	c.Policy = "adaptive"
+	return c
+}
+
+// adStats is one broker observation: depth, ready, consumers and the
+// publish and ack rates (NaN: unknown).
+func adStats(messages, ready int64, consumers int, publish, ack float64) engine.QueueStats {
+	rate := func(v float64) engine.Rate {
+		if math.IsNaN(v) {
+			return engine.Rate{}
+		}
+		return engine.KnownRate(v)
+	}
+	return engine.QueueStats{Messages: messages, Ready: ready, Unacked: messages - ready, Consumers: consumers,
+		PublishRate: rate(publish), AckRate: rate(ack)}
+}
+
+var unknown = math.NaN()
+
+// adHistory returns n good polls 15 s apart ending 15 s before adNow, each
+// seeing s.
+func adHistory(n int, s engine.QueueStats) []engine.Observation {
+	h := make([]engine.Observation, n)
+	for i := range h {
+		h[i] = engine.Observation{At: adNow.Add(-time.Duration(15*(n-i)) * time.Second), OK: true, Stats: s,
+			Decision: engine.Decision{Recommendation: -1}}
+	}
+	return h
+}
+
+// adLearned is a history in which 4 saturated workers acked 2/s (0.5/s
+// each) while arrival messages/s were published: throughput is learned.
+func adLearned(arrival float64) []engine.Observation {
+	return adHistory(3, adStats(1000, 990, 4, arrival, 2))
+}
+
+func TestAdaptiveDecide(t *testing.T) {
+	withCfg := func(f func(*engine.Config)) engine.Config { c := adConfig(); f(&c); return c }
+	cases := []struct {
+		name    string
+		cfg     engine.Config
+		in      engine.Input
+		want    int32
+		held    bool
+		reasons []string
+	}{
+		{name: "failed poll holds", cfg: adConfig(),
+			in:   engine.Input{Current: 7, Err: errors.Join(engine.ErrUnavailable)},
+			want: 7, held: true, reasons: []string{"holding at 7", "last poll failed", "unavailable"}},
+		{name: "stale statistics hold", cfg: adConfig(),
+			in:   engine.Input{Current: 7, Stale: true, Stats: adStats(90_000, 90_000, 7, 5, 1)},
+			want: 7, held: true, reasons: []string{"holding at 7", "stale"}},
+		{name: "above max is brought inside the bounds", cfg: adConfig(),
+			in:   engine.Input{Current: 120, Stats: adStats(0, 0, 120, 0, 0)},
+			want: 100, reasons: []string{"120 replicas is outside [1, 100]: set to 100"}},
+		{name: "rates unknown: the guide's target adds replicas", cfg: adConfig(),
+			in:   engine.Input{Current: 2, Stats: adStats(4250, 4250, 2, unknown, unknown)},
+			want: 85, reasons: []string{"4,250 messages / 50 per replica = 85", "scaling up"}},
+		{name: "scale-up capped at max replicas", cfg: adConfig(),
+			in:   engine.Input{Current: 2, Stats: adStats(12_345, 12_345, 2, unknown, unknown)},
+			want: 100, reasons: []string{"12,345 messages", "capped at --max-replicas 100"}},
+		{name: "scale-up capped per step", cfg: withCfg(func(c *engine.Config) { c.MaxStepUp = 5 }),
+			in:   engine.Input{Current: 2, Stats: adStats(4250, 4250, 2, unknown, unknown)},
+			want: 7, reasons: []string{"capped at +5 per step"}},
+		{name: "inside the tolerance band nothing is added", cfg: adConfig(),
+			in:   engine.Input{Current: 10, Stats: adStats(530, 520, 10, 3, 5), History: adLearned(3)},
+			want: 10, reasons: []string{"530 messages / 50 per replica = 11", "within 10% tolerance of 10"}},
+		{name: "a triggered scale-up is sized for the arrivals", cfg: adConfig(),
+			in: engine.Input{Current: 5, Stats: adStats(600, 595, 4, 10, 2), History: adLearned(10)},
+			// 10/s arriving with 25% headroom at 0.5/s per worker = 25.
+			want: 25, reasons: []string{"600 messages / 50 per replica = 12", "scaling up to 25 to keep up with 10.0/s arriving"}},
+		{name: "large numbers have thousands separators", cfg: withCfg(func(c *engine.Config) { c.MaxReplicas = 5000 }),
+			in:   engine.Input{Current: 1000, Stats: adStats(1_234_567, 1_234_000, 1000, 12_345.6, 500), History: adHistory(3, adStats(1_234_567, 1_234_000, 1000, 12_345.6, 500))},
+			want: 5000, reasons: []string{"1,234,567 messages / 50 per replica = 24,692", "scaling up to 30,864 to keep up with 12,345.6/s arriving", "capped at --max-replicas 5000"}},
+		{name: "no replicas are added while depth is below the target", cfg: adConfig(),
+			in:   engine.Input{Current: 5, Stats: adStats(100, 95, 5, 10, 2.5), History: adLearned(10)},
+			want: 5, reasons: []string{"holding 5", "95 waiting", "10.0/s arriving"}},
+		{name: "idle workers are removed", cfg: adConfig(),
+			in: engine.Input{Current: 20, Stats: adStats(10, 0, 20, 2, 2), History: adLearned(2)},
+			// 2/s with 10% headroom at 0.5/s = 4.4 -> 5 workers busy.
+			want: 5, reasons: []string{"scaling down to 5", "0 waiting and 2.0/s arriving keep only 5 workers busy at 0.50/s each"}},
+		{name: "workers the backlog keeps busy are kept", cfg: withCfg(func(c *engine.Config) { c.TargetMessages = 250 }),
+			in:   engine.Input{Current: 20, Stats: adStats(3000, 2980, 20, 2, 10), History: adLearned(2)},
+			want: 20, reasons: []string{"3,000 messages / 250 per replica = 12", "holding 20", "2,980 waiting"}},
+		{name: "scale-down capped per step", cfg: withCfg(func(c *engine.Config) { c.MaxStepDown = 3 }),
+			in:   engine.Input{Current: 20, Stats: adStats(10, 0, 20, 2, 2), History: adLearned(2)},
+			want: 17, reasons: []string{"scaling down to 17"}},
+		{name: "scale-down stops at min replicas", cfg: withCfg(func(c *engine.Config) { c.MinReplicas = 8 }),
+			in:   engine.Input{Current: 20, Stats: adStats(10, 0, 20, 2, 2), History: adLearned(2)},
+			want: 8, reasons: []string{"scaling down to 8"}},
+		{name: "throughput unknown: proportional scale-down", cfg: adConfig(),
+			in:   engine.Input{Current: 10, Stats: adStats(100, 90, 10, 2, 2)},
+			want: 2, reasons: []string{"100 messages / 50 per replica = 2 (throughput not learned yet)", "scaling down"}},
+		{name: "throughput unknown: the scale-down window still holds", cfg: adConfig(),
+			in: engine.Input{Current: 10, Stats: adStats(100, 90, 10, 2, 2),
+				History: []engine.Observation{{At: adNow.Add(-time.Minute), OK: true, Decision: engine.Decision{Recommendation: 10}}}},
+			want: 10, reasons: []string{"held at 10 by the 5m0s scale-down window"}},
+		{name: "zero consumers teach nothing", cfg: adConfig(),
+			in:   engine.Input{Current: 10, Stats: adStats(100, 100, 0, 2, 0), History: adHistory(5, adStats(100, 100, 0, 2, 3))},
+			want: 2, reasons: []string{"throughput not learned yet"}},
+		{name: "missing rates teach nothing", cfg: adConfig(),
+			in:   engine.Input{Current: 10, Stats: adStats(100, 90, 4, unknown, unknown), History: adHistory(5, adStats(1000, 990, 4, unknown, unknown))},
+			want: 2, reasons: []string{"throughput not learned yet"}},
+		{name: "a counter reset (negative rate) is ignored", cfg: adConfig(),
+			in:   engine.Input{Current: 10, Stats: adStats(100, 90, 4, -500, -500), History: adHistory(5, adStats(1000, 990, 4, -3, -2))},
+			want: 2, reasons: []string{"throughput not learned yet"}},
+		{name: "huge and NaN rates are ignored", cfg: adConfig(),
+			in:   engine.Input{Current: 10, Stats: adStats(100, 90, 4, 1e12, math.Inf(1)), History: adHistory(5, adStats(1000, 990, 4, 1e12, 1e12))},
+			want: 2, reasons: []string{"throughput not learned yet"}},
+		{name: "drain-within adds replicas below the target to clear the backlog in time",
+			cfg: withCfg(func(c *engine.Config) { c.TargetMessages = 250; c.DrainWithin = 5 * time.Minute }),
+			in:  engine.Input{Current: 15, Stats: adStats(3000, 2985, 4, 2, 2), History: adLearned(2)},
+			// (2/s * 1.1 + 3,000 / 300 s) / 0.5/s = 24.4 -> 25.
+			want: 25, reasons: []string{"3,000 messages; to drain them within 5m0s at 0.50/s per worker with 2.0/s arriving needs 25"}},
+		{name: "drain-within with rates unknown falls back to the target",
+			cfg:  withCfg(func(c *engine.Config) { c.TargetMessages = 250; c.DrainWithin = 5 * time.Minute }),
+			in:   engine.Input{Current: 5, Stats: adStats(3000, 2985, 4, unknown, unknown)},
+			want: 12, reasons: []string{"3,000 messages / 250 per replica = 12", "scaling up"}},
+		{name: "drain-within already met defers to the other rules",
+			cfg:  withCfg(func(c *engine.Config) { c.DrainWithin = 5 * time.Minute }),
+			in:   engine.Input{Current: 20, Stats: adStats(10, 0, 20, 2, 2), History: adLearned(2)},
+			want: 5, reasons: []string{"scaling down to 5"}},
+	}
+	p, err := engine.PolicyByName("adaptive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			in.Config, in.Now = tc.cfg, adNow
+			d := engine.Decide(p, in)
+			if d.Desired != tc.want || d.Held != tc.held {
+				t.Errorf("Desired %d Held %v, want %d %v (reason %q)", d.Desired, d.Held, tc.want, tc.held, d.Reason)
+			}
+			for _, r := range tc.reasons {
+				if !strings.Contains(d.Reason, r) {
+					t.Errorf("reason %q does not say %q", d.Reason, r)
+				}
+			}
+		})
+	}
+}
+
+func TestAdaptiveIsDefaultAndDescribed(t *testing.T) {
+	p, err := engine.PolicyByName("")
+	if err != nil || p.Name() != "adaptive" {
+		t.Fatalf("default policy = %v, %v; want adaptive", p, err)
+	}
+	if !strings.Contains(p.Describe(), "target") {
+		t.Errorf("Describe() = %q", p.Describe())
+	}
+}
+
+func TestAdaptiveEstimate(t *testing.T) {
+	sat := adStats(1000, 990, 4, 3, 2) // 4 busy workers ack 2/s: 0.5/s each
+	at := func(sec int, s engine.QueueStats) engine.Observation {
+		return engine.Observation{At: adNow.Add(time.Duration(sec) * time.Second), OK: true, Stats: s}
+	}
+	cases := []struct {
+		name      string
+		hist      []engine.Observation
+		stats     engine.QueueStats
+		arrival   float64 // NaN: unknown
+		perWorker float64 // NaN: unknown
+	}{
+		{name: "nothing observed", stats: adStats(0, 0, 0, unknown, unknown), arrival: unknown, perWorker: unknown},
+		{name: "saturated workers teach throughput", hist: adHistory(2, sat), stats: sat, arrival: 3, perWorker: 0.5},
+		{name: "one saturated interval is not enough evidence", hist: adHistory(1, adStats(1000, 990, 2, 3, 1)),
+			stats: adStats(1000, 990, 2, 3, 1), arrival: 3, perWorker: unknown},
+		{name: "pooled over different sizes: acks over consumers",
+			hist:  []engine.Observation{at(-45, adStats(900, 900, 2, 3, 1)), at(-30, adStats(900, 900, 2, 3, 1.2)), at(-15, adStats(900, 900, 6, 3, 3))},
+			stats: adStats(900, 900, 6, 3, 3.6), arrival: 3, perWorker: (1.2 + 3.6) / (2 + 6)},
+		{name: "a change in consumers does not count (pods just started)",
+			hist:  []engine.Observation{at(-30, adStats(900, 900, 2, 3, 1)), at(-15, adStats(900, 900, 8, 3, 1))},
+			stats: adStats(900, 900, 16, 3, 2), arrival: 3, perWorker: unknown},
+		{name: "idle workers' acks (median of the last three) only raise the estimate",
+			hist:  append(adHistory(3, sat), at(0, adStats(5, 0, 4, 3, 3))),
+			stats: adStats(5, 0, 4, 3, 3.2), arrival: 3, perWorker: (0.75 + 0.8) / 2},
+		{name: "a small ready count is not saturation",
+			hist:  adHistory(4, adStats(6, 3, 4, 1, 1)),
+			stats: adStats(6, 3, 4, 1, 1), arrival: 1, perWorker: unknown},
+		{name: "samples older than 30 minutes are forgotten",
+			hist:  []engine.Observation{at(-3600, sat), at(-3585, sat), at(-3570, sat)},
+			stats: adStats(0, 0, 4, unknown, unknown), arrival: unknown, perWorker: unknown},
+		{name: "a failed poll breaks the chain",
+			hist:  []engine.Observation{at(-30, sat), {At: adNow.Add(-15 * time.Second), OK: false, Stats: sat}},
+			stats: sat, arrival: 3, perWorker: unknown},
+		{name: "arrivals: the median of the last three, so one burst is not a rate",
+			hist:  []engine.Observation{at(-45, adStats(0, 0, 1, 9, 0)), at(-30, adStats(0, 0, 1, 2, 0)), at(-15, adStats(0, 0, 1, 2000, 0))},
+			stats: adStats(0, 0, 1, 3, 0), arrival: 3, perWorker: unknown},
+		{name: "unknown, negative, NaN and huge rates are ignored",
+			hist: []engine.Observation{at(-60, sat), at(-45, adStats(1000, 990, 4, -7, -2)),
+				at(-30, adStats(1000, 990, 4, math.NaN(), math.NaN())), at(-15, adStats(1000, 990, 4, 5e9, 5e9))},
+			stats: adStats(1000, 990, 4, unknown, unknown), arrival: 3, perWorker: unknown},
+		{name: "ignored samples do not erase what was learned",
+			hist:  []engine.Observation{at(-60, sat), at(-45, sat), at(-30, sat), at(-15, adStats(1000, 990, 4, -7, -2))},
+			stats: adStats(1000, 990, 4, math.Inf(1), math.Inf(1)), arrival: 3, perWorker: 0.5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := engine.Estimate(engine.Input{Config: adConfig(), Now: adNow, Stats: tc.stats, History: tc.hist})
+			check := func(what string, got float64, known bool, want float64) {
+				if math.IsNaN(want) {
+					if known {
+						t.Errorf("%s = %v, want unknown", what, got)
+					}
+					return
+				}
+				if !known || math.Abs(got-want) > 1e-9 {
+					t.Errorf("%s = %v (known %v), want %v", what, got, known, want)
+				}
+			}
+			check("Arrival", e.Arrival, e.ArrivalKnown, tc.arrival)
+			check("PerWorker", e.PerWorker, e.PerWorkerKnown, tc.perWorker)
+		})
+	}
+}
