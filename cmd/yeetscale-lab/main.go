@@ -1,0 +1,157 @@
+// Command yeetscale-lab runs, on loopback, everything yeetscale needs to be
+// tried for real: a RabbitMQ broker with the management API, etcd +
+// kube-apiserver + kube-controller-manager + kwok with a fake node, the
+// yeeter namespace with the yeeter-worker Deployment, and a worker simulator
+// that keeps as many consumers on the queue as the Deployment has ready
+// pods. It prints how to point yeetscale at it and stops everything on
+// Ctrl-C. Run it with `make lab`.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/yeeter/yeetscale/cmd/internal/labworld"
+	"github.com/yeeter/yeetscale/kube/kubetest"
+	"github.com/yeeter/yeetscale/rabbit"
+	"github.com/yeeter/yeetscale/rabbit/rabbittest"
+)
+
+const labUser = "yeetscale-lab"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, in io.Reader, out, errOut io.Writer) int {
+	fs := flag.NewFlagSet("yeetscale-lab", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	work := fs.Duration("work-seconds", labworld.DefaultWorkTime, "time each simulated worker spends on one message before acknowledging it")
+	queue := fs.String("queue", rabbit.DefaultQueue, "queue the workers consume (declared on vhost /)")
+	replicas := fs.Int("replicas", 1, "initial replicas of the yeeter-worker Deployment")
+	publish := fs.Int("publish", 0, "publish this many messages once everything is up (a burst to watch)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(errOut, "yeetscale-lab: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	logger := log.New(errOut, "lab: ", log.Ltime)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := lab(ctx, logger, in, out, *work, *queue, int32(*replicas), *publish); err != nil {
+		logger.Printf("error: %v", err)
+		return 1
+	}
+	return 0
+}
+
+func lab(ctx context.Context, logger *log.Logger, in io.Reader, out io.Writer, work time.Duration, queue string, replicas int32, publish int) error {
+	logger.Printf("starting RabbitMQ (first run may install it with apt-get)")
+	broker, stopBroker, err := rabbittest.StartLab(ctx, logger.Printf)
+	if err != nil {
+		return fmt.Errorf("rabbitmq: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := stopBroker(sctx); err != nil {
+			logger.Printf("stopping rabbitmq: %v", err)
+		}
+	}()
+	logger.Printf("starting etcd, kube-apiserver, kube-controller-manager and kwok (first run builds them: several minutes)")
+	cp, err := kubetest.StartLab(ctx, kubetest.Options{Workloads: true, Logf: logger.Printf})
+	if err != nil {
+		return fmt.Errorf("control plane: %w", err)
+	}
+	defer cp.Stop()
+	if _, err := cp.CreateYeeter(ctx, replicas); err != nil {
+		return fmt.Errorf("deployment: %w", err)
+	}
+	if err := broker.DeclareQueue(ctx, "/", queue); err != nil {
+		return fmt.Errorf("queue: %w", err)
+	}
+	password := randomHex(12)
+	_ = broker.DeleteUser(ctx, labUser)
+	if err := broker.CreateUser(ctx, labUser, password, "monitoring", "/"); err != nil {
+		return fmt.Errorf("lab user: %w", err)
+	}
+	defer broker.DeleteUser(context.Background(), labUser)
+
+	workers := labworld.New(labworld.Config{AMQPURL: broker.AMQPURL, VHost: "/", Queue: queue, WorkTime: work, Logf: logger.Printf},
+		labworld.DeploymentReady(cp.Client, kubetest.YeeterNamespace, kubetest.YeeterDeployment))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		workers.Run(ctx)
+	}()
+	if publish > 0 {
+		logger.Printf("publishing %d messages to %s", publish, queue)
+		if err := broker.PublishN(ctx, "/", queue, publish); err != nil {
+			logger.Printf("publish: %v", err)
+		}
+	}
+
+	fmt.Fprintf(out, `
+yeetscale lab is up (everything on loopback; Ctrl-C stops it all)
+
+  kubeconfig      %[1]s   (context %[2]s)
+  deployment      %[3]s/%[4]s, pods on the kwok node %[5]s
+  management API  %[6]s
+  queue           %[7]s on vhost /, drained by simulated workers (%[8]s per message, one consumer per ready pod)
+
+Credentials of a throwaway monitoring user of this lab:
+  export RABBITMQ_USERNAME=%[9]s RABBITMQ_PASSWORD=%[10]s
+
+Then, in that shell:
+  yeetscale --kubeconfig %[1]s -n %[3]s --mgmt-url %[6]s --queue %[7]s --poll-interval 2s
+  yeetscale --auto --kubeconfig %[1]s -n %[3]s --mgmt-url %[6]s --queue %[7]s --min-replicas 2 --max-replicas 40 --target-messages 250 --poll-interval 1s
+
+Type a number and Enter here to publish that many messages (e.g. 10000).
+`,
+		cp.Kubeconfig, kubetest.ContextName, kubetest.YeeterNamespace, kubetest.YeeterDeployment, kubetest.FakeNode,
+		broker.MgmtURL, queue, work, labUser, password)
+	go func() {
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			n, err := strconv.Atoi(strings.TrimSpace(sc.Text()))
+			if err != nil || n <= 0 {
+				if strings.TrimSpace(sc.Text()) != "" {
+					logger.Printf("type a positive number of messages to publish")
+				}
+				continue
+			}
+			start := time.Now()
+			if err := broker.PublishN(ctx, "/", queue, n); err != nil {
+				logger.Printf("publish: %v", err)
+				continue
+			}
+			logger.Printf("published %d messages in %s", n, time.Since(start).Round(time.Millisecond))
+		}
+	}()
+	<-ctx.Done()
+	logger.Printf("stopping")
+	<-done
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
