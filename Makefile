@@ -12,16 +12,20 @@ LDFLAGS := -s -w -X github.com/yeeter/yeetscale/cmd/internal/version.Version=$(V
 # bin/yeetscale and the same command line as the kubectl plugin
 # bin/kubectl-yeetscale ('kubectl yeetscale' once it is on PATH).
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o bin/yeetscale ./cmd/yeetscale
-	$(GO) build -ldflags '$(LDFLAGS)' -o bin/kubectl-yeetscale ./cmd/kubectl-yeetscale
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/yeetscale ./cmd/yeetscale
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kubectl-yeetscale ./cmd/kubectl-yeetscale
+
+# BIN and DIST move the build and release outputs (tests use temporary ones).
+BIN    ?= bin
+DIST   ?= dist
+PREFIX ?= /usr/local
 
 # Installs yeetscale, kubectl-yeetscale and its completion helper
 # kubectl_complete-yeetscale into $(PREFIX)/bin.
-PREFIX ?= /usr/local
 .PHONY: install dist
 install: build
 	install -d '$(DESTDIR)$(PREFIX)/bin'
-	install -m 0755 bin/yeetscale bin/kubectl-yeetscale cmd/kubectl-yeetscale/kubectl_complete-yeetscale '$(DESTDIR)$(PREFIX)/bin/'
+	install -m 0755 $(BIN)/yeetscale $(BIN)/kubectl-yeetscale cmd/kubectl-yeetscale/kubectl_complete-yeetscale '$(DESTDIR)$(PREFIX)/bin/'
 
 # Release archives for krew: dist/kubectl-yeetscale_$(VERSION)_OS_ARCH.tar.gz
 # (kubectl-yeetscale, kubectl_complete-yeetscale, README.md), each with its
@@ -32,18 +36,18 @@ RELEASE_URL    ?= https://github.com/yeeter/yeetscale/releases/download/$(VERSIO
 dist:
 	@printf '%s\n' '$(VERSION)' | grep -Eq '^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$$' || \
 		{ echo "make dist: VERSION '$(VERSION)' is not vX.Y.Z, which krew needs: make dist VERSION=v0.1.0" >&2; exit 2; }
-	rm -rf dist
-	mkdir -p dist
+	rm -rf '$(DIST)'
+	mkdir -p '$(DIST)'
 	set -e; for p in $(DIST_PLATFORMS); do \
 		os=$${p%/*}; arch=$${p#*/}; name=kubectl-yeetscale_$(VERSION)_$${os}_$${arch}; \
-		mkdir -p dist/$$name; \
-		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$$name/kubectl-yeetscale ./cmd/kubectl-yeetscale; \
-		cp README.md cmd/kubectl-yeetscale/kubectl_complete-yeetscale dist/$$name/; \
-		tar -C dist/$$name --owner=0 --group=0 --numeric-owner --sort=name -czf dist/$$name.tar.gz kubectl-yeetscale kubectl_complete-yeetscale README.md; \
-		(cd dist && sha256sum $$name.tar.gz >$$name.tar.gz.sha256); \
-		rm -rf dist/$$name; \
+		mkdir -p $(DIST)/$$name; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/$$name/kubectl-yeetscale ./cmd/kubectl-yeetscale; \
+		cp README.md cmd/kubectl-yeetscale/kubectl_complete-yeetscale $(DIST)/$$name/; \
+		tar -C $(DIST)/$$name --owner=0 --group=0 --numeric-owner --sort=name -czf $(DIST)/$$name.tar.gz kubectl-yeetscale kubectl_complete-yeetscale README.md; \
+		(cd '$(DIST)' && sha256sum $$name.tar.gz >$$name.tar.gz.sha256); \
+		rm -rf $(DIST)/$$name; \
 	done
-	sh cmd/kubectl-yeetscale/render-manifest.sh '$(VERSION)' '$(RELEASE_URL)' dist
+	sh cmd/kubectl-yeetscale/render-manifest.sh '$(VERSION)' '$(RELEASE_URL)' '$(DIST)'
 
 # Every test: unit, golden, fuzz seed corpora and the integration tests that
 # start a real RabbitMQ and a real kube-apiserver (built on first use).
