@@ -44,7 +44,7 @@ func (s *Scaler) Autoscalers(ctx context.Context) ([]Autoscaler, error) {
 			out = append(out, Autoscaler{Kind: "HorizontalPodAutoscaler", Name: h.Name})
 		}
 	}
-	keda, err := HasKEDA(s.discovery)
+	keda, err := HasKEDA(ctx, s.discovery)
 	if err != nil {
 		return nil, fmt.Errorf("checking for KEDA (--force skips the check): %w", classify(err, op{Verb: "discover",
 			Resource: ScaledObjectResource.GroupVersion().String(), Namespace: s.cfg.Namespace, Server: s.server, User: s.user}))
@@ -91,8 +91,10 @@ func targetsDeployment(apiVersion, kind, name, deployment string) bool {
 
 // HasKEDA reports whether the API server serves KEDA's ScaledObjects
 // (keda.sh/v1alpha1). A missing group version is "no KEDA", not an error.
-func HasKEDA(d discovery.DiscoveryInterface) (bool, error) {
-	list, err := d.ServerResourcesForGroupVersion(ScaledObjectResource.GroupVersion().String())
+// Use it to decide ManifestOptions.KEDA.
+func HasKEDA(ctx context.Context, d discovery.ServerResourcesInterface) (bool, error) {
+	list, err := discovery.ToServerResourcesInterfaceWithContext(d).
+		ServerResourcesForGroupVersionWithContext(ctx, ScaledObjectResource.GroupVersion().String())
 	if apierrors.IsNotFound(err) {
 		return false, nil
 	}

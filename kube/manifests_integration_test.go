@@ -24,7 +24,12 @@ import (
 func TestManifestsApplyAndGrantOnlyWhatIsNeeded(t *testing.T) {
 	cp, ns := workload(t, 2)
 	ctx := testCtx(t)
-	objs, err := kube.ManifestObjects(kube.ManifestOptions{Namespace: ns})
+	// As `yeetscale manifests` does: include the KEDA rule only with KEDA.
+	keda, err := kube.HasKEDA(ctx, cp.Client.Discovery())
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := kube.ManifestObjects(kube.ManifestOptions{Namespace: ns, KEDA: keda})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,3 +86,34 @@ func TestTailFile(t *testing.T) {
 		}
 	}
 }
+
+// cancelOnWrite records what is written and cancels a context on the
+// first write.
+type cancelOnWrite struct {
+	cancel context.CancelFunc
+	buf    strings.Builder
+}
+
+func (w *cancelOnWrite) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	w.cancel()
+	return len(p), nil
+}
+
+// TestRunLab runs the lab until its instructions are printed, then stops
+// it the way Ctrl-C would.
+func TestRunLab(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	labCtx, stop := context.WithCancel(ctx)
+	out := &cancelOnWrite{cancel: stop}
+	dir := t.TempDir() + "/lab"
+	if err := RunLab(labCtx, LabOptions{Options: Options{Dir: dir}, Replicas: 2, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"export KUBECONFIG=" + dir + "/kubeconfig", "yeeter/yeeter-worker created with 2 replica(s)"} {
+		if !strings.Contains(out.buf.String(), want) {
+			t.Errorf("instructions lack %q:\n%s", want, out.buf.String())
+		}
+	}
+}
