@@ -53,9 +53,7 @@ type Options struct {
 }
 
 // Snapshot is an immutable view of the controller, published after every
-// poll and every command. The slices of a snapshot received from Subscribe
-// are shared by every subscriber and must be treated as read-only;
-// Controller.Snapshot returns copies.
+// poll and every command. Slices are copies owned by the receiver.
 type Snapshot struct {
 	// Seq increases with every published snapshot.
 	Seq    uint64
@@ -198,7 +196,9 @@ func (c *Controller) publishLocked(update func(*Snapshot)) Snapshot {
 		case <-ch:
 		default:
 		}
-		ch <- s
+		own := s
+		own.History, own.Events = slices.Clone(s.History), slices.Clone(s.Events)
+		ch <- own
 	}
 	return s
 }
