@@ -101,11 +101,13 @@ func StartLab(ctx context.Context, opts Options) (*ControlPlane, error) {
 		return nil, fmt.Errorf("kubetest: %w", err)
 	}
 	if err := cp.start(ctx); err != nil {
+		cp.keepDir = true // the error quotes logs in it
 		cp.Stop()
 		return nil, err
 	}
 	if opts.Workloads {
 		if err := cp.StartWorkloads(ctx); err != nil {
+			cp.keepDir = true
 			cp.Stop()
 			return nil, err
 		}
@@ -189,7 +191,8 @@ func (cp *ControlPlane) add(p *process) {
 }
 
 // Stop stops every process in reverse start order and removes the
-// directory it created (unless YEETSCALE_KUBETEST_KEEP=1). It is safe to
+// directory it created (unless YEETSCALE_KUBETEST_KEEP=1, or the start
+// failed: then the logs stay for the error message to point at). It is safe to
 // call more than once.
 func (cp *ControlPlane) Stop() {
 	if cp == nil {

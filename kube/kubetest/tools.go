@@ -91,8 +91,8 @@ func toolsSrc() (string, error) {
 }
 
 // EnsureTools makes sure the named tools (default: all) are built in the
-// cache directory, building only the missing ones with `go build` inside
-// the tools module. A file lock serialises parallel test processes, so only
+// cache directory. When one is missing it builds every missing tool (not
+// the present ones) with one `go build` inside the tools module. A file lock serialises parallel test processes, so only
 // one builds and the others wait for it. A cold build of everything takes
 // several minutes.
 func EnsureTools(ctx context.Context, names ...string) (Tools, error) {
@@ -115,10 +115,12 @@ func EnsureTools(ctx context.Context, names ...string) (Tools, error) {
 		return t, err
 	}
 	defer unlock()
-	miss := missing(t, names) // another process may have built them meanwhile
-	if miss == nil {
+	if missing(t, names) == nil { // another process built them meanwhile
 		return t, nil
 	}
+	// One go build of everything missing links in parallel and spares the
+	// next caller (e.g. the workload tools) a second wait.
+	miss := missing(t, AllTools)
 	start := time.Now()
 	err = build(ctx, t, miss)
 	t.BuildTime = time.Since(start)
@@ -156,12 +158,12 @@ func build(ctx context.Context, t Tools, names []string) error {
 		args = append(args, toolPackages[n])
 	}
 	logPath := filepath.Join(t.Dir, "build.log")
-	logf, err := os.Create(logPath)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("kubetest: %w", err)
 	}
 	defer logf.Close()
-	fmt.Fprintf(logf, "cd %s && go %s\n", src, strings.Join(args, " "))
+	fmt.Fprintf(logf, "%s: cd %s && go %s\n", time.Now().Format(time.RFC3339), src, strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, goBin(), args...)
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
