@@ -45,7 +45,12 @@ by itself; press A to turn it off and approve proposals with a, or start with
 		Example: fmt.Sprintf(`  %[1]s demo
   %[1]s demo --mode manual --speed 5
   %[1]s demo --scenario ../shared/scenarios/burst-10k.json --max-replicas 20`, a.name),
-		Args: cobra.NoArgs,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usage(fmt.Errorf("unexpected argument %q: demo takes flags only (see '%s demo --help')", args[0], a.name))
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, _ []string) error {
 			return o.run(c.Context(), c, a)
 		},
