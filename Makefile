@@ -57,3 +57,11 @@ test:
 
 bench-sim:
 	$(GO) test -run '^$$' -bench BenchmarkSimAllScenarios -benchtime 3x ./engine/sim/
+
+# The console's speed: View() and snapshot benchmarks at 160x48, then the demo
+# in a real terminal (tmux) for BENCH_SECONDS (default 60; 600 for the full
+# ten minutes): CPU % of one core and peak RSS (goals: < 2%, < 40 MB).
+.PHONY: bench-console
+bench-console:
+	$(GO) test -run '^$$' -bench 'BenchmarkView|BenchmarkApplySnapshot' -benchmem ./tui/
+	BENCH_SECONDS=$${BENCH_SECONDS:-60} $(GO) test -count=1 -timeout 30m -run '^TestDemoResources$$' -v ./cmd/internal/cli/ | grep -E '^demo console|^(ok|FAIL|---)'
