@@ -1,0 +1,276 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/watch"
+
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/yeeter/yeetscale/cmd/internal/labworld"
+)
+
+// guideWorkTime is the simulated workers' time per message in the guide's
+// example.
+const guideWorkTime = 80 * time.Millisecond
+
+// statsRefresh is how often the harness broker (RabbitMQ 3.10) refreshes a
+// queue's statistics in GET /api/queues: measured ~5 s although
+// collect_statistics_interval is 1000 (see rabbit/rabbittest/local.go).
+const statsRefresh = 5 * time.Second
+
+// buildBinary builds cmd/yeetscale into a temporary directory.
+func buildBinary(t testing.TB) string {
+	t.Helper()
+	bin := t.TempDir() + "/yeetscale"
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/yeeter/yeetscale/cmd/yeetscale")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// replicaChange is one observed spec.replicas value.
+type replicaChange struct {
+	at       time.Time
+	replicas int32
+}
+
+func (c replicaChange) String() string {
+	return fmt.Sprintf("%d@%s", c.replicas, c.at.Format("15:04:05.000"))
+}
+
+// watchReplicas records every spec.replicas value of the Deployment until
+// ctx ends.
+func watchReplicas(ctx context.Context, t *testing.T, w *world) func() []replicaChange {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []replicaChange
+	record := func(d *appsv1.Deployment) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n := *d.Spec.Replicas; len(seen) == 0 || seen[len(seen)-1].replicas != n {
+			seen = append(seen, replicaChange{time.Now(), n})
+		}
+	}
+	sel := fields.OneTermEqualSelector("metadata.name", w.name).String()
+	wi, err := w.cp.Client.AppsV1().Deployments(w.ns).Watch(ctx, metav1.ListOptions{FieldSelector: sel})
+	if err != nil {
+		t.Fatalf("watching the deployment: %v", err)
+	}
+	go func() {
+		defer wi.Stop()
+		for ev := range wi.ResultChan() {
+			if d, ok := ev.Object.(*appsv1.Deployment); ok && (ev.Type == watch.Added || ev.Type == watch.Modified) {
+				record(d)
+			}
+		}
+	}()
+	return func() []replicaChange {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]replicaChange(nil), seen...)
+	}
+}
+
+// TestE2EGuideExample is the operations guide's example on the real broker
+// and cluster: 10,000 messages, `--auto --min-replicas 2 --max-replicas 40
+// --target-messages 250 --poll-interval 1s`, workers that follow the
+// Deployment's ready pods. It runs the built binary (credentials from the
+// environment) and stops it with SIGTERM.
+//
+// Work time: 80 ms per message (40 workers drain 10,000 in about 20 s). With
+// 20 ms the 2 starting workers take 100 messages/s, so during the ~5 s the
+// broker's statistics lag the queue they remove up to 500 of the burst and the
+// first report shows fewer than 9,751: ceil(9,640 / 250) = 39 was seen, which
+// is the guide's rule applied correctly, but never 40.
+func TestE2EGuideExample(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	w := newWorld(t, true, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := w.cp.WaitReady(ctx, w.ns, w.name, 2); err != nil {
+		t.Fatalf("2 ready pods: %v", err)
+	}
+	history := watchReplicas(ctx, t, w)
+	workers := labworld.New(labworld.Config{AMQPURL: w.broker.AMQPURL, VHost: w.vhost, Queue: w.queue, WorkTime: guideWorkTime, Reconcile: 100 * time.Millisecond},
+		labworld.DeploymentReady(w.cp.Client, w.ns, w.name))
+	workersDone := make(chan struct{})
+	go func() { defer close(workersDone); workers.Run(ctx) }()
+	defer func() { cancel(); <-workersDone }()
+	if !poll(30*time.Second, 50*time.Millisecond, func() bool { return workers.Consumers() == 2 }) {
+		t.Fatalf("worker simulator: %d consumers, want 2 (error: %s)", workers.Consumers(), workers.LastError())
+	}
+	w.waitMessages(30*time.Second, "the queue's statistics with 2 consumers", func(n int64) bool { return n == 0 })
+
+	cmd := exec.Command(bin, "--auto", "--min-replicas", "2", "--max-replicas", "40", "--target-messages", "250", "--poll-interval", "1s",
+		"--kubeconfig", w.cp.Kubeconfig, "-n", w.ns, "--mgmt-url", w.broker.MgmtURL, "--vhost", w.vhost, "--queue", w.queue,
+		"--log-format", "json", "--metrics-addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "RABBITMQ_USERNAME="+w.user, "RABBITMQ_PASSWORD="+w.pass)
+	stderr, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	log := &syncBuffer{}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() {
+		io.Copy(log, bufio.NewReader(stderr))
+		exited <- cmd.Wait()
+	}()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	}()
+	r := &autoRun{log: log}
+	ls := r.waitLog(t, 20*time.Second, "the first decision", func(ls []logLine) bool { return count(ls, "decision") >= 1 })
+	var metricsAddr string
+	for _, l := range ls {
+		if l.msg() == "serving metrics" {
+			metricsAddr = l.str("addr")
+		}
+		if strings.Contains(fmt.Sprint(l), w.pass) {
+			t.Errorf("a log line contains the password: %v", l)
+		}
+	}
+
+	// The burst, and when the management API first reports it (read every
+	// 50 ms from the moment publishing starts).
+	published := make(chan error, 1)
+	go func() { published <- w.broker.PublishN(ctx, w.vhost, w.queue, 10000) }()
+	first := w.waitMessages(30*time.Second, "the burst", func(n int64) bool { return n > 0 })
+	visible := time.Now()
+	if err := <-published; err != nil {
+		t.Fatalf("publishing the burst: %v", err)
+	}
+	t.Logf("the management API first reported %d messages", first)
+	const bound = statsRefresh + 2*time.Second // the broker's statistics interval + two polls
+	var peakAt time.Time
+	if !poll(bound+5*time.Second, 20*time.Millisecond, func() bool {
+		h := history()
+		if n := len(h); n > 0 && h[n-1].replicas == 40 {
+			peakAt = h[n-1].at
+			return true
+		}
+		return false
+	}) {
+		t.Fatalf("never reached 40 replicas; spec.replicas history %v; log:\n%s", history(), log)
+	}
+	if d := peakAt.Sub(visible); d > bound {
+		t.Errorf("40 replicas %s after the management API reported the burst, want within %s (stats interval + two polls); history %v", d, bound, history())
+	} else {
+		t.Logf("40 replicas %s after the management API reported the burst", d.Round(time.Millisecond))
+	}
+	if metricsAddr == "" {
+		t.Errorf("no serving metrics line; log:\n%s", log)
+	} else {
+		checkMetrics(t, metricsAddr)
+	}
+
+	// The workers drain it and the replicas come back to the minimum.
+	w.waitMessages(90*time.Second, "the queue drained", func(n int64) bool { return n == 0 })
+	drained := time.Now()
+	if !poll(60*time.Second, 50*time.Millisecond, func() bool {
+		h := history()
+		return h[len(h)-1].replicas == 2
+	}) {
+		t.Fatalf("replicas did not come back to 2 within 60s of the drain; history %v; log:\n%s", history(), log)
+	}
+	h := history()
+	t.Logf("drained %s after the burst was visible; back to 2 replicas %s after the drain; spec.replicas history: %v",
+		drained.Sub(visible).Round(time.Millisecond), h[len(h)-1].at.Sub(drained).Round(time.Millisecond), h)
+	peak := -1
+	for i, c := range h {
+		if c.replicas == 40 {
+			peak = i
+			break
+		}
+	}
+	for i := peak + 1; i < len(h); i++ {
+		if h[i].replicas > h[i-1].replicas {
+			t.Errorf("replicas went up on the way down: %d -> %d; history %v", h[i-1].replicas, h[i].replicas, h)
+		}
+	}
+
+	ls = lines(t, log.String())
+	if count(ls, "scaled") < 2 {
+		t.Errorf("%d scaled lines, want at least one up and one down", count(ls, "scaled"))
+	}
+	for _, l := range ls {
+		if (l.msg() == "decision" || l.msg() == "scaled") && l.str("reason") == "" {
+			t.Errorf("a %s line has no reason: %v", l.msg(), l)
+		}
+	}
+
+	// SIGTERM: a clean stop.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("after SIGTERM: %v (want exit 0); log tail:\n%s", err, tail(log.String(), 5))
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no exit within 20s of SIGTERM")
+	}
+	if !strings.Contains(log.String(), `"msg":"stopped"`) {
+		t.Errorf("no stopped line after SIGTERM; log tail:\n%s", tail(log.String(), 5))
+	}
+}
+
+func tail(s string, n int) string {
+	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(ls) > n {
+		ls = ls[len(ls)-n:]
+	}
+	return strings.Join(ls, "\n")
+}
+
+// checkMetrics scrapes /metrics, /healthz and /readyz.
+func checkMetrics(t *testing.T, addr string) {
+	t.Helper()
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Errorf("GET %s: %v", path, err)
+			return 0, ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("/healthz: HTTP %d", code)
+	}
+	if code, body := get("/readyz"); code != 200 {
+		t.Errorf("/readyz: HTTP %d %s", code, body)
+	}
+	code, body := get("/metrics")
+	if code != 200 {
+		t.Errorf("/metrics: HTTP %d", code)
+	}
+	for _, want := range []string{"yeetscale_queue_messages{", `yeetscale_replicas{`, `state="current"`, `yeetscale_scale_actions_total{direction="up"} 1`, "yeetscale_last_successful_poll_timestamp_seconds "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
