@@ -315,4 +315,3 @@ func TestE2EDryRunAutoNeverApplies(t *testing.T) {
 		t.Errorf("exit %d, want 0", code)
 	}
 }
-
