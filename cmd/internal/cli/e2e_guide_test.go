@@ -55,7 +55,7 @@ func (c replicaChange) String() string {
 
 // watchReplicas records every spec.replicas value of the Deployment until
 // ctx ends.
-func watchReplicas(ctx context.Context, t *testing.T, w *world) func() []replicaChange {
+func watchReplicas(ctx context.Context, t testing.TB, w *world) func() []replicaChange {
 	t.Helper()
 	var mu sync.Mutex
 	var seen []replicaChange

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { kubetest.Main(m) }
 // world is one test's share of the real broker and the real cluster: its own
 // vhost, queue, monitoring user, namespace and worker Deployment.
 type world struct {
-	t          *testing.T
+	t          testing.TB
 	broker     *rabbittest.Broker
 	cp         *kubetest.ControlPlane
 	vhost      string
@@ -38,7 +38,7 @@ type world struct {
 
 // newWorld starts (or reuses) the broker and the control plane; with
 // workloads the Deployment's pods become Ready on the kwok node.
-func newWorld(t *testing.T, workloads bool, replicas int32) *world {
+func newWorld(t testing.TB, workloads bool, replicas int32) *world {
 	t.Helper()
 	b := rabbittest.Start(t)
 	var cp *kubetest.ControlPlane
@@ -264,7 +264,7 @@ func (l logLine) num(k string) float64 {
 func (l logLine) str(k string) string { s, _ := l[k].(string); return s }
 
 // lines parses the JSON log lines written so far.
-func lines(t *testing.T, s string) []logLine {
+func lines(t testing.TB, s string) []logLine {
 	t.Helper()
 	var out []logLine
 	sc := bufio.NewScanner(strings.NewReader(s))
@@ -294,7 +294,7 @@ func count(ls []logLine, msg string) int {
 }
 
 // waitLog polls the log until cond holds for its parsed lines.
-func (r *autoRun) waitLog(t *testing.T, timeout time.Duration, what string, cond func([]logLine) bool) []logLine {
+func (r *autoRun) waitLog(t testing.TB, timeout time.Duration, what string, cond func([]logLine) bool) []logLine {
 	t.Helper()
 	var ls []logLine
 	if !poll(timeout, 50*time.Millisecond, func() bool { ls = lines(t, r.log.String()); return cond(ls) }) {
