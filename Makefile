@@ -58,6 +58,23 @@ test:
 bench-sim:
 	$(GO) test -run '^$$' -bench BenchmarkSimAllScenarios -benchtime 3x ./engine/sim/
 
+# The local lab on loopback: RabbitMQ, etcd + kube-apiserver +
+# kube-controller-manager + kwok, the yeeter/yeeter-worker Deployment and
+# simulated workers (one consumer per ready pod). Prints the kubeconfig, the
+# management URL, credentials and yeetscale command lines; Ctrl-C stops it.
+# LAB_FLAGS: e.g. --work-seconds 500ms --publish 10000.
+.PHONY: lab
+lab: build
+	$(GO) build -o $(BIN)/yeetscale-lab ./cmd/yeetscale-lab
+	$(BIN)/yeetscale-lab --yeetscale $(abspath $(BIN))/yeetscale $(LAB_FLAGS)
+
+# The headless controller on the real broker and apiserver: latency from the
+# management API first reporting a burst to the accepted scale update (goal:
+# one 1s poll + 100 ms), CPU time and peak RSS of --auto over one minute.
+.PHONY: bench-e2e
+bench-e2e:
+	$(GO) test -count=1 -timeout 15m -run '^$$' -bench '^BenchmarkE2E$$' -benchtime 1x ./cmd/internal/cli/ | grep -vE '^(goos|goarch|pkg|cpu):'
+
 # The console's speed: View() and snapshot benchmarks at 160x48, then the demo
 # in a real terminal (tmux) for BENCH_SECONDS (default 60; 600 for the full
 # ten minutes): CPU % of one core and peak RSS (goals: < 2%, < 40 MB).
