@@ -42,6 +42,7 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 	queue := fs.String("queue", rabbit.DefaultQueue, "queue the workers consume (declared on vhost /)")
 	replicas := fs.Int("replicas", 1, "initial replicas of the yeeter-worker Deployment")
 	publish := fs.Int("publish", 0, "publish this many messages once everything is up (a burst to watch)")
+	yeetscale := fs.String("yeetscale", "yeetscale", "how to run yeetscale in the printed command lines (make lab passes bin/yeetscale)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -52,14 +53,14 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 	logger := log.New(errOut, "lab: ", log.Ltime)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := lab(ctx, logger, in, out, *work, *queue, int32(*replicas), *publish); err != nil {
+	if err := lab(ctx, logger, in, out, *work, *queue, int32(*replicas), *publish, *yeetscale); err != nil {
 		logger.Printf("error: %v", err)
 		return 1
 	}
 	return 0
 }
 
-func lab(ctx context.Context, logger *log.Logger, in io.Reader, out io.Writer, work time.Duration, queue string, replicas int32, publish int) error {
+func lab(ctx context.Context, logger *log.Logger, in io.Reader, out io.Writer, work time.Duration, queue string, replicas int32, publish int, yeetscale string) error {
 	logger.Printf("starting RabbitMQ (first run may install it with apt-get)")
 	broker, stopBroker, err := rabbittest.StartLab(ctx, logger.Printf)
 	if err != nil {
@@ -117,13 +118,13 @@ Credentials of a throwaway monitoring user of this lab:
   export RABBITMQ_USERNAME=%[9]s RABBITMQ_PASSWORD=%[10]s
 
 Then, in that shell:
-  yeetscale --kubeconfig %[1]s -n %[3]s --mgmt-url %[6]s --queue %[7]s --poll-interval 2s
-  yeetscale --auto --kubeconfig %[1]s -n %[3]s --mgmt-url %[6]s --queue %[7]s --min-replicas 2 --max-replicas 40 --target-messages 250 --poll-interval 1s
+  %[11]s --kubeconfig %[1]s -n %[3]s --mgmt-url %[6]s --queue %[7]s --poll-interval 2s
+  %[11]s --auto --kubeconfig %[1]s -n %[3]s --mgmt-url %[6]s --queue %[7]s --min-replicas 2 --max-replicas 40 --target-messages 250 --poll-interval 1s
 
 Type a number and Enter here to publish that many messages (e.g. 10000).
 `,
 		cp.Kubeconfig, kubetest.ContextName, kubetest.YeeterNamespace, kubetest.YeeterDeployment, kubetest.FakeNode,
-		broker.MgmtURL, queue, work, labUser, password)
+		broker.MgmtURL, queue, work, labUser, password, yeetscale)
 	go func() {
 		sc := bufio.NewScanner(in)
 		for sc.Scan() {
