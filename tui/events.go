@@ -13,6 +13,7 @@ type eventsPanel struct {
 	loc    *time.Location
 	w, h   int
 	events []engine.Event
+	view   string // cached: rebuilt on new events and resize only
 }
 
 func newEventsPanel(st *Styles, loc *time.Location) *eventsPanel {
@@ -20,13 +21,15 @@ func newEventsPanel(st *Styles, loc *time.Location) *eventsPanel {
 }
 
 // SetSize implements component.
-func (p *eventsPanel) SetSize(w, h int) { p.w, p.h = w, h }
+func (p *eventsPanel) SetSize(w, h int) { p.w, p.h = w, h; p.view = p.render() }
 
 // SetEvents shows evs (newest first).
-func (p *eventsPanel) SetEvents(evs []engine.Event) { p.events = evs }
+func (p *eventsPanel) SetEvents(evs []engine.Event) { p.events = evs; p.view = p.render() }
 
 // View implements component.
-func (p *eventsPanel) View() string {
+func (p *eventsPanel) View() string { return p.view }
+
+func (p *eventsPanel) render() string {
 	if p.h <= 0 || p.w <= 0 {
 		return ""
 	}

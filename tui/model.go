@@ -46,6 +46,8 @@ type Model struct {
 	dec    *decision
 	events *eventsPanel
 
+	row string // cached: the queue and replicas panels side by side
+
 	confirm *confirmation
 	failure string // the last failed command
 	notice  string // the last successful command
@@ -127,6 +129,16 @@ func (m *Model) apply(s engine.Snapshot) {
 	m.queue.SetSnapshot(s)
 	m.reps.SetSnapshot(s)
 	m.events.SetEvents(s.Events)
+	m.joinPanels()
+}
+
+// joinPanels caches the panel row, which changes only with a snapshot or a
+// resize.
+func (m *Model) joinPanels() {
+	m.row = ""
+	if m.queue.h > 0 && !m.tooSmall() {
+		m.row = lipgloss.JoinHorizontal(lipgloss.Top, m.queue.View(), m.reps.View())
+	}
 }
 
 func (m *Model) setNow(t time.Time) {
@@ -154,6 +166,7 @@ func (m *Model) layout() {
 	m.reps.SetSize(m.w-qw, panelH)
 	m.dec.SetSize(m.w, decisionHeight)
 	m.events.SetSize(m.w, evH)
+	m.joinPanels()
 }
 
 func (m *Model) tooSmall() bool { return m.w < MinWidth || m.h < MinHeight }
@@ -167,8 +180,8 @@ func (m *Model) View() string {
 		return truncate(fmt.Sprintf("Terminal too small: %dx%d, need at least %dx%d.", m.w, m.h, MinWidth, MinHeight), m.w)
 	}
 	parts := []string{m.hdr.View(), m.messageLine()}
-	if m.queue.h > 0 {
-		parts = append(parts, lipgloss.JoinHorizontal(lipgloss.Top, m.queue.View(), m.reps.View()))
+	if m.row != "" {
+		parts = append(parts, m.row)
 	}
 	parts = append(parts, m.dec.View())
 	if m.events.h > 0 {

@@ -14,7 +14,8 @@ type queuePanel struct {
 	st    *Styles
 	w, h  int
 	snap  engine.Snapshot
-	chart string // cached: rebuilt on snapshot and resize only
+	chart string
+	view  string // cached: the whole panel // cached: rebuilt on snapshot and resize only
 }
 
 func newQueuePanel(st *Styles) *queuePanel { return &queuePanel{st: st} }
@@ -28,6 +29,7 @@ func (p *queuePanel) SetSnapshot(s engine.Snapshot) { p.snap = s; p.rebuild() }
 const panelInfoLines = 4 // three lines above the chart, one legend below
 
 func (p *queuePanel) rebuild() {
+	defer func() { p.view = p.render() }()
 	iw, ih := p.w-4, p.h-2-panelInfoLines
 	if iw <= 0 || ih <= 0 {
 		p.chart = ""
@@ -41,8 +43,11 @@ func (p *queuePanel) rebuild() {
 	p.chart = renderChart(p.st, chartSpec{Width: iw, Height: ih, Main: total, Second: unacked, Empty: "waiting for the first poll…"})
 }
 
-// View implements component.
-func (p *queuePanel) View() string {
+// View implements component: the panel as rendered at the last snapshot
+// or resize.
+func (p *queuePanel) View() string { return p.view }
+
+func (p *queuePanel) render() string {
 	st, s := p.st, p.snap
 	q := s.Stats
 	head := st.PanelTitle.Render("QUEUE") + "  " + st.Bold.Render(commas(q.Messages)) + " messages"

@@ -14,6 +14,7 @@ type replicasPanel struct {
 	w, h  int
 	snap  engine.Snapshot
 	chart string
+	view  string // cached: the whole panel
 }
 
 func newReplicasPanel(st *Styles) *replicasPanel { return &replicasPanel{st: st} }
@@ -25,6 +26,7 @@ func (p *replicasPanel) SetSize(w, h int) { p.w, p.h = w, h; p.rebuild() }
 func (p *replicasPanel) SetSnapshot(s engine.Snapshot) { p.snap = s; p.rebuild() }
 
 func (p *replicasPanel) rebuild() {
+	defer func() { p.view = p.render() }()
 	iw, ih := p.w-4, p.h-2-panelInfoLines
 	if iw <= 0 || ih <= 0 {
 		p.chart = ""
@@ -42,8 +44,11 @@ func (p *replicasPanel) rebuild() {
 	p.chart = renderChart(p.st, chartSpec{Width: iw, Height: ih, Main: applied, Second: proposed, Integer: true, Empty: "no replicas read yet"})
 }
 
-// View implements component.
-func (p *replicasPanel) View() string {
+// View implements component: the panel as rendered at the last snapshot
+// or resize.
+func (p *replicasPanel) View() string { return p.view }
+
+func (p *replicasPanel) render() string {
 	st, s := p.st, p.snap
 	head := st.PanelTitle.Render("REPLICAS") + "  " + st.Bold.Render(fmt.Sprint(s.Scale.Desired))
 	switch {
