@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,7 +101,17 @@ func StartLab(ctx context.Context, opts Options) (*ControlPlane, error) {
 	} else if err := os.MkdirAll(cp.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("kubetest: %w", err)
 	}
-	if err := cp.start(ctx); err != nil {
+	for attempt := 1; ; attempt++ {
+		err = cp.start(ctx)
+		// A free port picked for etcd or the API server can be taken by
+		// another process before the server binds it: try new ports.
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+		cp.logf("kubetest: port taken, retrying: %v", err)
+		cp.stopProcesses()
+	}
+	if err != nil {
 		cp.keepDir = true // the error quotes logs in it
 		cp.Stop()
 		return nil, err
@@ -121,6 +132,9 @@ func (cp *ControlPlane) start(ctx context.Context) error {
 	var err error
 	if cp.pki, err = newPKI(cp.Dir); err != nil {
 		return err
+	}
+	if err := os.RemoveAll(filepath.Join(cp.Dir, "etcd")); err != nil { // from a failed attempt
+		return fmt.Errorf("kubetest: %w", err)
 	}
 	ports, err := freePorts(3)
 	if err != nil {
@@ -198,15 +212,20 @@ func (cp *ControlPlane) Stop() {
 	if cp == nil {
 		return
 	}
+	cp.stopProcesses()
+	if cp.ownDir && !cp.keepDir && cp.Dir != "" {
+		_ = os.RemoveAll(cp.Dir)
+	}
+}
+
+// stopProcesses stops every process in reverse start order.
+func (cp *ControlPlane) stopProcesses() {
 	cp.mu.Lock()
 	procs := cp.procs
 	cp.procs = nil
 	cp.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
 		procs[i].stop(10 * time.Second)
-	}
-	if cp.ownDir && !cp.keepDir && cp.Dir != "" {
-		_ = os.RemoveAll(cp.Dir)
 	}
 }
 
