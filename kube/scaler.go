@@ -141,9 +141,8 @@ func (s *Scaler) GetScale(ctx context.Context) (engine.Scale, error) {
 // that the Deployment is still at req.From.Version: a change of
 // spec.replicas made since then fails with an error wrapping
 // engine.ErrConflict (a change of the status only is retried, see
-// updateScale). It refuses with
-// engine.ErrRefused while an HPA or KEDA ScaledObject targets the
-// Deployment, unless Force is set. An applied change is recorded as the
+// updateScale). It refuses with engine.ErrRefused while an HPA or KEDA
+// ScaledObject targets the Deployment, unless Force is set. An applied change is recorded as the
 // last-scale annotation and a SuccessfulRescale Event; a failed update as a
 // FailedRescale warning Event.
 func (s *Scaler) SetScale(ctx context.Context, req engine.ScaleRequest) error {

@@ -7,6 +7,7 @@ import (
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -262,5 +263,43 @@ func TestStaleVersionWithSameReplicasIsApplied(t *testing.T) {
 	}
 	if got := mustGetScale(t, s); got.Desired != 5 {
 		t.Fatalf("Desired = %d, want 5", got.Desired)
+	}
+}
+
+// TestFailedUpdateRecordsWarningEvent: a user who may read the scale and
+// record Events but not update the scale gets a Forbidden error naming the
+// update, and a FailedRescale warning Event is left on the Deployment.
+func TestFailedUpdateRecordsWarningEvent(t *testing.T) {
+	cp, ns := workload(t, 2)
+	ctx := testCtx(t)
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "read-only-scaler", Namespace: ns},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "deployments/scale"}, Verbs: []string{"get"}},
+			{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: []string{"list"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create"}},
+		},
+	}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "carol", Namespace: ns},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: "rbac.authorization.k8s.io", Kind: "User", Name: "carol"}},
+	}
+	if _, err := cp.Client.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.Client.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s := newScaler(t, cp.ConfigAs("carol"), ns, false)
+	from := mustGetScale(t, s)
+	err := s.SetScale(ctx, engine.ScaleRequest{From: from, Replicas: 9, Reason: "9,000 messages", By: "auto"})
+	want := "forbidden: user carol cannot update deployments/scale in namespace " + ns
+	if !errors.Is(err, engine.ErrForbidden) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want ErrForbidden containing %q", err, want)
+	}
+	ev := deploymentEvents(t, cp, ns, kube.ReasonFailedRescale)
+	if len(ev) != 1 || ev[0].Type != "Warning" || !strings.Contains(ev[0].Message, "New size: 9; reason: 9,000 messages; error: "+want) {
+		t.Fatalf("want one FailedRescale warning about the update, got %+v", ev)
 	}
 }
