@@ -21,6 +21,9 @@ type Decision struct {
 	// Held is true when the policy kept the current size because the data
 	// could not be trusted (failed or stale poll).
 	Held bool
+	// Bursty is set by a policy that holds replicas between bursts of load
+	// (it remembers it in the history).
+	Bursty bool
 }
 
 // Input is everything a policy may look at. Policies are pure functions of it.

@@ -197,6 +197,14 @@ func (Adaptive) Decide(in Input) Decision {
 			Reason: fmt.Sprintf("%s; holding %s: %s waiting and %s arriving keep %s workers busy at %s each",
 				base, replicas(cur), commas(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))}
 	}
+	if hold, peak := burstHold(in); hold && peak > want {
+		// The load comes in bursts: keep what the last burst needed through
+		// the scale-down window rather than flap between bursts.
+		keep := min(peak, cur)
+		return Decision{Desired: keep, Recommendation: want, Bursty: true,
+			Reason: fmt.Sprintf("%s; holding %s: the load comes in bursts (one within %s needed %s)",
+				base, replicas(keep), c.ScaleDownWindow, replicas(peak))}
+	}
 	if c.MaxStepDown > 0 && want < cur-c.MaxStepDown {
 		want = cur - c.MaxStepDown
 	}
@@ -246,4 +254,47 @@ func rate(f float64, decimals int) string {
 		out = "-" + out
 	}
 	return out + "/s"
+}
+
+// burstHold reports whether the load comes in bursts, and the most replicas
+// the target asked for within the scale-down window (the peak to hold).
+//
+// Load counts as bursty once a scale-up followed a scale-down within the
+// window (the workers were removed and had to come back: a bounce) in the
+// last three windows, and it stays bursty while a decision within the window
+// was bursty and a burst (the target asking for at least the replicas there
+// were) happened within the window. A single burst never makes load bursty,
+// so it is drained without holding idle workers.
+func burstHold(in Input) (bool, int32) {
+	w := in.Config.ScaleDownWindow
+	if w <= 0 || len(in.History) == 0 {
+		return false, 0
+	}
+	var peak int32
+	burst, wasBursty, bounce := false, false, false
+	var lastUp time.Time
+	for i := len(in.History) - 1; i >= 0; i-- {
+		o := in.History[i]
+		age := in.Now.Sub(o.At)
+		if age > 3*w {
+			break
+		}
+		if age <= w && o.Decision.Bursty {
+			wasBursty = true
+		}
+		if o.OK && age <= w {
+			up := in.Config.Clamp(ceilDiv(in.Config.Depth(o.Stats), in.Config.TargetMessages))
+			peak = max(peak, up)
+			if up >= o.Scale.Desired && up > in.Config.MinReplicas {
+				burst = true
+			}
+		}
+		switch {
+		case o.Applied > o.Scale.Desired && lastUp.IsZero():
+			lastUp = o.At
+		case o.Applied < o.Scale.Desired && !lastUp.IsZero() && lastUp.Sub(o.At) <= w:
+			bounce = true
+		}
+	}
+	return bounce || (wasBursty && burst), peak
 }

@@ -236,3 +236,48 @@ func TestAdaptiveEstimate(t *testing.T) {
 		})
 	}
 }
+
+// TestAdaptiveBurstHold checks the hold between bursts: after a bounce (a
+// scale-down followed within the window by a scale-up), idle workers are
+// kept through the window; a single burst never holds them; the hold ends
+// when bursts stop.
+func TestAdaptiveBurstHold(t *testing.T) {
+	cfg := adConfig()
+	idle := adStats(0, 0, 10, 0.5, 0.5) // nothing waiting: 10 workers idle
+	// obs is a poll at -ago seconds that saw messages and changed the size
+	// from -> to (from == to: no change).
+	obs := func(ago int, messages int64, from, to int32, bursty bool) engine.Observation {
+		s := adStats(messages, messages, 10, 0.5, 0.5)
+		return engine.Observation{At: adNow.Add(-time.Duration(ago) * time.Second), OK: true, Stats: s,
+			Scale: engine.Scale{Desired: from}, Applied: to, Decision: engine.Decision{Recommendation: -1, Bursty: bursty}}
+	}
+	// saturated is a learned throughput: 0.5/s per worker.
+	learned := adHistory(3, adStats(1000, 990, 4, 0.5, 2))
+	for i := range learned {
+		learned[i].At = adNow.Add(-time.Duration(1000+15*i) * time.Second)
+	}
+	cases := []struct {
+		name     string
+		history  []engine.Observation
+		want     int32
+		bursty   bool
+		contains string
+	}{
+		{"a single burst: idle workers go", append(append([]engine.Observation{}, learned...),
+			obs(120, 500, 1, 10, false)), 2, false, "scaling down"},
+		{"a bounce: the burst came back after a scale-down, hold", append(append([]engine.Observation{}, learned...),
+			obs(280, 500, 1, 10, false), obs(200, 0, 10, 1, false), obs(100, 500, 1, 10, false)), 10, true, "comes in bursts"},
+		{"still bursty: bursts keep coming within the window", append(append([]engine.Observation{}, learned...),
+			obs(250, 500, 10, 10, true), obs(60, 500, 10, 10, false)), 10, true, "comes in bursts"},
+		{"bursts stopped: the hold ends", append(append([]engine.Observation{}, learned...),
+			obs(400, 500, 10, 10, true), obs(310, 0, 10, 10, true)), 2, false, "scaling down"},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			d := engine.Decide(engine.Adaptive{}, engine.Input{Config: cfg, Now: adNow, Stats: idle, Current: 10, Ready: 10, History: tt.history})
+			if d.Desired != tt.want || d.Bursty != tt.bursty || !strings.Contains(d.Reason, tt.contains) {
+				t.Errorf("Decide = %d (bursty %v) %q; want %d (bursty %v) containing %q", d.Desired, d.Bursty, d.Reason, tt.want, tt.bursty, tt.contains)
+			}
+		})
+	}
+}
