@@ -260,6 +260,9 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 	}
 	if o.live.leader.Enabled {
 		lc := o.live.leader.Config(lv.scaler.Client(), cfg.Namespace, cfg.Deployment)
+		// Set here, not left to RunWithLeaderElection's default, so that
+		// OnNewLeader can tell this instance from another.
+		lc.Identity = kube.DefaultIdentity()
 		lc.OnNewLeader = func(id string) {
 			logger.Info("leader", "identity", id)
 			if m != nil {
