@@ -264,13 +264,144 @@ func checkMetrics(t *testing.T, addr string) {
 	if code, body := get("/readyz"); code != 200 {
 		t.Errorf("/readyz: HTTP %d %s", code, body)
 	}
-	code, body := get("/metrics")
+	// The scale-up is counted when its snapshot reaches the metrics, a
+	// moment after the apiserver accepted it.
+	wants := []string{"yeetscale_queue_messages{", `yeetscale_replicas{`, `state="current",`, `yeetscale_scale_actions_total{direction="up"} 1`, "yeetscale_last_successful_poll_timestamp_seconds "}
+	var code int
+	var body string
+	poll(5*time.Second, 50*time.Millisecond, func() bool {
+		code, body = get("/metrics")
+		for _, want := range wants {
+			if !strings.Contains(body, want) {
+				return false
+			}
+		}
+		return true
+	})
 	if code != 200 {
 		t.Errorf("/metrics: HTTP %d", code)
 	}
-	for _, want := range []string{"yeetscale_queue_messages{", `yeetscale_replicas{`, `state="current"`, `yeetscale_scale_actions_total{direction="up"} 1`, "yeetscale_last_successful_poll_timestamp_seconds "} {
+	for _, want := range wants {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// proc is a running yeetscale binary with its combined output.
+type proc struct {
+	cmd    *exec.Cmd
+	log    *syncBuffer
+	exited chan error
+}
+
+func startBinary(t *testing.T, bin string, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(bin, args...), log: &syncBuffer{}, exited: make(chan error, 1)}
+	p.cmd.Env = append(os.Environ(), env...)
+	pipe, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stderr = p.cmd.Stdout
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", bin, err)
+	}
+	go func() { io.Copy(p.log, pipe); p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+		}
+	})
+	return p
+}
+
+// term sends SIGTERM and waits for the exit.
+func (p *proc) term(t *testing.T) error {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.exited:
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no exit within 20s of SIGTERM; log:\n%s", p.log)
+		return nil
+	}
+}
+
+func metricsAddrOf(t *testing.T, r *autoRun) string {
+	t.Helper()
+	ls := r.waitLog(t, 20*time.Second, "the metrics address", func(ls []logLine) bool { return count(ls, "serving metrics") == 1 })
+	for _, l := range ls {
+		if l.msg() == "serving metrics" {
+			return l.str("addr")
+		}
+	}
+	return ""
+}
+
+func leaderGauge(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "yeetscale_leader ") {
+			return strings.TrimPrefix(line, "yeetscale_leader ")
+		}
+	}
+	t.Fatalf("no yeetscale_leader in /metrics")
+	return ""
+}
+
+// TestE2ELeaderElection runs two binaries with --leader-elect: only the
+// leader scales; after SIGTERM the other takes over.
+func TestE2ELeaderElection(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	w := newWorld(t, false, 1)
+	w.broker.Publish(t, w.vhost, w.queue, 300)
+	w.waitMessages(30*time.Second, "300 messages", func(n int64) bool { return n == 300 })
+	env := []string{"RABBITMQ_USERNAME=" + w.user, "RABBITMQ_PASSWORD=" + w.pass}
+	args := []string{"--auto", "--leader-elect", "--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "500ms",
+		"--poll-interval", "1s", "--target-messages", "100", "--max-replicas", "20", "--log-format", "json", "--metrics-addr", "127.0.0.1:0",
+		"--kubeconfig", w.cp.Kubeconfig, "-n", w.ns, "--mgmt-url", w.broker.MgmtURL, "--vhost", w.vhost, "--queue", w.queue}
+	a := startBinary(t, bin, env, args...)
+	ra := &autoRun{log: a.log}
+	w.waitReplicas(30*time.Second, 3, a.log)
+	aAddr := metricsAddrOf(t, ra)
+	ra.waitLog(t, 10*time.Second, "the leader line", func(ls []logLine) bool { return count(ls, "leader") >= 1 })
+
+	b := startBinary(t, bin, env, args...)
+	rb := &autoRun{log: b.log}
+	bAddr := metricsAddrOf(t, rb)
+	rb.waitLog(t, 20*time.Second, "the leader line", func(ls []logLine) bool { return count(ls, "leader") >= 1 })
+	if g := leaderGauge(t, aAddr); g != "1" {
+		t.Errorf("leader's yeetscale_leader = %s, want 1", g)
+	}
+	if g := leaderGauge(t, bAddr); g != "0" {
+		t.Errorf("standby's yeetscale_leader = %s, want 0", g)
+	}
+
+	w.broker.Publish(t, w.vhost, w.queue, 300)
+	w.waitReplicas(30*time.Second, 6, a.log)
+	if n := count(lines(t, b.log.String()), "scaled"); n != 0 {
+		t.Errorf("the standby scaled %d times; log:\n%s", n, b.log)
+	}
+
+	if err := a.term(t); err != nil {
+		t.Errorf("leader after SIGTERM: %v", err)
+	}
+	w.broker.Publish(t, w.vhost, w.queue, 300)
+	w.waitReplicas(30*time.Second, 9, b.log)
+	rb.waitLog(t, 10*time.Second, "a scaled line from the new leader", func(ls []logLine) bool { return count(ls, "scaled") >= 1 })
+	if g := leaderGauge(t, bAddr); g != "1" {
+		t.Errorf("new leader's yeetscale_leader = %s, want 1", g)
+	}
+	if err := b.term(t); err != nil {
+		t.Errorf("second instance after SIGTERM: %v", err)
 	}
 }
