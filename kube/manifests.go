@@ -45,7 +45,7 @@ type ManifestOptions struct {
 	// Name names the ServiceAccount, Role, RoleBinding and Deployment
 	// (default "yeetscale").
 	Name string
-	// RabbitURL is the management API URL, passed as RABBITMQ_URL.
+	// RabbitURL is the management API URL, passed as --mgmt-url.
 	RabbitURL string
 	// Secret holds the RabbitMQ credentials under keys username and
 	// password (default "yeeter-secrets").

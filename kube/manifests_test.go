@@ -65,7 +65,7 @@ func TestManifestObjects(t *testing.T) {
 			}
 			c := d.Spec.Template.Spec.Containers[0]
 			args := strings.Join(c.Args, " ")
-			for _, want := range []string{"--auto", "--leader-elect", "--namespace=" + tt.ns, "--queue=" + tt.queue, "--metrics-addr=:9090"} {
+			for _, want := range []string{"--auto", "--leader-elect", "--namespace=" + tt.ns, "--queue=" + tt.queue, "--metrics-addr=:9090", "--mgmt-url=" + DefaultRabbitURL} {
 				if !strings.Contains(args, want) {
 					t.Errorf("args %q lack %q", args, want)
 				}
