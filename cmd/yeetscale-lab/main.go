@@ -57,6 +57,7 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 		logger.Printf("error: %v", err)
 		return 1
 	}
+	logger.Printf("stopped")
 	return 0
 }
 
