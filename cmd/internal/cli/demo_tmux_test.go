@@ -44,7 +44,8 @@ func buildYeetscale(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "yeetscale")
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(goBin, "build", "-o", bin, "github.com/yeeter/yeetscale/cmd/yeetscale")
+	// Built as `make build` ships it (stripped), so the memory figures are the real ones.
+	cmd := exec.Command(goBin, "build", "-ldflags=-s -w", "-o", bin, "github.com/yeeter/yeetscale/cmd/yeetscale")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
