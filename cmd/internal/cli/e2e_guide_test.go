@@ -195,7 +195,7 @@ func TestE2EGuideExample(t *testing.T) {
 		t.Fatalf("replicas did not come back to 2 within 60s of the drain; history %v; log:\n%s", history(), log)
 	}
 	h := history()
-	t.Logf("drained %s after the burst was visible; back to 2 replicas %s after the drain; spec.replicas history: %v",
+	t.Logf("drained %s after the burst was visible; back to 2 replicas at %s relative to the management API reporting it empty (the broker's statistics lag); spec.replicas history: %v",
 		drained.Sub(visible).Round(time.Millisecond), h[len(h)-1].at.Sub(drained).Round(time.Millisecond), h)
 	peak := -1
 	for i, c := range h {
