@@ -73,6 +73,11 @@ func decodeQueue(body []byte) (engine.QueueStats, error) {
 	if q.Messages == nil && q.Ready == nil && q.Unacked == nil {
 		return engine.QueueStats{}, errNoStats
 	}
+	if q.Consumers == nil {
+		// A queue declared less than a statistics interval ago can have its
+		// counts reported before its consumers: not there yet, not broken.
+		return engine.QueueStats{}, errNoStats
+	}
 	for _, f := range []struct {
 		name string
 		v    *int64

@@ -188,14 +188,10 @@ func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		writeOnceText(a.Out, res)
 	}
 	if s.Err != nil {
-		return onceError(s.Err)
+		return s.Err
 	}
 	return nil
 }
-
-// onceError keeps the first line of a joined error: the one an operator
-// must act on.
-func onceError(err error) error { return err }
 
 func writeOnceText(w io.Writer, r onceResult) {
 	rate := func(p *float64) string {
