@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// shared is the shared scenarios folder beside the repository.
+var shared = filepath.Join("..", "..", "..", "..", "shared", "scenarios")
+
+// run runs the command line in-process and returns its exit code, stdout and
+// stderr.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(append([]string{"yeetscale"}, args...), strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestSimJSONReproducesReference runs the command of the foundation issue and
+// checks the exact metric names and the reference figures of burst-10k.
+func TestSimJSONReproducesReference(t *testing.T) {
+	code, out, errOut := run(t, "sim", "--policy", "seed,hpa-keda", "--json", filepath.Join(shared, "burst-10k.json"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one JSON object per policy, got %d lines:\n%s", len(lines), out)
+	}
+	wantKeys := []string{"burst_drain_s", "drain_s", "max_replicas_seen", "pod_seconds", "policy", "reversals", "scale_events",
+		"scenario", "unprocessed", "wait_max_s", "wait_p50_s", "wait_p95_s"}
+	want := map[string]map[string]float64{
+		"seed":     {"drain_s": 1405.5, "burst_drain_s": 1405.5, "wait_p95_s": 1038.0, "pod_seconds": 20149.0, "scale_events": 35, "reversals": 1, "unprocessed": 0},
+		"hpa-keda": {"drain_s": 438.0, "burst_drain_s": 438.0, "wait_p95_s": 414.0, "pod_seconds": 26104.0, "scale_events": 27, "reversals": 1, "unprocessed": 0},
+	}
+	for _, line := range lines {
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(line), &obj); err != nil {
+			t.Fatalf("not JSON: %v: %s", err, line)
+		}
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if !reflect.DeepEqual(keys, wantKeys) {
+			t.Errorf("keys = %v, want %v", keys, wantKeys)
+		}
+		if obj["scenario"] != "burst-10k" {
+			t.Errorf("scenario = %v", obj["scenario"])
+		}
+		pol, _ := obj["policy"].(string)
+		figures, ok := want[pol]
+		if !ok {
+			t.Fatalf("unexpected policy %q", pol)
+		}
+		for k, v := range figures {
+			if got, _ := obj[k].(float64); got != v {
+				t.Errorf("%s: %s = %v, want %v", pol, k, obj[k], v)
+			}
+		}
+	}
+}
+
+// TestSimCompare checks that --compare shows the default policy beside seed,
+// hpa-keda and the lower bounds, marks the goal and prints the means.
+func TestSimCompare(t *testing.T) {
+	code, out, errOut := run(t, "sim", "--compare", filepath.Join(shared, "burst-10k.json"), filepath.Join(shared, "ramp.json"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"adaptive", "seed", "hpa-keda", "lower bound", "goal met", "geometric mean over 2 scenarios"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "lower bound"); n != 2 {
+		t.Errorf("%d lower-bound rows, want one per scenario", n)
+	}
+}
+
+// TestSimFlagsOverrideScenario checks that a flag given on the command line
+// overrides the scenario's policy object, and only that one.
+func TestSimFlagsOverrideScenario(t *testing.T) {
+	code, out, errOut := run(t, "sim", "--policy", "seed", "--json", "--max-replicas", "20", filepath.Join(shared, "burst-10k.json"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r struct {
+		MaxReplicasSeen int `json:"max_replicas_seen"`
+		DrainS          float64
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.MaxReplicasSeen != 20 {
+		t.Errorf("max_replicas_seen = %d, want 20 (--max-replicas over the scenario's 40)", r.MaxReplicasSeen)
+	}
+}
+
+// TestSimTimeline checks the per-second CSV series.
+func TestSimTimeline(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.csv")
+	code, _, errOut := run(t, "sim", "--policy", "seed,hpa-keda", "--timeline", path, filepath.Join(shared, "burst-10k.json"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeader := []string{"scenario", "policy", "t", "arrivals", "ready", "unacked", "replicas", "starting", "running", "observed_messages"}
+	if !reflect.DeepEqual(rows[0], wantHeader) {
+		t.Errorf("header = %v, want %v", rows[0], wantHeader)
+	}
+	if len(rows) != 1+2*3600 {
+		t.Errorf("%d rows, want a header and 3600 seconds for each of 2 policies", len(rows))
+	}
+	if rows[1][0] != "burst-10k" || rows[1][1] != "seed" || rows[1][2] != "0" || rows[1][3] != "10000" {
+		t.Errorf("first row = %v, want burst-10k,seed,0,10000,...", rows[1])
+	}
+}
+
+// TestCommandLineErrors checks that bad input gets one clear line and exit 2.
+func TestCommandLineErrors(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"name":"x","duration_s":-5,"service_time_s":1,"pod_startup_s":1,"arrivals":[{"at_s":0,"count":1}],"policy":{}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	burst := filepath.Join(shared, "burst-10k.json")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"sim without a scenario", []string{"sim"}, "at least one scenario"},
+		{"a missing scenario file", []string{"sim", "nope.json"}, "nope.json"},
+		{"a scenario field out of range", []string{"sim", bad}, `"duration_s"`},
+		{"an unknown policy", []string{"sim", "--policy", "magic", burst}, `unknown policy "magic"`},
+		{"min above max", []string{"sim", "--min-replicas", "50", "--max-replicas", "5", burst}, "--min-replicas 50"},
+		{"an unknown flag", []string{"--frobnicate"}, "unknown flag: --frobnicate"},
+		{"once and auto", []string{"--once", "--auto"}, "--once and --auto exclude each other"},
+		{"a bad output format", []string{"--once", "--output", "yaml"}, `invalid --output "yaml"`},
+		{"a bad poll interval", []string{"--once", "--poll-interval", "10ms"}, "--poll-interval"},
+		{"metrics without auto", []string{"--once", "--metrics-addr", ":0"}, "--metrics-addr needs --auto"},
+		{"no terminal and no mode", nil, "no terminal for the console"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := run(t, tt.args...)
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d (usage); stderr: %s", code, ExitUsage, errOut)
+			}
+			if !strings.Contains(errOut, tt.want) {
+				t.Errorf("stderr %q lacks %q", errOut, tt.want)
+			}
+			if n := strings.Count(strings.TrimSpace(errOut), "\n"); n != 0 {
+				t.Errorf("the error takes %d lines, want one:\n%s", n+1, errOut)
+			}
+		})
+	}
+}
+
+// TestVersionAndManifests checks the two small commands.
+func TestVersionAndManifests(t *testing.T) {
+	code, out, _ := run(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "yeetscale ") || !strings.Contains(out, "commit") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+	code, out, errOut := run(t, "manifests", "-n", "shop", "--deployment", "order-worker")
+	if code != 0 {
+		t.Fatalf("manifests: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"kind: ServiceAccount", "kind: Role", "kind: RoleBinding", "kind: Deployment", "namespace: shop", "order-worker", "--auto", "--leader-elect"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("manifests lack %q", want)
+		}
+	}
+	if code, _, _ := run(t, "manifests", "-n", "Not_A_Namespace"); code != ExitUsage {
+		t.Errorf("an invalid namespace: exit %d, want %d", code, ExitUsage)
+	}
+}
