@@ -25,9 +25,14 @@ for platform in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64; do
 	key=$(printf '%s' "$platform" | tr 'a-z' 'A-Z')
 	script="$script; s|@SHA256_${key}@|$sum|g"
 done
-sed -e "$script" "$here/yeetscale.yaml" >"$dist/yeetscale.yaml.tmp"
+{
+	echo "# krew manifest for kubectl-yeetscale $version, rendered by make dist from cmd/kubectl-yeetscale/yeetscale.yaml."
+	# The template's leading comment describes the template: leave it out.
+	sed -e '1,/^apiVersion:/{/^#/d;}' -e "$script" "$here/yeetscale.yaml"
+} >"$dist/yeetscale.yaml.tmp"
 if grep -n '@[A-Z0-9_]*@' "$dist/yeetscale.yaml.tmp" >&2; then
 	echo "$0: placeholders left in the manifest (above)" >&2
+	rm -f "$dist/yeetscale.yaml.tmp"
 	exit 1
 fi
 mv "$dist/yeetscale.yaml.tmp" "$dist/yeetscale.yaml"
