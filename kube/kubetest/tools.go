@@ -94,7 +94,8 @@ func toolsSrc() (string, error) {
 // cache directory. When one is missing it builds every missing tool (not
 // the present ones) with one `go build` inside the tools module. A file lock serialises parallel test processes, so only
 // one builds and the others wait for it. A cold build of everything takes
-// several minutes.
+// several minutes; a deadline on ctx does not interrupt it (a cancellation
+// does), but go test's -timeout does: use -timeout 30m on a fresh machine.
 func EnsureTools(ctx context.Context, names ...string) (Tools, error) {
 	if len(names) == 0 {
 		names = AllTools
@@ -164,7 +165,17 @@ func build(ctx context.Context, t Tools, names []string) error {
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "%s: cd %s && go %s\n", time.Now().Format(time.RFC3339), src, strings.Join(args, " "))
-	cmd := exec.CommandContext(ctx, goBin(), args...)
+	// A deadline meant for starting servers must not kill a build that
+	// takes minutes: only an explicit cancellation (Ctrl-C) stops it.
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			cancel()
+		}
+	})
+	defer stop()
+	cmd := exec.CommandContext(bctx, goBin(), args...)
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 	cmd.Stdout, cmd.Stderr = logf, logf
