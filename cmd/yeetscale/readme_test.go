@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,8 +141,11 @@ func TestREADMEQuickStartDemo(t *testing.T) {
 	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
 	tm("set-option", "-g", "remain-on-exit", "on")
 	tm("set-option", "-g", "default-terminal", "xterm-256color")
-	// The README's line, run by the shell in the repository root.
-	tm("respawn-pane", "-k", "-t", "readme", "-c", root, "--", body[0])
+	// The README's line, run by the shell in the repository root; the shell
+	// then records its exit status (tmux's own pane_dead_status proved racy).
+	statusFile := filepath.Join(t.TempDir(), "status")
+	tm("respawn-pane", "-k", "-t", "readme", "-c", root, "--",
+		body[0]+"; echo $? >"+statusFile+".tmp && mv "+statusFile+".tmp "+statusFile)
 
 	pane := func() string { return tm("capture-pane", "-p", "-t", "readme") }
 	dead := func() bool {
@@ -174,9 +176,19 @@ func TestREADMEQuickStartDemo(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	status, err := strconv.Atoi(strings.TrimSpace(tm("display-message", "-p", "-t", "readme", "#{pane_dead_status}")))
-	if err != nil || status != 0 {
-		t.Fatalf("%q exited with status %d (%v) after q; the pane shows:\n%s", body[0], status, err, pane())
+	var st string
+	for {
+		if b, err := os.ReadFile(statusFile); err == nil {
+			st = strings.TrimSpace(string(b))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q: the shell recorded no exit status after q; the pane shows:\n%s", body[0], pane())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st != "0" {
+		t.Fatalf("%q exited with status %s after q, want 0; the pane shows:\n%s", body[0], st, pane())
 	}
 }
 
