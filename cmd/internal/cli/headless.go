@@ -76,6 +76,14 @@ func (o *rootOptions) validate() error {
 	return nil
 }
 
+// headlessMode is the engine mode of --once and --auto: auto, or dry-run.
+func (o *rootOptions) headlessMode() engine.Mode {
+	if o.dryRun {
+		return engine.ModeDryRun
+	}
+	return engine.ModeAuto
+}
+
 func (a *app) runRoot(ctx context.Context, o *rootOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -150,11 +158,7 @@ func ratePtr(r engine.Rate) *float64 {
 
 // runOnce evaluates one time and prints the decision.
 func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv *live) error {
-	mode := engine.ModeAuto
-	if o.dryRun {
-		mode = engine.ModeDryRun
-	}
-	ctl, err := lv.controller(cfg, mode)
+	ctl, err := lv.controller(cfg, o.headlessMode())
 	if err != nil {
 		return err
 	}
@@ -219,10 +223,7 @@ func writeOnceText(w io.Writer, r onceResult) {
 // runAuto runs the continuous controller with structured logs, optional
 // metrics and optional leader election, until SIGINT or SIGTERM.
 func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv *live, logger *slog.Logger) error {
-	mode := engine.ModeAuto
-	if o.dryRun {
-		mode = engine.ModeDryRun
-	}
+	mode := o.headlessMode()
 	ctl, err := lv.controller(cfg, mode)
 	if err != nil {
 		return err
