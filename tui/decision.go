@@ -66,9 +66,9 @@ func (d *decision) next() string {
 	case s.Mode == engine.ModePaused:
 		return st.Warn.Render("paused") + ": polling continues, nothing is proposed or applied" + d.hint(d.keys.Pause, "resume")
 	case s.Decision.Held || (s.Err != nil && s.ConsecutiveErrors > 0):
-		return st.Warn.Render(fmt.Sprintf("holding at %d replicas", from)) + ": the data cannot be trusted"
+		return st.Warn.Render("holding at "+replicaCount(from)) + ": the data cannot be trusted"
 	case !s.Pending || to < 0:
-		t := st.OK.Render(fmt.Sprintf("steady at %d replicas", from))
+		t := st.OK.Render("steady at "+replicaCount(from))
 		if s.Mode == engine.ModeAuto && !d.readOnly {
 			t += st.Dim.Render(" · auto-apply is on")
 		}

@@ -99,3 +99,11 @@ func label(s string) string {
 	}
 	return s
 }
+
+// replicaCount says "1 replica" or "N replicas".
+func replicaCount(n int32) string {
+	if n == 1 {
+		return "1 replica"
+	}
+	return commas(int64(n)) + " replicas"
+}
