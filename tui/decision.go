@@ -68,7 +68,7 @@ func (d *decision) next() string {
 	case s.Decision.Held || (s.Err != nil && s.ConsecutiveErrors > 0):
 		return st.Warn.Render("holding at "+replicaCount(from)) + ": the data cannot be trusted"
 	case !s.Pending || to < 0:
-		t := st.OK.Render("steady at "+replicaCount(from))
+		t := st.OK.Render("steady at " + replicaCount(from))
 		if s.Mode == engine.ModeAuto && !d.readOnly {
 			t += st.Dim.Render(" · auto-apply is on")
 		}
