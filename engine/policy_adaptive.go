@@ -192,6 +192,11 @@ func (Adaptive) Decide(in Input) Decision {
 	horizon := c.PollInterval.Seconds()
 	busy := ceilF((e.Arrival*(1+adaptiveHeadroom) + waiting/horizon) / e.PerWorker)
 	want := c.Clamp(max(busy, up))
+	if want >= cur && max(busy, up) < cur {
+		return Decision{Desired: cur, Recommendation: want,
+			Reason: fmt.Sprintf("%s; at --min-replicas %s: %s waiting and %s arriving need no more",
+				base, replicas(c.MinReplicas), commas(in.Stats.Ready), rate(e.Arrival, 1))}
+	}
 	if want >= cur {
 		return Decision{Desired: cur, Recommendation: want,
 			Reason: fmt.Sprintf("%s; holding %s: %s waiting and %s arriving keep %s workers busy at %s each",
