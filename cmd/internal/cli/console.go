@@ -3,7 +3,10 @@ package cli
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
+
+	"k8s.io/klog/v2"
 
 	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/tui"
@@ -20,6 +23,10 @@ func (a *app) runConsole(ctx context.Context, o *rootOptions, cfg engine.Config,
 	if err != nil {
 		return err
 	}
+	// client-go logs warnings through klog to stderr: on a full-screen
+	// console they would tear the screen. Errors reach the banner instead.
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go ctl.Run(ctx)
