@@ -198,9 +198,11 @@ func (Adaptive) Decide(in Input) Decision {
 				base, replicas(c.MinReplicas), commas(in.Stats.Ready), rate(e.Arrival, 1))}
 	}
 	if want >= cur {
-		return Decision{Desired: cur, Recommendation: want,
-			Reason: fmt.Sprintf("%s; holding %s: %s waiting and %s arriving keep %s workers busy at %s each",
-				base, replicas(cur), commas(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))}
+		why := fmt.Sprintf("%s waiting and %s arriving keep %s workers busy at %s each", commas(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))
+		if busy > cur {
+			why = fmt.Sprintf("%s waiting and %s arriving keep all of them busy past the next poll at %s each", commas(in.Stats.Ready), rate(e.Arrival, 1), rate(e.PerWorker, 2))
+		}
+		return Decision{Desired: cur, Recommendation: want, Reason: fmt.Sprintf("%s; holding %s: %s", base, replicas(cur), why)}
 	}
 	if hold, peak := burstHold(in); hold && peak > want {
 		// The load comes in bursts: keep what the last burst needed through
