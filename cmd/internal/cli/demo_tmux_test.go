@@ -17,6 +17,9 @@ type tmuxSession struct {
 	t    testing.TB
 	tmux string
 	sock string
+	// status is the file where the shell records the program's exit status
+	// (tmux's own pane_dead_status proved racy).
+	status string
 }
 
 // needTmux returns tmux's path, installing it with apt-get when missing and
@@ -56,13 +59,49 @@ func buildYeetscale(t testing.TB) string {
 // so its exit status can be read.
 func startTmux(t testing.TB, w, h int, argv ...string) *tmuxSession {
 	t.Helper()
-	s := &tmuxSession{t: t, tmux: needTmux(t), sock: filepath.Join(t.TempDir(), "tmux.sock")}
+	dir := t.TempDir()
+	s := &tmuxSession{t: t, tmux: needTmux(t), sock: filepath.Join(dir, "tmux.sock"), status: filepath.Join(dir, "status")}
 	s.run("-f", "/dev/null", "new-session", "-d", "-s", "demo", "-x", strconv.Itoa(w), "-y", strconv.Itoa(h), "sleep 3600")
 	t.Cleanup(func() { exec.Command(s.tmux, "-S", s.sock, "kill-server").Run() })
 	s.run("set-option", "-g", "remain-on-exit", "on")
 	s.run("set-option", "-g", "default-terminal", "xterm-256color")
-	s.run(append([]string{"respawn-pane", "-k", "-t", "demo", "--"}, argv...)...)
+	script := `st=0; "$@" || st=$?; echo $st >"$STATUS.tmp" && mv "$STATUS.tmp" "$STATUS"`
+	s.run(append([]string{"respawn-pane", "-k", "-t", "demo", "-e", "STATUS=" + s.status, "--", "sh", "-c", script, "sh"}, argv...)...)
 	return s
+}
+
+// programPID returns the pid of the program the pane's shell runs.
+func (s *tmuxSession) programPID() int {
+	s.t.Helper()
+	shell := s.format("#{pane_pid}")
+	b, err := os.ReadFile("/proc/" + shell + "/task/" + shell + "/children")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 1 {
+		s.t.Fatalf("the pane's shell %s has children %q, want exactly the program", shell, f)
+	}
+	pid, err := strconv.Atoi(f[0])
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return pid
+}
+
+// exitStatus waits until the program has exited and returns its status.
+func (s *tmuxSession) exitStatus() string {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if b, err := os.ReadFile(s.status); err == nil {
+			return strings.TrimSpace(string(b))
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the program did not exit; the pane shows:\n%s", s.pane())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (s *tmuxSession) run(args ...string) string {
@@ -133,14 +172,7 @@ func TestDemoInTmux(t *testing.T) {
 
 	// q quits cleanly: exit status 0 and the alternate screen is gone.
 	s.run("send-keys", "-t", "demo", "q")
-	deadline := time.Now().Add(30 * time.Second)
-	for s.format("#{pane_dead}") != "1" {
-		if time.Now().After(deadline) {
-			t.Fatalf("demo did not exit on q; pane:\n%s", s.pane())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if st := s.format("#{pane_dead_status}"); st != "0" {
+	if st := s.exitStatus(); st != "0" {
 		t.Fatalf("demo exited with status %s; pane:\n%s", st, s.pane())
 	}
 	if p := s.pane(); strings.Contains(p, "QUEUE") {
@@ -160,10 +192,7 @@ func BenchmarkDemoResources(t *testing.B) {
 	bin := buildYeetscale(t)
 	s := startTmux(t, 160, 48, bin, "demo")
 	s.waitFor("the console", containsAll("QUEUE", "REPLICAS"))
-	pid, err := strconv.Atoi(s.format("#{pane_pid}"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid := s.programPID()
 	start, t0 := cpuTicks(t, pid), time.Now()
 	// Sample the private (anonymous) memory once a second for its peak:
 	// VmHWM also counts the binary's file-backed pages, shared and
