@@ -135,7 +135,7 @@ func Demo() Scenario {
 		Policy:   Settings{MinReplicas: &min, MaxReplicas: &max, TargetMessages: &target, PollIntervalS: &poll},
 	}
 	sizes := []int{10000, 4000, 7000, 2500, 9000, 5000}
-	for i, t := 0, 2; t < sc.DurationS; i, t = i+1, t+1200 {
+	for i, t := 0, 0; t < sc.DurationS; i, t = i+1, t+1200 {
 		sc.Arrivals = append(sc.Arrivals, Arrival{AtS: at(t), Count: sizes[i%len(sizes)]})
 	}
 	return sc
