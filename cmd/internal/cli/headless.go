@@ -244,10 +244,14 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 	}
 	snaps, unsubscribe := ctl.Subscribe()
 	defer unsubscribe()
+	// The logger outlives the controller: it stops only after the last
+	// snapshot, so the final decisions and changes are logged too.
+	logCtx, stopLog := context.WithCancel(context.Background())
+	defer stopLog()
 	logDone := make(chan struct{})
 	go func() {
 		defer close(logDone)
-		logSnapshots(ctx, logger, snaps, m)
+		logSnapshots(logCtx, logger, snaps, m)
 	}()
 
 	run := func(ctx context.Context) {
@@ -270,6 +274,7 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 	} else {
 		run(ctx)
 	}
+	stopLog()
 	<-logDone
 	logger.Info("stopped")
 	if errors.Is(err, context.Canceled) {
@@ -279,16 +284,22 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 }
 
 // logSnapshots writes one line per poll (its decision and reason, or its
-// error: one line per backoff step) and one per new event, until ctx ends.
+// error: one line per backoff step) and one per new event, until ctx ends;
+// then it logs the newest snapshot not yet seen, if any, and returns.
 func logSnapshots(ctx context.Context, logger *slog.Logger, snaps <-chan engine.Snapshot, m *metrics) {
 	var polls int
 	var lastEvent uint64
-	for {
+	for done := false; !done; {
 		var s engine.Snapshot
 		select {
-		case <-ctx.Done():
-			return
 		case s = <-snaps:
+		case <-ctx.Done():
+			select {
+			case s = <-snaps:
+				done = true
+			default:
+				return
+			}
 		}
 		if m != nil {
 			m.observe(s)

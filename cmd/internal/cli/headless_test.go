@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/yeeter/yeetscale/engine"
+)
+
+// TestLogSnapshotsFlushesOnStop checks that a change published just before
+// the stop is still logged: the logger reads the last snapshot before it
+// returns.
+func TestLogSnapshotsFlushesOnStop(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	snaps := make(chan engine.Snapshot, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	snaps <- engine.Snapshot{Polls: 1, Events: []engine.Event{{ID: 1, Kind: engine.EventScale, From: 40, To: 2, By: "auto", Message: "scaled 40 -> 2"}}}
+	cancel()
+	logSnapshots(ctx, logger, snaps, nil)
+	out := buf.String()
+	for _, want := range []string{"msg=scaled", "from=40", "to=2", "by=auto", "msg=decision"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestLogSnapshotsOneLinePerPoll checks one line per poll (a decision, or a
+// failure with its backoff step) and one per new event, never twice.
+func TestLogSnapshotsOneLinePerPoll(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	cfg := engine.DefaultConfig()
+	scale := engine.Event{ID: 1, Kind: engine.EventScale, From: 2, To: 40, By: "auto", Message: "scaled 2 -> 40"}
+	seq := []engine.Snapshot{
+		{Config: cfg, Polls: 1, Events: []engine.Event{scale}, Decision: engine.Decision{Desired: 40, Reason: "10,000 messages / 250 per replica = 40"}},
+		{Config: cfg, Polls: 1, Events: []engine.Event{scale}}, // the same poll again (NextPoll published)
+		{Config: cfg, Polls: 2, Events: []engine.Event{scale}, Err: errors.New("connection refused"), ConsecutiveErrors: 1},
+		{Config: cfg, Polls: 3, Events: []engine.Event{scale}, Err: errors.New("connection refused"), ConsecutiveErrors: 2},
+	}
+	snaps := make(chan engine.Snapshot, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); logSnapshots(ctx, logger, snaps, nil) }()
+	for _, s := range seq {
+		snaps <- s
+	}
+	cancel()
+	<-done
+	out := buf.String()
+	counts := map[string]int{"msg=scaled": 1, "msg=decision": 1, `msg="poll failed"`: 2, "retry_in=15s": 1, "retry_in=30s": 1}
+	for want, n := range counts {
+		if got := strings.Count(out, want); got != n {
+			t.Errorf("%q appears %d times, want %d:\n%s", want, got, n, out)
+		}
+	}
+}
