@@ -51,9 +51,25 @@ dist:
 
 # Every test: unit, golden, fuzz seed corpora and the integration tests that
 # start a real RabbitMQ and a real kube-apiserver (built on first use).
-test:
+test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 60m ./...
+
+# System packages the integration tests use: RabbitMQ (the harness runs its
+# own node from it) and tmux (terminal tests). Installed with apt-get when
+# missing and running as root (the harnesses would install them too, but one
+# apt-get here avoids two test processes waiting on the package lock).
+.PHONY: test-deps
+test-deps:
+	@missing=""; \
+	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing="$$missing rabbitmq-server"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make test needs:$$missing; install them (apt-get install$$missing) or run as root" >&2; exit 1; fi; \
+		echo "installing$$missing with apt-get"; \
+		apt-get -o DPkg::Lock::Timeout=300 update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q $$missing; \
+	fi
 
 bench-sim:
 	$(GO) test -run '^$$' -bench BenchmarkSimAllScenarios -benchtime 3x ./engine/sim/

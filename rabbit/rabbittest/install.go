@@ -10,7 +10,9 @@ import (
 )
 
 // InstallCommand is the command that installs RabbitMQ on Debian.
-const InstallCommand = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y rabbitmq-server"
+// It waits for the package manager's lock, which another test process
+// installing a package may hold.
+const InstallCommand = "apt-get -o DPkg::Lock::Timeout=300 update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y rabbitmq-server"
 
 // installed reports whether Debian's rabbitmq-server package is present.
 func installed() bool {

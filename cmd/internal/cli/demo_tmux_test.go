@@ -32,7 +32,8 @@ func needTmux(t testing.TB) string {
 	if os.Geteuid() != 0 {
 		t.Fatal("tmux is needed for the terminal test: install it (apt-get install tmux, or your system's package) and run again")
 	}
-	if out, err := exec.Command("apt-get", "install", "-y", "-q", "tmux").CombinedOutput(); err != nil {
+	install := "apt-get -o DPkg::Lock::Timeout=300 update -q && apt-get -o DPkg::Lock::Timeout=300 install -y -q tmux"
+	if out, err := exec.Command("sh", "-c", install).CombinedOutput(); err != nil {
 		t.Fatalf("installing tmux with apt-get failed: %v\n%s", err, out)
 	}
 	p, err := exec.LookPath("tmux")
