@@ -495,9 +495,12 @@ func Backoff(cfg Config, n int) time.Duration {
 func (c *Controller) Run(ctx context.Context) error {
 	for {
 		s := c.Poll(ctx)
-		wait := c.Snapshot().Config.PollInterval
+		c.mu.Lock()
+		cfg := c.cfg
+		c.mu.Unlock()
+		wait := cfg.PollInterval
 		if s.ConsecutiveErrors > 0 {
-			wait = Backoff(c.Snapshot().Config, s.ConsecutiveErrors)
+			wait = Backoff(cfg, s.ConsecutiveErrors)
 		}
 		next := c.clock.Now().Add(wait)
 		c.mu.Lock()

@@ -982,3 +982,34 @@ func TestRunFinishesAnUpdateInFlight(t *testing.T) {
 		t.Errorf("deployment at %d, want the update to 17 completed", d)
 	}
 }
+
+// TestRepeatedApplyErrorIsOneEvent checks that an apply refused poll after
+// poll (an HPA in the way) stays one event line with a repeat count, so the
+// log keeps its history.
+func TestRepeatedApplyErrorIsOneEvent(t *testing.T) {
+	r := newRig(t, testConfig("seed"), engine.ModeAuto)
+	refused := fmt.Errorf("%w: HorizontalPodAutoscaler %q manages the deployment", engine.ErrRefused, "worker-hpa")
+	r.sc.mu.Lock()
+	r.sc.setErrs = []error{refused, refused, refused, refused, refused}
+	r.sc.mu.Unlock()
+	for range 5 {
+		r.ctl.Poll(context.Background())
+		r.clock.Advance(15 * time.Second)
+	}
+	s := r.ctl.Snapshot()
+	var errs []engine.Event
+	for _, e := range s.Events {
+		if e.Kind == engine.EventError {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) != 1 || errs[0].Repeats != 4 || !strings.Contains(errs[0].Message, "worker-hpa") {
+		t.Fatalf("error events = %+v, want one with 4 repeats naming the HPA", errs)
+	}
+	if !errs[0].At.Equal(t0.Add(60 * time.Second)) {
+		t.Errorf("the repeated event's time = %v, want the latest (%v)", errs[0].At, t0.Add(60*time.Second))
+	}
+	if r.sc.desired != 2 {
+		t.Errorf("replicas = %d, want 2: nothing applied while refused", r.sc.desired)
+	}
+}

@@ -25,6 +25,9 @@ type Event struct {
 	By string
 	// From and To are the replica counts of a scale event.
 	From, To int32
+	// Repeats counts how many more times the same error happened right
+	// after this one (At is then the latest time).
+	Repeats int
 }
 
 // eventLog is a bounded log of events, newest kept.
@@ -35,6 +38,14 @@ type eventLog struct {
 }
 
 func (l *eventLog) add(e Event) {
+	// An error repeated poll after poll (an autoscaler in the way, a
+	// forbidden update) stays one line, counted, rather than pushing
+	// everything else out of the log.
+	if n := len(l.buf); n > 0 && e.Kind == EventError && l.buf[n-1].Kind == EventError && l.buf[n-1].Message == e.Message {
+		l.buf[n-1].At = e.At
+		l.buf[n-1].Repeats++
+		return
+	}
 	l.next++
 	e.ID = l.next
 	if len(l.buf) == l.max {

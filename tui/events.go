@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -44,8 +45,13 @@ func (p *eventsPanel) render() string {
 		if by == "" {
 			by = "-"
 		}
+		msg := e.Message
+		if e.Repeats > 0 {
+			// Up front, so that truncating a long message keeps the count.
+			msg = st.Warn.Render(fmt.Sprintf("×%d", e.Repeats+1)) + " " + msg
+		}
 		l := st.Dim.Render(e.At.In(p.loc).Format("15:04:05")) + " " + p.kind(e.Kind) + " " +
-			st.Dim.Render(fit(by, 8)) + " " + e.Message
+			st.Dim.Render(fit(by, 8)) + " " + msg
 		lines = append(lines, fit(l, p.w))
 	}
 	if len(p.events) == 0 && len(lines) < p.h {
