@@ -23,7 +23,7 @@ type Adaptive struct{}
 const (
 	// adaptiveSamples is how many recent samples the estimates use (the
 	// median, so that one burst or one stale sample does not swing them).
-	adaptiveSamples = 8
+	adaptiveSamples = 16
 	// adaptiveEvidence is how many consumer-intervals of saturated work
 	// make the throughput estimate trusted.
 	adaptiveEvidence = 3
@@ -64,11 +64,12 @@ type Estimates struct {
 // input's history and current statistics. Samples with unknown, negative,
 // NaN or absurd rates are ignored (a counter reset shows up as one).
 //
-// Throughput is pooled (acks / consumers, summed) over recent samples taken
-// while the workers were saturated (at least as many ready messages as
-// consumers) at that sample and the one before, with the same number of
-// consumers (so that pods that just started do not dilute it). It is known
-// once samples cover adaptiveEvidence consumer-intervals. While workers are
+// Throughput is pooled (acks and deliveries / consumers, summed: both count
+// the work done while every worker is busy) over recent samples taken while
+// the workers were saturated (at least as many ready messages as consumers)
+// at that sample and the one before, with the same number of consumers (so
+// that pods that just started do not dilute it). It is known once samples
+// cover adaptiveEvidence consumer-intervals. While workers are
 // not saturated, acks / consumers is a lower bound that can only raise it.
 func Estimate(in Input) Estimates {
 	var arrivals, lower []float64
@@ -84,6 +85,10 @@ func Estimate(in Input) Estimates {
 		case stable && saturated(&s) && saturated(prev):
 			acks = append(acks, s.AckRate.PerSecond)
 			consumers = append(consumers, float64(s.Consumers))
+			if plausible(s.DeliverRate) {
+				acks = append(acks, s.DeliverRate.PerSecond)
+				consumers = append(consumers, float64(s.Consumers))
+			}
 		case stable:
 			lower = append(lower, s.AckRate.PerSecond/float64(s.Consumers))
 		}

@@ -194,6 +194,14 @@ func TestAdaptiveEstimate(t *testing.T) {
 		{name: "pooled over different sizes: acks over consumers",
 			hist:  []engine.Observation{at(-45, adStats(900, 900, 2, 3, 1)), at(-30, adStats(900, 900, 2, 3, 1.2)), at(-15, adStats(900, 900, 6, 3, 3))},
 			stats: adStats(900, 900, 6, 3, 3.6), arrival: 3, perWorker: (1.2 + 3.6) / (2 + 6)},
+		{name: "the deliver rate counts as throughput too while saturated",
+			hist: adHistory(1, sat),
+			stats: func() engine.QueueStats {
+				s := adStats(1000, 990, 4, 3, 2)
+				s.DeliverRate = engine.KnownRate(2.8)
+				return s
+			}(),
+			arrival: 3, perWorker: (2 + 2.8) / (4 + 4)},
 		{name: "a change in consumers does not count (pods just started)",
 			hist:  []engine.Observation{at(-30, adStats(900, 900, 2, 3, 1)), at(-15, adStats(900, 900, 8, 3, 1))},
 			stats: adStats(900, 900, 16, 3, 2), arrival: 3, perWorker: unknown},
