@@ -334,7 +334,7 @@ func TestPluginOnceDryRun(t *testing.T) {
 	out := mustRun(t, env, k, args...)
 	t.Logf("kubectl %s:\n%s", strings.Join(args, " "), out)
 	for _, re := range []string{
-		`(?m)^queue +` + regexp.QuoteMeta(queue) + ` \(vhost /\): 1000 messages \(1000 ready, 0 unacked\)`,
+		`(?m)^queue +` + regexp.QuoteMeta(queue) + ` \(vhost /\): 1,000 messages \(1,000 ready, 0 unacked\)`,
 		`(?m)^deployment +yeeter/yeeter-worker \(context ` + kubetest.ContextName + `\): 2 replicas`,
 		`(?m)^decision +10 replicas \(policy adaptive\): \S`,
 		`(?m)^applied +no \(--dry-run\)$`,

@@ -210,6 +210,9 @@ func TestE2EGuideExample(t *testing.T) {
 		}
 	}
 
+	// The scale-down shows in the API a moment before SetScale returns (the
+	// Event and annotation follow it) and the line is logged: wait for it.
+	poll(10*time.Second, 50*time.Millisecond, func() bool { return count(lines(t, log.String()), "scaled") >= 2 })
 	ls = lines(t, log.String())
 	if count(ls, "scaled") < 2 {
 		t.Errorf("%d scaled lines, want at least one up and one down", count(ls, "scaled"))

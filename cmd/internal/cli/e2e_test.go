@@ -38,7 +38,7 @@ func TestE2EOnceDryRunThenApply(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("--once --dry-run: exit %d; stderr:\n%s", code, errOut)
 	}
-	for _, want := range []string{"1234 messages", "decision    13 replicas", "applied     no (--dry-run)", w.ns + "/" + w.name} {
+	for _, want := range []string{"1,234 messages", "decision    13 replicas", "applied     no (--dry-run)", w.ns + "/" + w.name} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--once --dry-run output lacks %q:\n%s", want, out)
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -204,8 +205,9 @@ func writeOnceText(w io.Writer, r onceResult) {
 		}
 		return fmt.Sprintf("%.1f/s", *p)
 	}
-	fmt.Fprintf(w, "queue       %s (vhost %s): %d messages (%d ready, %d unacked), %d consumers; publish %s, deliver %s, ack %s\n",
-		r.Queue.Name, r.Queue.VHost, r.Queue.Messages, r.Queue.Ready, r.Queue.Unacked, r.Queue.Consumers, rate(r.Queue.PublishRate), rate(r.Queue.DeliverRate), rate(r.Queue.AckRate))
+	fmt.Fprintf(w, "queue       %s (vhost %s): %s messages (%s ready, %s unacked), %d consumers; publish %s, deliver %s, ack %s\n",
+		r.Queue.Name, r.Queue.VHost, thousands(r.Queue.Messages), thousands(r.Queue.Ready), thousands(r.Queue.Unacked), r.Queue.Consumers,
+		rate(r.Queue.PublishRate), rate(r.Queue.DeliverRate), rate(r.Queue.AckRate))
 	fmt.Fprintf(w, "deployment  %s/%s (context %s): %d replicas, %d ready\n", r.Deployment.Namespace, r.Deployment.Name, r.Deployment.Context, r.Deployment.Replicas, r.Deployment.Ready)
 	fmt.Fprintf(w, "decision    %d replicas (policy %s): %s\n", r.Desired, r.Policy, r.Reason)
 	switch {
@@ -218,6 +220,19 @@ func writeOnceText(w io.Writer, r onceResult) {
 	default:
 		fmt.Fprintln(w, "applied     no")
 	}
+}
+
+// thousands formats n with thousands separators: 10000 -> "10,000".
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	start := 0
+	if n < 0 {
+		start = 1
+	}
+	for i := len(s) - 3; i > start; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // runAuto runs the continuous controller with structured logs, optional
