@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"text/template"
 
@@ -117,6 +118,14 @@ func (o ManifestOptions) validate() error {
 	}
 	if o.Queue == "" || o.Image == "" {
 		return errors.New("manifests: queue and image must not be empty")
+	}
+	u, err := url.Parse(o.RabbitURL)
+	switch {
+	case strings.Contains(o.RabbitURL, "@"), err == nil && u.User != nil:
+		// Never echo it: what comes before the '@' may be a password.
+		return errors.New("manifests: --mgmt-url holds credentials; they belong in the Secret (keys username and password), not in the Deployment's arguments, where anyone who can read Deployments sees them")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return errors.New("manifests: --mgmt-url must be a URL like " + DefaultRabbitURL)
 	}
 	return nil
 }

@@ -113,3 +113,18 @@ func TestManifestsRejectBadOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestManifestsRefuseCredentialsInTheURL checks that a password given in
+// --mgmt-url never lands in the Deployment's arguments, nor in the error.
+func TestManifestsRefuseCredentialsInTheURL(t *testing.T) {
+	for _, u := range []string{"http://u:s3cr3t@rabbit:15672", "http//u:s3cr3t@rabbit", "rabbit:15672", "ftp://rabbit"} {
+		out, err := Manifests(ManifestOptions{RabbitURL: u})
+		if err == nil {
+			t.Errorf("%q: manifests rendered:\n%s", u, out)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("%q: the error shows the password: %v", u, err)
+		}
+	}
+}

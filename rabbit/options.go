@@ -92,7 +92,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 			fs.StringVar(p, name, def, usage)
 		}
 	}
-	str(&o.MgmtURL, FlagMgmtURL, o.MgmtURL, "RabbitMQ management API URL (http or https); user:password@ in it is accepted and never printed")
+	str(&o.MgmtURL, FlagMgmtURL, o.MgmtURL, "RabbitMQ management API URL (http or https); user:password@ in it is accepted and never printed, but like --password it is visible to other users of this machine")
 	str(&o.VHost, FlagVHost, o.VHost, "RabbitMQ virtual host of the queue")
 	str(&o.Queue, FlagQueue, o.Queue, "RabbitMQ queue whose depth drives scaling")
 	str(&o.Username, FlagUsername, o.Username, "RabbitMQ user (default $"+EnvUsername+"; guest only when no user and no password is given anywhere)")
@@ -173,6 +173,19 @@ func fileProblem(err error) string {
 
 // Validate checks the options after Complete and returns the first problem
 // as a one-line *engine.ConfigError naming the flag.
+// showURL is how a --mgmt-url may appear in an error: without userinfo,
+// query or fragment; and when the URL is so malformed that the parser did
+// not see userinfo but the text holds an '@' (http//user:pass@host), not at
+// all, since what comes before the '@' may be a password.
+func showURL(u *url.URL, raw string) string {
+	if u.User == nil && strings.Contains(raw, "@") {
+		return "(not shown: it holds '@' but is not a URL like http://host:15672)"
+	}
+	c := *u
+	c.RawQuery, c.Fragment, c.RawFragment = "", "", ""
+	return c.Redacted()
+}
+
 func (o *Options) Validate() error {
 	bad := func(flag, v, allowed string) error {
 		return &engine.ConfigError{Flag: flag, Value: v, Allowed: allowed}
@@ -182,7 +195,7 @@ func (o *Options) Validate() error {
 		// url.Parse's error repeats the URL, which may hold a password.
 		return bad(FlagMgmtURL, "(unparseable)", "want a URL like "+DefaultMgmtURL)
 	}
-	shown := u.Redacted()
+	shown := showURL(u, o.MgmtURL)
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
 		return bad(FlagMgmtURL, shown, "must start with http:// or https://")

@@ -1,9 +1,12 @@
 package rabbit
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +162,52 @@ func TestSecretNeverPrinted(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		if s := fmt.Sprintf(verb, o); strings.Contains(s, testSecret) {
 			t.Errorf("%s prints the password: %s", verb, s)
+		}
+	}
+}
+
+// TestValidateNeverShowsAPasswordOfAMalformedURL checks the typos of 3 a.m.:
+// a URL whose userinfo the parser does not see must not be echoed.
+func TestValidateNeverShowsAPasswordOfAMalformedURL(t *testing.T) {
+	for _, raw := range []string{
+		"user:s3cr3t-pw@rabbit:15672",
+		"http//user:s3cr3t-pw@rabbit",
+		"http:/user:s3cr3t-pw@rabbit",
+		"http:user:s3cr3t-pw@rabbit:15672",
+		"http://rabbit:15672/?password=s3cr3t-pw",
+	} {
+		o := DefaultOptions()
+		o.MgmtURL = raw
+		o.Getenv = func(string) string { return "" }
+		o.Username, o.Password = "yeetscale", "other"
+		err := o.Complete()
+		if err == nil {
+			err = o.Validate()
+		}
+		if err == nil {
+			t.Errorf("%q: no error", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cr3t-pw") {
+			t.Errorf("%q: the error shows the password: %v", raw, err)
+		}
+	}
+}
+
+func TestSecretStaysSecretInJSONAndSlog(t *testing.T) {
+	o := struct {
+		Username string
+		Password Secret
+	}{"u", "s3cr3t-pw"}
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("opts", "password", o.Password)
+	for name, out := range map[string]string{"json": string(b), "slog": buf.String()} {
+		if strings.Contains(out, "s3cr3t-pw") {
+			t.Errorf("%s shows the password: %s", name, out)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/yeeter/yeetscale/kube"
+	"github.com/yeeter/yeetscale/rabbit"
 )
 
 func init() { subcommands = append(subcommands, newManifestsCmd) }
@@ -35,11 +36,11 @@ RabbitMQ credentials taken from a Secret (keys username and password).`,
 	fs.StringVarP(&o.Namespace, "namespace", "n", kube.DefaultNamespace, "namespace of the worker deployment (yeetscale runs there too)")
 	fs.StringVar(&o.Deployment, "deployment", kube.DefaultDeployment, "worker deployment to scale")
 	fs.StringVar(&o.Queue, "queue", kube.DefaultQueue, "RabbitMQ queue")
-	fs.StringVar(&o.RabbitURL, "mgmt-url", kube.DefaultRabbitURL, "RabbitMQ management API URL as seen from inside the cluster")
+	fs.StringVar(&o.RabbitURL, "mgmt-url", rabbit.DefaultMgmtURL, "RabbitMQ management API URL as seen from inside the cluster (no credentials: those come from --secret)")
 	fs.StringVar(&o.Image, "image", kube.DefaultImage, "yeetscale container image")
 	fs.StringVar(&o.Secret, "secret", kube.DefaultSecret, "Secret with the RabbitMQ username and password")
 	fs.IntVar(&o.MetricsPort, "metrics-port", kube.DefaultMetricsPort, "port of /metrics, /healthz and /readyz")
-	fs.BoolVar(&o.KEDA, "keda", false, "also allow listing KEDA ScaledObjects (when KEDA is installed)")
+	fs.BoolVar(&o.KEDA, "keda", true, "allow listing KEDA ScaledObjects, which yeetscale checks for where KEDA is installed (harmless elsewhere; --keda=false drops the rule)")
 	fs.StringSliceVar(&o.ExtraArgs, "arg", nil, "extra argument for yeetscale --auto (repeatable), e.g. --arg=--max-replicas=40")
 	return c
 }
