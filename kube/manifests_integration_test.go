@@ -78,6 +78,24 @@ func TestManifestsApplyAndGrantOnlyWhatIsNeeded(t *testing.T) {
 		{"update", "coordination.k8s.io", "leases", "", "someone-elses-lease", false},
 		{"create", "", "pods", "", "", false},
 	}
+	// The RBAC authorizer learns of the new RoleBinding through its informer,
+	// a moment after the apply returns: wait until the first right shows.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: sa, Groups: groups,
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: "get", Group: "apps", Resource: "deployments", Name: kube.DefaultDeployment}}}
+		got, err := cp.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status.Allowed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ServiceAccount never got its Role's rights: %s", got.Status.Reason)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	for _, tt := range tests {
 		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 			User: sa, Groups: groups,

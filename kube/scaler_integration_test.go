@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -292,7 +293,19 @@ func TestFailedUpdateRecordsWarningEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newScaler(t, cp.ConfigAs("carol"), ns, false)
-	from := mustGetScale(t, s)
+	// The apiserver's RBAC authorizer learns of a new binding through its
+	// informer, a moment after the create returns.
+	var from engine.Scale
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var gerr error
+		if from, gerr = s.GetScale(ctx); gerr == nil {
+			break
+		} else if !errors.Is(gerr, engine.ErrForbidden) || time.Now().After(deadline) {
+			t.Fatalf("GetScale as carol: %v", gerr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	err := s.SetScale(ctx, engine.ScaleRequest{From: from, Replicas: 9, Reason: "9,000 messages", By: "auto"})
 	want := "forbidden: user carol cannot update deployments/scale in namespace " + ns
 	if !errors.Is(err, engine.ErrForbidden) || !strings.Contains(err.Error(), want) {
