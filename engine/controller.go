@@ -222,10 +222,21 @@ func (c *Controller) call(ctx context.Context) (context.Context, context.CancelF
 
 // Poll runs one poll: read the deployment and the queue, decide, and in auto
 // mode apply. It returns the snapshot it published.
-func (c *Controller) Poll(ctx context.Context) Snapshot {
+func (c *Controller) Poll(ctx context.Context) Snapshot { return c.PollAs(ctx, "auto") }
+
+// PollAs is Poll with the changes it applies recorded as made by by (for
+// example "once").
+func (c *Controller) PollAs(ctx context.Context, by string) Snapshot {
 	c.op.Lock()
 	defer c.op.Unlock()
-	return c.pollLocked(ctx, "auto")
+	return c.pollLocked(ctx, by)
+}
+
+// Wait returns once no poll or approval is in flight: a process that is
+// about to exit calls it so that it never stops in the middle of an update.
+func (c *Controller) Wait() {
+	c.op.Lock()
+	defer c.op.Unlock()
 }
 
 func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
@@ -280,6 +291,12 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 	}
 	applied := scale.Desired
 	var aerr error
+	if mode == ModeAuto && d.Desired != scale.Desired && ctx.Err() != nil {
+		// Stopping (a signal, or the leader's lease lost): start no update;
+		// the next instance or run decides again.
+		d.Reason = fmt.Sprintf("stopping: %s not applied (%s)", d.Reason, context.Cause(ctx))
+		d.Desired = scale.Desired
+	}
 	if mode == ModeAuto && d.Desired != scale.Desired {
 		applied, aerr = c.applyLocked(ctx, scale, d, by)
 		if errors.Is(aerr, ErrConflict) {
@@ -494,6 +511,9 @@ func Backoff(cfg Config, n int) time.Duration {
 // cause, never in the middle of an update.
 func (c *Controller) Run(ctx context.Context) error {
 	for {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
 		s := c.Poll(ctx)
 		c.mu.Lock()
 		cfg := c.cfg

@@ -1013,3 +1013,40 @@ func TestRepeatedApplyErrorIsOneEvent(t *testing.T) {
 		t.Errorf("replicas = %d, want 2: nothing applied while refused", r.sc.desired)
 	}
 }
+
+// TestNoUpdateStartsAfterStop checks that a poll running when the process
+// is told to stop (a signal, or a lost leader lease) starts no update, and
+// that Run does not poll at all once stopped.
+func TestNoUpdateStartsAfterStop(t *testing.T) {
+	r := newRig(t, testConfig("seed"), engine.ModeAuto)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("leader election: lost the lease"))
+	s := r.ctl.Poll(ctx)
+	if len(r.sc.applied) != 0 {
+		t.Fatalf("applied %v after the stop", r.sc.applied)
+	}
+	if !strings.Contains(s.Decision.Reason, "stopping") || !strings.Contains(s.Decision.Reason, "lost the lease") {
+		t.Errorf("reason = %q, want it to say it is stopping and why", s.Decision.Reason)
+	}
+	gets := r.sc.gets
+	if err := r.ctl.Run(ctx); err == nil || !strings.Contains(err.Error(), "lost the lease") {
+		t.Errorf("Run = %v, want the stop's cause", err)
+	}
+	if r.sc.gets != gets {
+		t.Errorf("Run polled %d more times after the stop", r.sc.gets-gets)
+	}
+	r.ctl.Wait() // returns: nothing in flight
+}
+
+// TestPollAsRecordsWho checks that a one-shot evaluation is recorded as
+// such in the scale request and the event log.
+func TestPollAsRecordsWho(t *testing.T) {
+	r := newRig(t, testConfig("seed"), engine.ModeAuto)
+	s := r.ctl.PollAs(context.Background(), "once")
+	if len(r.sc.applied) != 1 || r.sc.applied[0].By != "once" {
+		t.Fatalf("applied = %+v, want one change by once", r.sc.applied)
+	}
+	if len(s.Events) == 0 || s.Events[0].By != "once" {
+		t.Errorf("events = %+v, want the change by once", s.Events)
+	}
+}

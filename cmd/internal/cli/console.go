@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"k8s.io/klog/v2"
 
@@ -27,9 +29,6 @@ func (a *app) runConsole(ctx context.Context, o *rootOptions, cfg engine.Config,
 	// console they would tear the screen. Errors reach the banner instead.
 	klog.SetOutput(io.Discard)
 	klog.LogToStderr(false)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go ctl.Run(ctx)
 	in, _ := a.In.(*os.File)
 	opts := tui.Options{
 		Context: lv.target.Context, Namespace: cfg.Namespace, Deployment: cfg.Deployment,
@@ -38,8 +37,36 @@ func (a *app) runConsole(ctx context.Context, o *rootOptions, cfg engine.Config,
 	if in != nil {
 		opts.In = in
 	}
-	if err := tui.Run(ctx, ctl, opts); err != nil && !errors.Is(err, context.Canceled) {
+	return runConsoleOn(ctx, ctl, opts)
+}
+
+// runConsoleOn runs the controller's loop and the console until the
+// operator quits or ctx ends, then stops the loop and waits for any update
+// in flight (a poll in auto mode, an approval) to finish before returning:
+// quitting never leaves a change half done.
+func runConsoleOn(ctx context.Context, ctl *engine.Controller, opts tui.Options) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		ctl.Run(ctx)
+	}()
+	err := tui.Run(ctx, ctl, opts)
+	cancel()
+	<-loopDone
+	ctl.Wait()
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
+}
+
+// notifyContext is signal.NotifyContext for SIGINT and SIGTERM, except that
+// once the first signal has arrived the default handling comes back: an
+// operator's second Ctrl-C ends a process stuck in timeouts.
+func notifyContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	return ctx, stop
 }

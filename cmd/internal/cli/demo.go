@@ -2,12 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -103,7 +100,7 @@ func (o *demoOptions) run(ctx context.Context, c *cobra.Command, a *app) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(ctx)
 	defer stop()
 
 	clock := sim.NewScaledClock(o.speed)
@@ -116,10 +113,6 @@ func (o *demoOptions) run(ctx context.Context, c *cobra.Command, a *app) error {
 	if err != nil {
 		return usage(err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go ctl.Run(ctx)
-
 	hint := fmt.Sprintf("simulated %s at %g× speed", sc.Name, o.speed)
 	if mode == engine.ModeAuto && !o.readOnly {
 		hint += " · A: auto off, approve by hand"
@@ -130,8 +123,5 @@ func (o *demoOptions) run(ctx context.Context, c *cobra.Command, a *app) error {
 		ReadOnly: o.readOnly, NoColor: o.noColor, By: "operator",
 		In: a.In, Out: a.Out, Now: clock.Now,
 	}
-	if err := tui.Run(ctx, ctl, opts); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
+	return runConsoleOn(ctx, ctl, opts)
 }

@@ -8,9 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -98,7 +96,7 @@ func (a *app) runRoot(ctx context.Context, o *rootOptions) error {
 	if !o.once && !o.auto && !isTerminal(a.Out) {
 		return usage(fmt.Errorf("no terminal for the console: run '%[1]s --once' for one evaluation, '%[1]s --auto' for the continuous controller, or '%[1]s demo' on a terminal", a.name))
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(ctx)
 	defer stop()
 
 	logger := newLogger(a.Err, o.logFormat)
@@ -164,7 +162,7 @@ func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		return err
 	}
 	before := ctl.Snapshot()
-	s := ctl.Poll(ctx)
+	s := ctl.PollAs(ctx, "once")
 	applied := false
 	for _, e := range s.Events {
 		if e.Kind == engine.EventScale && (len(before.Events) == 0 || e.ID > before.Events[0].ID) {
