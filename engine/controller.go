@@ -267,6 +267,10 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 		}
 		cur := last.Scale.Desired
 		d := Decide(policy, Input{Config: cfg, Now: now, Current: cur, Err: err})
+		if serr != nil && last.LastGoodPoll.IsZero() {
+			// "holding at 0" would read as a fact: the size is unknown.
+			d.Reason = fmt.Sprintf("holding: the deployment has not been read yet (%s)", ErrorKind(err))
+		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if last.ConsecutiveErrors == 0 || last.Err == nil || ErrorKind(last.Err) != ErrorKind(err) {

@@ -82,8 +82,11 @@ func TestE2EOnceDryRunThenApply(t *testing.T) {
 			t.Errorf("JSON lacks field %q: %s", k, out)
 		}
 	}
-	if res.Desired != 13 || res.Applied || !res.DryRun || res.Queue.Messages != 1234 || res.Queue.Name != w.queue ||
-		res.Deployment.Namespace != w.ns || res.Deployment.Name != w.name || res.Deployment.Replicas != 1 || res.Reason == "" || res.Policy == "" || res.Error != "" {
+	if res.Desired == nil || res.Queue.Messages == nil || res.Deployment.Replicas == nil {
+		t.Fatalf("--output json has null numbers after a good poll:\n%s", out)
+	}
+	if *res.Desired != 13 || res.Applied || !res.DryRun || *res.Queue.Messages != 1234 || res.Queue.Name != w.queue ||
+		res.Deployment.Namespace != w.ns || res.Deployment.Name != w.name || *res.Deployment.Replicas != 1 || res.Reason == "" || res.Policy == "" || res.Error != "" {
 		t.Errorf("JSON result %+v: want desired 13, not applied, dry_run, 1234 messages, deployment %s/%s at 1", res, w.ns, w.name)
 	}
 
@@ -96,7 +99,7 @@ func TestE2EOnceDryRunThenApply(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("--once -o json: %v\n%s", err, out)
 	}
-	if !res.Applied || res.DryRun || res.Desired != 13 {
+	if !res.Applied || res.DryRun || res.Desired == nil || *res.Desired != 13 {
 		t.Errorf("--once result %+v: want applied 13", res)
 	}
 	if n := w.replicas(); n != 13 {

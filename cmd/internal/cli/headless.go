@@ -119,7 +119,7 @@ type onceResult struct {
 	Queue      onceQueue      `json:"queue"`
 	Deployment onceDeployment `json:"deployment"`
 	Policy     string         `json:"policy"`
-	Desired    int32          `json:"desired"`
+	Desired    *int32         `json:"desired"` // null when the poll failed
 	Reason     string         `json:"reason"`
 	Applied    bool           `json:"applied"`
 	DryRun     bool           `json:"dry_run"`
@@ -130,10 +130,10 @@ type onceResult struct {
 type onceQueue struct {
 	Name        string   `json:"name"`
 	VHost       string   `json:"vhost"`
-	Messages    int64    `json:"messages"`
-	Ready       int64    `json:"ready"`
-	Unacked     int64    `json:"unacked"`
-	Consumers   int      `json:"consumers"`
+	Messages    *int64   `json:"messages"` // counts are null when the queue was not read
+	Ready       *int64   `json:"ready"`
+	Unacked     *int64   `json:"unacked"`
+	Consumers   *int     `json:"consumers"`
 	PublishRate *float64 `json:"publish_rate"`
 	DeliverRate *float64 `json:"deliver_rate"`
 	AckRate     *float64 `json:"ack_rate"`
@@ -143,8 +143,8 @@ type onceDeployment struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
 	Context   string `json:"context"`
-	Replicas  int32  `json:"replicas"`
-	Ready     int32  `json:"ready"`
+	Replicas  *int32 `json:"replicas"` // null when the deployment was not read
+	Ready     *int32 `json:"ready"`
 }
 
 func ratePtr(r engine.Rate) *float64 {
@@ -175,10 +175,18 @@ func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		scaleBefore = s.History[n-1].Scale
 	}
 	res := onceResult{
-		Queue: onceQueue{Name: cfg.Queue, VHost: cfg.VHost, Messages: s.Stats.Messages, Ready: s.Stats.Ready, Unacked: s.Stats.Unacked,
-			Consumers: s.Stats.Consumers, PublishRate: ratePtr(s.Stats.PublishRate), DeliverRate: ratePtr(s.Stats.DeliverRate), AckRate: ratePtr(s.Stats.AckRate)},
-		Deployment: onceDeployment{Namespace: cfg.Namespace, Name: cfg.Deployment, Context: lv.target.Context, Replicas: scaleBefore.Desired, Ready: scaleBefore.Ready},
-		Policy:     cfg.Policy, Desired: s.Decision.Desired, Reason: s.Decision.Reason, Applied: applied, DryRun: o.dryRun,
+		Queue:      onceQueue{Name: cfg.Queue, VHost: cfg.VHost},
+		Deployment: onceDeployment{Namespace: cfg.Namespace, Name: cfg.Deployment, Context: lv.target.Context},
+		Policy:     cfg.Policy, Reason: s.Decision.Reason, Applied: applied, DryRun: o.dryRun,
+	}
+	if s.ConsecutiveErrors == 0 {
+		// The poll read both sides: the numbers are real. After a failed
+		// poll they stay null, so that no script takes a zero for a fact.
+		st := s.Stats
+		res.Queue.Messages, res.Queue.Ready, res.Queue.Unacked, res.Queue.Consumers = &st.Messages, &st.Ready, &st.Unacked, &st.Consumers
+		res.Queue.PublishRate, res.Queue.DeliverRate, res.Queue.AckRate = ratePtr(st.PublishRate), ratePtr(st.DeliverRate), ratePtr(st.AckRate)
+		res.Deployment.Replicas, res.Deployment.Ready = &scaleBefore.Desired, &scaleBefore.Ready
+		res.Desired = &s.Decision.Desired
 	}
 	if s.Err != nil {
 		res.Error, res.ErrorKind = s.Err.Error(), engine.ErrorKind(s.Err)
@@ -187,7 +195,7 @@ func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		if err := json.NewEncoder(a.Out).Encode(res); err != nil {
 			return err
 		}
-	} else if s.Err == nil || s.ConsecutiveErrors == 0 {
+	} else if s.ConsecutiveErrors == 0 {
 		writeOnceText(a.Out, res)
 	}
 	if s.Err != nil {
@@ -203,17 +211,18 @@ func writeOnceText(w io.Writer, r onceResult) {
 		}
 		return fmt.Sprintf("%.1f/s", *p)
 	}
+	q, d := r.Queue, r.Deployment
 	fmt.Fprintf(w, "queue       %s (vhost %s): %s messages (%s ready, %s unacked), %d consumers; publish %s, deliver %s, ack %s\n",
-		r.Queue.Name, r.Queue.VHost, thousands(r.Queue.Messages), thousands(r.Queue.Ready), thousands(r.Queue.Unacked), r.Queue.Consumers,
-		rate(r.Queue.PublishRate), rate(r.Queue.DeliverRate), rate(r.Queue.AckRate))
-	fmt.Fprintf(w, "deployment  %s/%s (context %s): %d replicas, %d ready\n", r.Deployment.Namespace, r.Deployment.Name, r.Deployment.Context, r.Deployment.Replicas, r.Deployment.Ready)
-	fmt.Fprintf(w, "decision    %d replicas (policy %s): %s\n", r.Desired, r.Policy, r.Reason)
+		q.Name, q.VHost, thousands(*q.Messages), thousands(*q.Ready), thousands(*q.Unacked), *q.Consumers,
+		rate(q.PublishRate), rate(q.DeliverRate), rate(q.AckRate))
+	fmt.Fprintf(w, "deployment  %s/%s (context %s): %d replicas, %d ready\n", d.Namespace, d.Name, d.Context, *d.Replicas, *d.Ready)
+	fmt.Fprintf(w, "decision    %d replicas (policy %s): %s\n", *r.Desired, r.Policy, r.Reason)
 	switch {
 	case r.Applied:
-		fmt.Fprintf(w, "applied     %d -> %d\n", r.Deployment.Replicas, r.Desired)
-	case r.DryRun && r.Desired != r.Deployment.Replicas:
+		fmt.Fprintf(w, "applied     %d -> %d\n", *d.Replicas, *r.Desired)
+	case r.DryRun && *r.Desired != *d.Replicas:
 		fmt.Fprintln(w, "applied     no (--dry-run)")
-	case r.Desired == r.Deployment.Replicas:
+	case *r.Desired == *d.Replicas:
 		fmt.Fprintln(w, "applied     nothing to change")
 	default:
 		fmt.Fprintln(w, "applied     no")

@@ -3,8 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 
@@ -66,5 +68,31 @@ func TestThousands(t *testing.T) {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestOnceJSONAfterAFailedPoll checks that a failed --once prints null, not
+// zero, for everything it could not read, and exits with the cluster code.
+func TestOnceJSONAfterAFailedPoll(t *testing.T) {
+	t.Setenv("RABBITMQ_USERNAME", "u")
+	t.Setenv("RABBITMQ_PASSWORD", "p")
+	code, out, errOut := run(t, "--once", "--output", "json", "--kubeconfig", os.DevNull, "--server", "https://127.0.0.1:1",
+		"--insecure-skip-tls-verify", "--mgmt-url", "http://127.0.0.1:1")
+	if code != ExitCluster {
+		t.Errorf("exit %d, want %d (cluster unreachable); stderr %s", code, ExitCluster, errOut)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out)
+	}
+	q, _ := res["queue"].(map[string]any)
+	d, _ := res["deployment"].(map[string]any)
+	for name, v := range map[string]any{"desired": res["desired"], "queue.messages": q["messages"], "deployment.replicas": d["replicas"]} {
+		if v != nil {
+			t.Errorf("%s = %v after a failed poll, want null", name, v)
+		}
+	}
+	if res["error_kind"] != "unavailable" || strings.Contains(res["reason"].(string), "at 0") {
+		t.Errorf("error_kind %v, reason %q: want unavailable and no made-up size", res["error_kind"], res["reason"])
 	}
 }
