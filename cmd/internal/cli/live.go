@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -36,6 +36,10 @@ type live struct {
 	source *rabbit.Client
 	scaler *kube.Scaler
 	target kube.Target
+	// timeout bounds each call: a little over --mgmt-timeout, so that the
+	// broker client's own "did not answer within" error is the one seen,
+	// and at least 10 s for the API server.
+	timeout time.Duration
 }
 
 // connect completes the options, fills cfg's names from them and builds the
@@ -70,7 +74,7 @@ func (o *liveOptions) connect(cfg *engine.Config, warn func(error)) (*live, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &live{source: src, scaler: scaler, target: target}, nil
+	return &live{source: src, scaler: scaler, target: target, timeout: max(o.rabbit.Timeout+time.Second, 10*time.Second)}, nil
 }
 
 // Tagged adapters: errors from the broker and the cluster carry their side,
@@ -99,10 +103,5 @@ func (s clusterScaler) SetScale(ctx context.Context, req engine.ScaleRequest) er
 
 // controller returns an engine controller on the live world.
 func (l *live) controller(cfg engine.Config, mode engine.Mode) (*engine.Controller, error) {
-	return engine.New(engine.Options{Config: cfg, Source: brokerSource{l.source}, Scaler: clusterScaler{l.scaler}, Mode: mode})
-}
-
-// describe says where the live world points, without secrets.
-func (l *live) describe() string {
-	return fmt.Sprintf("queue %q on %s, deployment %s/%s (context %s)", l.source.String(), l.source.URL(), l.target.Namespace, l.target.Deployment, l.target.Context)
+	return engine.New(engine.Options{Config: cfg, Source: brokerSource{l.source}, Scaler: clusterScaler{l.scaler}, Mode: mode, RequestTimeout: l.timeout})
 }
