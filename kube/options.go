@@ -3,6 +3,7 @@ package kube
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -63,6 +64,10 @@ type Target struct {
 	Server string
 }
 
+// ErrBadKubeconfig is a kubeconfig that cannot be read: a usage problem,
+// not an unreachable cluster.
+var ErrBadKubeconfig = errors.New("cannot read the kubeconfig")
+
 var errNoConfig = errors.New("no Kubernetes configuration: pass --kubeconfig, set KUBECONFIG, " +
 	"create ~/.kube/config, or run inside a cluster")
 
@@ -91,7 +96,10 @@ func (o *Options) Complete() error {
 	loader := o.ConfigFlags.ToRawKubeConfigLoader()
 	raw, err := loader.RawConfig()
 	if err != nil {
-		return fmt.Errorf("reading kubeconfig: %w", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: %v: pass an existing file with --kubeconfig, set KUBECONFIG, or run in the cluster", ErrBadKubeconfig, err)
+		}
+		return fmt.Errorf("%w: %v: check the file, or pass another with --kubeconfig", ErrBadKubeconfig, err)
 	}
 	contextName := raw.CurrentContext
 	if o.ConfigFlags.Context != nil && *o.ConfigFlags.Context != "" {

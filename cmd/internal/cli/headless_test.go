@@ -96,3 +96,14 @@ func TestOnceJSONAfterAFailedPoll(t *testing.T) {
 		t.Errorf("error_kind %v, reason %q: want unavailable and no made-up size", res["error_kind"], res["reason"])
 	}
 }
+
+// TestMissingKubeconfigIsAUsageError checks that a kubeconfig path that does
+// not exist is the operator's typo (exit 2) with what to do.
+func TestMissingKubeconfigIsAUsageError(t *testing.T) {
+	t.Setenv("RABBITMQ_USERNAME", "u")
+	t.Setenv("RABBITMQ_PASSWORD", "p")
+	code, _, errOut := run(t, "--once", "--kubeconfig", "/nonexistent/kubeconfig")
+	if code != ExitUsage || !strings.Contains(errOut, "/nonexistent/kubeconfig") || !strings.Contains(errOut, "--kubeconfig") {
+		t.Errorf("exit %d, stderr %q: want exit 2 naming the file and --kubeconfig", code, errOut)
+	}
+}

@@ -56,6 +56,9 @@ func (o *liveOptions) connect(cfg *engine.Config, warn func(error)) (*live, erro
 		return nil, usage(err)
 	}
 	if err := o.kube.Complete(); err != nil {
+		if errors.Is(err, kube.ErrBadKubeconfig) {
+			return nil, usage(err)
+		}
 		return nil, clusterErr(err)
 	}
 	if err := o.kube.Validate(); err != nil {
