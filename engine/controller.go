@@ -362,6 +362,17 @@ func (c *Controller) applyLocked(ctx context.Context, from Scale, d Decision, by
 // data, when there is nothing to approve, or when the deployment changed
 // since the proposal was made (it then polls again).
 func (c *Controller) Approve(ctx context.Context, by string) error {
+	return c.approve(ctx, by, nil)
+}
+
+// ApproveProposal is Approve for the proposal an operator was shown: it
+// refuses, asking for a new look, when the proposal is no longer from -> to
+// (a poll changed it while a confirmation was on screen).
+func (c *Controller) ApproveProposal(ctx context.Context, by string, from, to int32) error {
+	return c.approve(ctx, by, &[2]int32{from, to})
+}
+
+func (c *Controller) approve(ctx context.Context, by string, seen *[2]int32) error {
 	c.op.Lock()
 	defer c.op.Unlock()
 	c.mu.Lock()
@@ -387,6 +398,8 @@ func (c *Controller) Approve(ctx context.Context, by string) error {
 		return refuse("will not scale on stale or failed data")
 	case !s.Pending:
 		return refuse("nothing to approve: already at %d", s.Scale.Desired)
+	case seen != nil && (seen[0] != s.Scale.Desired || seen[1] != s.Proposed):
+		return refuse("the proposal changed from %d → %d to %d → %d: review it and approve again", seen[0], seen[1], s.Scale.Desired, s.Proposed)
 	}
 	cctx, cancel := c.call(ctx)
 	now, err := c.scaler.GetScale(cctx)

@@ -1050,3 +1050,30 @@ func TestPollAsRecordsWho(t *testing.T) {
 		t.Errorf("events = %+v, want the change by once", s.Events)
 	}
 }
+
+// TestApproveProposalOnlyWhatWasSeen checks that an approval confirmed on
+// a screen applies nothing when a poll changed the proposal meanwhile.
+func TestApproveProposalOnlyWhatWasSeen(t *testing.T) {
+	r := newRig(t, testConfig("seed"), engine.ModeManual)
+	ctx := context.Background()
+	seen := r.ctl.Poll(ctx) // 4,250 messages: 2 -> 17
+	r.src.set(engine.QueueStats{Messages: 9000, Ready: 9000})
+	r.clock.Advance(15 * time.Second)
+	now := r.ctl.Poll(ctx) // 2 -> 36
+	if seen.Proposed == now.Proposed {
+		t.Fatalf("the proposal did not change (%d): the test proves nothing", now.Proposed)
+	}
+	err := r.ctl.ApproveProposal(ctx, "operator", seen.Scale.Desired, seen.Proposed)
+	if !errors.Is(err, engine.ErrRefused) || !strings.Contains(err.Error(), "proposal changed") {
+		t.Fatalf("approving the old proposal: %v, want a refusal saying it changed", err)
+	}
+	if len(r.sc.applied) != 0 {
+		t.Fatalf("applied %+v", r.sc.applied)
+	}
+	if err := r.ctl.ApproveProposal(ctx, "operator", now.Scale.Desired, now.Proposed); err != nil {
+		t.Fatalf("approving the current proposal: %v", err)
+	}
+	if len(r.sc.applied) != 1 || r.sc.applied[0].Replicas != now.Proposed {
+		t.Errorf("applied %+v, want one change to %d", r.sc.applied, now.Proposed)
+	}
+}

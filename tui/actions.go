@@ -74,7 +74,8 @@ func (m *Model) approve() tea.Cmd {
 			note = fmt.Sprintf("approved: scaling %d → %d replicas", s.Scale.Desired, s.Proposed)
 		}
 		ctx, eng, by := m.ctx, m.eng, m.opts.By
-		return m.do("approve", note, func() error { return eng.Approve(ctx, by) })
+		from, to := s.Scale.Desired, s.Proposed
+		return m.do("approve", note, func() error { return eng.ApproveProposal(ctx, by, from, to) })
 	}
 	if s.Pending && largeScaleDown(s.Scale.Desired, s.Proposed) {
 		m.confirm = &confirmation{

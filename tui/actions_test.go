@@ -64,7 +64,7 @@ func manualController(t *testing.T) (*engine.Controller, *countingWorld) {
 }
 
 func TestApproveScalesOnceToTheProposal(t *testing.T) {
-	for _, k := range []string{"a", "enter"} {
+	for _, k := range []string{"a"} {
 		t.Run(k, func(t *testing.T) {
 			ctl, w := manualController(t)
 			s := ctl.Snapshot()
@@ -266,5 +266,17 @@ func TestViewFitsTheTerminal(t *testing.T) {
 			}
 			m.Close()
 		}
+	}
+}
+
+// TestEnterDoesNotApprove: a stray Enter at 3 a.m. scales nothing; only the
+// approve key (or y in a confirmation) does.
+func TestEnterDoesNotApprove(t *testing.T) {
+	ctl, w := manualController(t)
+	m := sized(New(context.Background(), ctl, testOptions(engine.NewManualClock(t0))), 100, 30)
+	defer m.Close()
+	press(t, m, "enter")
+	if w.sets != 0 {
+		t.Fatalf("enter scaled the deployment: %v", w.replicas)
 	}
 }

@@ -12,8 +12,9 @@ type Engine interface {
 	// Subscribe returns a channel that always holds the newest snapshot and
 	// a function that unsubscribes.
 	Subscribe() (<-chan engine.Snapshot, func())
-	// Approve applies the pending proposal (does I/O).
-	Approve(ctx context.Context, by string) error
+	// ApproveProposal applies the pending proposal if it is still from ->
+	// to, the one the operator saw (does I/O).
+	ApproveProposal(ctx context.Context, by string, from, to int32) error
 	// Toggle switches into m, or back to the previous mode when already in m.
 	Toggle(m engine.Mode, by string) engine.Mode
 	// SetMode switches mode.

@@ -37,7 +37,7 @@ func (f *fakeEngine) Calls() []string {
 }
 
 func (f *fakeEngine) Subscribe() (<-chan engine.Snapshot, func()) { return f.ch, func() {} }
-func (f *fakeEngine) Approve(_ context.Context, by string) error {
+func (f *fakeEngine) ApproveProposal(_ context.Context, by string, from, to int32) error {
 	f.record("approve by %s", by)
 	return nil
 }

@@ -28,7 +28,7 @@ func DefaultKeyMap() KeyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, help))
 	}
 	return KeyMap{
-		Approve:  b([]string{"a", "enter"}, "a", "approve"),
+		Approve:  b([]string{"a"}, "a", "approve"),
 		Auto:     b([]string{"A", "t"}, "A", "auto"),
 		MinDown:  b([]string{"["}, "[ ]", "min"),
 		MinUp:    b([]string{"]"}, "]", "min +1"),
@@ -71,7 +71,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		return b
 	}
 	return [][]key.Binding{
-		{fk(k.Approve, "a/enter", "approve the proposal"), fk(k.Auto, "A/t", "auto-apply on/off"), fk(k.DryRun, "d", "dry-run on/off"), fk(k.Pause, "p/space", "pause/resume")},
+		{fk(k.Approve, "a", "approve the proposal"), fk(k.Auto, "A/t", "auto-apply on/off"), fk(k.DryRun, "d", "dry-run on/off"), fk(k.Pause, "p/space", "pause/resume")},
 		{fk(k.MinDown, "[ ]", "min replicas −1/+1"), fk(k.MaxDown, "{ }", "max replicas −1/+1"), fk(k.TargetDn, "- +", "target msgs/replica")},
 		{fk(k.Refresh, "r", "poll now"), fk(k.Help, "?", "close help"), fk(k.Quit, "q/ctrl+c", "quit")},
 	}
