@@ -71,7 +71,7 @@ type simRun struct {
 	result sim.Result
 }
 
-func (o *simOptions) run(ctx context.Context, c *cobra.Command, files []string, out io.Writer) error {
+func (o *simOptions) run(ctx context.Context, c *cobra.Command, files []string, out io.Writer) (err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -101,7 +101,11 @@ func (o *simOptions) run(ctx context.Context, c *cobra.Command, files []string, 
 		if err != nil {
 			return usage(fmt.Errorf("--timeline: %w", err))
 		}
-		defer f.Close()
+		defer func() {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("--timeline: %w", cerr)
+			}
+		}()
 		timeline = f
 		fmt.Fprintln(f, "scenario,policy,t,arrivals,ready,unacked,replicas,starting,running,observed_messages")
 	}
@@ -199,8 +203,15 @@ func writeSimTable(out io.Writer, runs [][]simRun, compare bool, bounds func(sim
 		return err
 	}
 	if compare && len(latRatios) > 0 {
-		fmt.Fprintf(out, "\n%s vs hpa-keda, geometric mean over %d scenarios: latency %.2f (goal <= 0.90), pod-seconds %.2f (goal <= 0.80)\n",
-			engine.DefaultPolicyName, len(latRatios), geomean(latRatios), geomean(podRatios))
+		lat, pods := geomean(latRatios), geomean(podRatios)
+		verdict := func(v, goal float64) string {
+			if v <= goal {
+				return "met"
+			}
+			return "MISSED"
+		}
+		fmt.Fprintf(out, "\n%s vs hpa-keda, geometric mean over %d scenarios: latency %.3f (goal <= 0.90: %s), pod-seconds %.3f (goal <= 0.80: %s)\n",
+			engine.DefaultPolicyName, len(latRatios), lat, verdict(lat, 0.90), pods, verdict(pods, 0.80))
 	}
 	return nil
 }
