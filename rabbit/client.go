@@ -136,9 +136,9 @@ func (c *Client) Stats(ctx context.Context) (engine.QueueStats, error) {
 	s, err := decodeQueue(body)
 	switch {
 	case errors.Is(err, errNoStats):
-		return engine.QueueStats{}, fmt.Errorf("%s has no statistics yet (declared moments ago, or the broker's statistics are lagging); retry after the broker's statistics interval: %w", c, engine.ErrUnavailable)
+		return engine.QueueStats{}, kinded(engine.ErrUnavailable, "%s has no statistics yet (declared moments ago, or the broker's statistics are lagging); retry after the broker's statistics interval", c)
 	case err != nil:
-		return engine.QueueStats{}, fmt.Errorf("unreadable answer from %s (%v): check that --mgmt-url is the RabbitMQ management API: %w", c.URL(), err, engine.ErrBadResponse)
+		return engine.QueueStats{}, kinded(engine.ErrBadResponse, "unreadable answer from %s (%v): check that --mgmt-url is the RabbitMQ management API", c.URL(), err)
 	}
 	return s, nil
 }
@@ -165,7 +165,7 @@ func (c *Client) get(ctx context.Context, parts []string, query string) (int, []
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, c.apiURL(parts, query), nil)
 	if err != nil {
-		return 0, nil, fmt.Errorf("cannot build a request for %s (%v): check --mgmt-url: %w", c.URL(), err, engine.ErrBadResponse)
+		return 0, nil, kinded(engine.ErrBadResponse, "cannot build a request for %s (%v): check --mgmt-url", c.URL(), err)
 	}
 	req.SetBasicAuth(c.user, c.password.Reveal())
 	req.Header.Set("Accept", "application/json")
@@ -181,9 +181,9 @@ func (c *Client) get(ctx context.Context, parts []string, query string) (int, []
 	case err != nil && ctx.Err() != nil:
 		return 0, nil, fmt.Errorf("reading %s: %w", c, ctx.Err())
 	case err != nil:
-		return 0, nil, fmt.Errorf("truncated answer from %s (%v): %w", c.URL(), err, engine.ErrBadResponse)
+		return 0, nil, kinded(engine.ErrBadResponse, "truncated answer from %s (%v)", c.URL(), err)
 	case len(body) > maxBody:
-		return 0, nil, fmt.Errorf("answer from %s is larger than %d bytes: check that --mgmt-url is the RabbitMQ management API: %w", c.URL(), maxBody, engine.ErrBadResponse)
+		return 0, nil, kinded(engine.ErrBadResponse, "answer from %s is larger than %d bytes: check that --mgmt-url is the RabbitMQ management API", c.URL(), maxBody)
 	}
 	return res.StatusCode, body, nil
 }

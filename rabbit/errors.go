@@ -64,25 +64,25 @@ func (c *Client) statusError(ctx context.Context, status int, body []byte) error
 	switch {
 	case status == http.StatusNotFound:
 		if c.vhostMissing(ctx) {
-			return fmt.Errorf("vhost %q does not exist at %s: fix --vhost: %w", c.vhost, c.URL(), engine.ErrNotFound)
+			return kinded(engine.ErrNotFound, "vhost %q does not exist at %s: fix --vhost", c.vhost, c.URL())
 		}
-		return fmt.Errorf("queue %q not found in vhost %q at %s: declare it or fix --queue/--vhost: %w", c.queue, c.vhost, c.URL(), engine.ErrNotFound)
+		return kinded(engine.ErrNotFound, "queue %q not found in vhost %q at %s: declare it or fix --queue/--vhost", c.queue, c.vhost, c.URL())
 	case status == http.StatusUnauthorized && r == reasonNotMgmtUser:
-		return fmt.Errorf("user %q may not use the management API at %s (%s): give it the monitoring tag (rabbitmqctl set_user_tags %s monitoring): %w",
-			c.user, c.URL(), statusText(status, body), c.user, engine.ErrForbidden)
+		return kinded(engine.ErrForbidden, "user %q may not use the management API at %s (%s): give it the monitoring tag (rabbitmqctl set_user_tags %s monitoring)",
+			c.user, c.URL(), statusText(status, body), c.user)
 	case status == http.StatusUnauthorized && r == reasonNoVHost:
-		return fmt.Errorf("user %q may not see vhost %q at %s (%s): grant it permissions there (rabbitmqctl set_permissions -p %s %s '' '' '.*'): %w",
-			c.user, c.vhost, c.URL(), statusText(status, body), shellQuote(c.vhost), shellQuote(c.user), engine.ErrForbidden)
+		return kinded(engine.ErrForbidden, "user %q may not see vhost %q at %s (%s): grant it permissions there (rabbitmqctl set_permissions -p %s %s '' '' '.*')",
+			c.user, c.vhost, c.URL(), statusText(status, body), shellQuote(c.vhost), shellQuote(c.user))
 	case status == http.StatusUnauthorized:
-		return fmt.Errorf("RabbitMQ at %s rejected the credentials of user %q (%s): check $%s/$%s, --%s or --%s/--%s: %w",
-			c.URL(), c.user, statusText(status, body), EnvUsername, EnvPassword, FlagPasswordFile, FlagUsername, FlagPassword, engine.ErrUnauthorized)
+		return kinded(engine.ErrUnauthorized, "RabbitMQ at %s rejected the credentials of user %q (%s): check $%s/$%s, --%s or --%s/--%s",
+			c.URL(), c.user, statusText(status, body), EnvUsername, EnvPassword, FlagPasswordFile, FlagUsername, FlagPassword)
 	case status == http.StatusForbidden:
-		return fmt.Errorf("user %q may not read queue %q in vhost %q at %s (%s): give it the monitoring tag or permissions on the vhost: %w",
-			c.user, c.queue, c.vhost, c.URL(), statusText(status, body), engine.ErrForbidden)
+		return kinded(engine.ErrForbidden, "user %q may not read queue %q in vhost %q at %s (%s): give it the monitoring tag or permissions on the vhost",
+			c.user, c.queue, c.vhost, c.URL(), statusText(status, body))
 	case status >= 500:
-		return fmt.Errorf("RabbitMQ management API at %s failed (%s): check the broker's health and logs: %w", c.URL(), statusText(status, body), engine.ErrUnavailable)
+		return kinded(engine.ErrUnavailable, "RabbitMQ management API at %s failed (%s): check the broker's health and logs", c.URL(), statusText(status, body))
 	default:
-		return fmt.Errorf("unexpected answer %s from %s: check that --mgmt-url is the RabbitMQ management API: %w", statusText(status, body), c.URL(), engine.ErrBadResponse)
+		return kinded(engine.ErrBadResponse, "unexpected answer %s from %s: check that --mgmt-url is the RabbitMQ management API", statusText(status, body), c.URL())
 	}
 }
 
@@ -115,19 +115,19 @@ func (c *Client) transportError(ctx context.Context, err error) error {
 	)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return fmt.Errorf("RabbitMQ management API at %s did not answer within %s: check the broker and the network, or raise --%s: %w", c.URL(), c.timeout, FlagTimeout, engine.ErrUnavailable)
+		return kinded(engine.ErrUnavailable, "RabbitMQ management API at %s did not answer within %s: check the broker and the network, or raise --%s", c.URL(), c.timeout, FlagTimeout)
 	case errors.As(err, &dnsErr):
-		return fmt.Errorf("cannot resolve host %q of --%s %s (%s): check the host name and DNS: %w", c.base.Hostname(), FlagMgmtURL, c.URL(), dnsErr.Err, engine.ErrUnavailable)
+		return kinded(engine.ErrUnavailable, "cannot resolve host %q of --%s %s (%s): check the host name and DNS", c.base.Hostname(), FlagMgmtURL, c.URL(), dnsErr.Err)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("connection refused by %s: is RabbitMQ running with the management plugin, and is --%s right?: %w", c.URL(), FlagMgmtURL, engine.ErrUnavailable)
+		return kinded(engine.ErrUnavailable, "connection refused by %s: is RabbitMQ running with the management plugin, and is --%s right?", c.URL(), FlagMgmtURL)
 	case errors.As(err, &unknown), errors.As(err, &verifErr), errors.As(err, &certErr):
-		return fmt.Errorf("TLS certificate of %s is not trusted (%s): pass its CA with --%s (or --%s for a test broker): %w", c.URL(), oneLine(cause.Error(), 200), FlagCAFile, FlagInsecure, engine.ErrUnavailable)
+		return kinded(engine.ErrUnavailable, "TLS certificate of %s is not trusted (%s): pass its CA with --%s (or --%s for a test broker)", c.URL(), oneLine(cause.Error(), 200), FlagCAFile, FlagInsecure)
 	case errors.As(err, &hostErr):
-		return fmt.Errorf("TLS certificate of %s does not match the host (%s): use the name in the certificate in --%s: %w", c.URL(), oneLine(cause.Error(), 200), FlagMgmtURL, engine.ErrUnavailable)
+		return kinded(engine.ErrUnavailable, "TLS certificate of %s does not match the host (%s): use the name in the certificate in --%s", c.URL(), oneLine(cause.Error(), 200), FlagMgmtURL)
 	case errors.As(err, &recErr) || strings.Contains(cause.Error(), "server gave HTTP response to HTTPS client"):
-		return fmt.Errorf("%s does not speak TLS: use http:// in --%s: %w", c.URL(), FlagMgmtURL, engine.ErrUnavailable)
+		return kinded(engine.ErrUnavailable, "%s does not speak TLS: use http:// in --%s", c.URL(), FlagMgmtURL)
 	}
-	return fmt.Errorf("cannot reach RabbitMQ management API at %s (%s): check --%s and the network: %w", c.URL(), oneLine(cause.Error(), 200), FlagMgmtURL, engine.ErrUnavailable)
+	return kinded(engine.ErrUnavailable, "cannot reach RabbitMQ management API at %s (%s): check --%s and the network", c.URL(), oneLine(cause.Error(), 200), FlagMgmtURL)
 }
 
 // shellQuote quotes s for a shell command line when it needs it.
@@ -142,4 +142,20 @@ func shellQuote(s string) string {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// kindedError is an operator's one-line message that is also one of the
+// engine's sentinel errors (for metrics and exit codes) without printing
+// the sentinel's name after it.
+type kindedError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindedError) Error() string { return e.msg }
+func (e *kindedError) Unwrap() error { return e.kind }
+
+// kinded returns the message of format and args as an error of kind.
+func kinded(kind error, format string, args ...any) error {
+	return &kindedError{msg: fmt.Sprintf(format, args...), kind: kind}
 }
