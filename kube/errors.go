@@ -73,7 +73,7 @@ func classify(err error, o op) error {
 	}
 	switch {
 	case apierrors.IsConflict(err):
-		return mk(engine.ErrConflict, "conflict: %s %s/%s changed since it was read; read it again before deciding",
+		return mk(engine.ErrConflict, "conflict: %s %s/%s changed since it was read (somebody else scaled it): yeetscale reads it again and decides anew; a --once run can simply be run again",
 			o.Resource, o.Namespace, o.Name)
 	case apierrors.IsNotFound(err):
 		kind := o.Kind

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,7 +33,12 @@ const (
 // client-go's recorder (object name + hex nanoseconds).
 func (s *Scaler) recordEvent(ctx context.Context, uid types.UID, typ, reason, msg string, now time.Time) error {
 	if len(msg) > maxEventMessage {
-		msg = msg[:maxEventMessage-3] + "..."
+		// Cut on a character boundary: a split UTF-8 sequence is invalid.
+		cut := maxEventMessage - 3
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "..."
 	}
 	host, _ := os.Hostname()
 	ts := metav1.NewTime(now)

@@ -41,6 +41,8 @@ type ManifestOptions struct {
 	Deployment string
 	// Queue is the RabbitMQ queue (--queue).
 	Queue string
+	// VHost is the queue's RabbitMQ virtual host (--vhost, default "/").
+	VHost string
 	// Image is yeetscale's container image.
 	Image string
 	// Name names the ServiceAccount, Role, RoleBinding and Deployment
@@ -80,6 +82,7 @@ func (o ManifestOptions) withDefaults() ManifestOptions {
 	def(&o.Namespace, DefaultNamespace)
 	def(&o.Deployment, DefaultDeployment)
 	def(&o.Queue, DefaultQueue)
+	def(&o.VHost, "/")
 	def(&o.Image, DefaultImage)
 	def(&o.Name, DefaultManifestName)
 	def(&o.RabbitURL, DefaultRabbitURL)

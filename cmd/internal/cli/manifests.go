@@ -36,6 +36,7 @@ RabbitMQ credentials taken from a Secret (keys username and password).`,
 	fs.StringVarP(&o.Namespace, "namespace", "n", kube.DefaultNamespace, "namespace of the worker deployment (yeetscale runs there too)")
 	fs.StringVar(&o.Deployment, "deployment", kube.DefaultDeployment, "worker deployment to scale")
 	fs.StringVar(&o.Queue, "queue", kube.DefaultQueue, "RabbitMQ queue")
+	fs.StringVar(&o.VHost, "vhost", "/", "RabbitMQ virtual host of the queue")
 	fs.StringVar(&o.RabbitURL, "mgmt-url", rabbit.DefaultMgmtURL, "RabbitMQ management API URL as seen from inside the cluster (no credentials: those come from --secret)")
 	fs.StringVar(&o.Image, "image", kube.DefaultImage, "yeetscale container image")
 	fs.StringVar(&o.Secret, "secret", kube.DefaultSecret, "Secret with the RabbitMQ username and password")
