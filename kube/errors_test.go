@@ -28,7 +28,7 @@ func TestClassify(t *testing.T) {
 		want     string
 	}{
 		{"conflict", apierrors.NewConflict(scale, "yeeter-worker", errors.New("the object has been modified")), o,
-			engine.ErrConflict, "conflict: deployments/scale yeeter/yeeter-worker changed since it was read; read it again before deciding"},
+			engine.ErrConflict, "conflict: deployments/scale yeeter/yeeter-worker changed since it was read (somebody else scaled it): yeetscale reads it again and decides anew; a --once run can simply be run again"},
 		{"not found", apierrors.NewNotFound(schema.GroupResource{Group: "apps", Resource: "deployments"}, "yeeter-worker"), o,
 			engine.ErrNotFound, `not found: deployment "yeeter-worker" in namespace "yeeter" (check --namespace and --deployment)`},
 		{"forbidden names the user from the server", apierrors.NewForbidden(scale, "yeeter-worker",
