@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -23,5 +24,23 @@ func TestEventsShowRepeats(t *testing.T) {
 		Message: "scale 2 -> 17 failed: refused: HorizontalPodAutoscaler \"worker\" manages deployment yeeter/yeeter-worker"}})
 	if v := p.View(); !strings.Contains(v, "×5 scale 2 -> 17") {
 		t.Errorf("the repeated error does not show its count up front:\n%s", v)
+	}
+}
+
+// TestSnapshotNewerThanTheTickMovesTheClock: in an accelerated demo a tick
+// is many simulated seconds; a snapshot's own time keeps "next in" right.
+func TestSnapshotNewerThanTheTickMovesTheClock(t *testing.T) {
+	start := time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)
+	f := newFakeEngine(engine.Snapshot{At: start})
+	m := New(context.Background(), f, Options{Now: func() time.Time { return start }, Tick: -1, NoColor: true})
+	defer m.Close()
+	s := engine.Snapshot{At: start.Add(30 * time.Second)}
+	m.Update(snapshotMsg(s))
+	if !m.now.Equal(s.At) {
+		t.Errorf("now = %v after a snapshot at %v", m.now, s.At)
+	}
+	m.Update(snapshotMsg(engine.Snapshot{At: start.Add(10 * time.Second)}))
+	if !m.now.Equal(s.At) {
+		t.Errorf("an older snapshot moved the clock back to %v", m.now)
 	}
 }

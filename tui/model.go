@@ -101,7 +101,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.w, m.h = msg.Width, msg.Height
 		m.layout()
 	case snapshotMsg:
-		m.apply(engine.Snapshot(msg))
+		s := engine.Snapshot(msg)
+		if s.At.After(m.now) {
+			// The snapshot is newer than the last tick: ages and "next in"
+			// are measured from it (in an accelerated demo a tick is many
+			// simulated seconds).
+			m.setNow(s.At)
+		}
+		m.apply(s)
 		return m, m.waitSnapshot()
 	case tickMsg:
 		m.setNow(time.Time(msg))
