@@ -334,7 +334,11 @@ func messages(n int64) string {
 	return commas(n) + " messages"
 }
 
-// commas formats n with thousands separators: 4250 -> "4,250".
+// Thousands formats n with thousands separators: 4250 -> "4,250". Every
+// count an operator reads (reasons, the console, --once) goes through it.
+func Thousands(n int64) string { return commas(n) }
+
+// commas is Thousands.
 func commas(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := false

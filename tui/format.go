@@ -4,31 +4,13 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/yeeter/yeetscale/engine"
 )
 
 // commas formats n with thousands separators: 12345 -> "12,345".
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func commas(n int64) string { return engine.Thousands(n) }
 
 // rate formats a broker rate; an unknown rate is "—", never 0.
 func rate(r engine.Rate) string {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -230,17 +229,7 @@ func writeOnceText(w io.Writer, r onceResult) {
 }
 
 // thousands formats n with thousands separators: 10000 -> "10,000".
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	start := 0
-	if n < 0 {
-		start = 1
-	}
-	for i := len(s) - 3; i > start; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+func thousands(n int64) string { return engine.Thousands(n) }
 
 // runAuto runs the continuous controller with structured logs, optional
 // metrics and optional leader election, until SIGINT or SIGTERM.
