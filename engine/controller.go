@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -84,6 +85,9 @@ type Snapshot struct {
 	// ConsecutiveErrors counts failed polls in a row.
 	Err               error
 	ConsecutiveErrors int
+	// Errors counts every failed poll and failed apply since start, by
+	// ErrorKind (for metrics: exact even when a consumer skips snapshots).
+	Errors map[string]int
 	// NextPoll is when the loop polls next (zero outside Run).
 	NextPoll time.Time
 }
@@ -115,6 +119,7 @@ type Controller struct {
 	hist     *Ring
 	events   eventLog
 	subs     map[chan Snapshot]struct{}
+	errCount map[string]int
 	pollNow  chan struct{}
 }
 
@@ -140,10 +145,11 @@ func New(o Options) (*Controller, error) {
 	c := &Controller{
 		src: o.Source, scaler: o.Scaler, clock: o.Clock, timeout: o.RequestTimeout,
 		cfg: o.Config, policy: p, mode: o.Mode, prevMode: ModeManual,
-		hist:    NewRing(size),
-		events:  eventLog{max: 200},
-		subs:    map[chan Snapshot]struct{}{},
-		pollNow: make(chan struct{}, 1),
+		hist:     NewRing(size),
+		events:   eventLog{max: 200},
+		subs:     map[chan Snapshot]struct{}{},
+		errCount: map[string]int{},
+		pollNow:  make(chan struct{}, 1),
 	}
 	c.snap = Snapshot{Config: o.Config, Mode: o.Mode, Proposed: -1, Decision: Decision{Desired: -1, Recommendation: -1}}
 	return c, nil
@@ -188,6 +194,7 @@ func (c *Controller) publishLocked(update func(*Snapshot)) Snapshot {
 	s.Mode = c.mode
 	s.History = c.hist.Slice()
 	s.Events = c.events.newestFirst()
+	s.Errors = maps.Clone(c.errCount)
 	s.Stale = c.staleLocked(s, s.At)
 	s.Pending = s.Proposed >= 0 && s.Polls > 0 && s.Proposed != s.Scale.Desired && c.mode != ModePaused
 	c.snap = s
@@ -283,6 +290,7 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 			s.Scale = last.Scale
 			s.Err = err
 			s.ConsecutiveErrors++
+			c.errCount[ErrorKind(err)]++
 			s.Decision = d
 			s.Proposed = d.Desired
 		})
@@ -350,6 +358,7 @@ func (c *Controller) applyLocked(ctx context.Context, from Scale, d Decision, by
 	defer c.mu.Unlock()
 	if err != nil {
 		c.eventLocked(EventError, by, "scale %d -> %d failed: %v", from.Desired, d.Desired, err)
+		c.errCount[ErrorKind(err)]++
 		return from.Desired, err
 	}
 	c.events.add(Event{At: c.clock.Now(), Kind: EventScale, By: by, From: from.Desired, To: d.Desired,

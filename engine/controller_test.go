@@ -1077,3 +1077,20 @@ func TestApproveProposalOnlyWhatWasSeen(t *testing.T) {
 		t.Errorf("applied %+v, want one change to %d", r.sc.applied, now.Proposed)
 	}
 }
+
+// TestSnapshotCountsErrorsByKind checks the running error counts that
+// metrics export.
+func TestSnapshotCountsErrorsByKind(t *testing.T) {
+	r := newRig(t, testConfig("seed"), engine.ModeAuto)
+	r.src.setFail(fmt.Errorf("broker down: %w", engine.ErrUnavailable))
+	r.ctl.Poll(context.Background())
+	r.ctl.Poll(context.Background())
+	r.src.setFail(nil)
+	r.sc.mu.Lock()
+	r.sc.setErrs = []error{fmt.Errorf("%w: nope", engine.ErrForbidden)}
+	r.sc.mu.Unlock()
+	s := r.ctl.Poll(context.Background())
+	if s.Errors["unavailable"] != 2 || s.Errors["forbidden"] != 1 {
+		t.Errorf("Errors = %v, want 2 unavailable and 1 forbidden", s.Errors)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/yeeter/yeetscale/engine"
 )
 
@@ -105,5 +107,19 @@ func TestMissingKubeconfigIsAUsageError(t *testing.T) {
 	code, _, errOut := run(t, "--once", "--kubeconfig", "/nonexistent/kubeconfig")
 	if code != ExitUsage || !strings.Contains(errOut, "/nonexistent/kubeconfig") || !strings.Contains(errOut, "--kubeconfig") {
 		t.Errorf("exit %d, stderr %q: want exit 2 naming the file and --kubeconfig", code, errOut)
+	}
+}
+
+// TestMetricsCountEveryError checks that errors_total follows the engine's
+// own counts, so a snapshot the exporter never saw loses nothing.
+func TestMetricsCountEveryError(t *testing.T) {
+	m := newMetrics(nil, true)
+	m.observe(engine.Snapshot{Errors: map[string]int{"unavailable": 1}})
+	m.observe(engine.Snapshot{Errors: map[string]int{"unavailable": 4, "forbidden": 2}}) // two snapshots skipped
+	m.observe(engine.Snapshot{Errors: map[string]int{"unavailable": 4, "forbidden": 2}}) // seen twice
+	for kind, want := range map[string]float64{"unavailable": 4, "forbidden": 2} {
+		if got := testutil.ToFloat64(m.errors.WithLabelValues(kind)); got != want {
+			t.Errorf("errors_total{kind=%q} = %v, want %v", kind, got, want)
+		}
 	}
 }

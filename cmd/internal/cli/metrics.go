@@ -26,7 +26,7 @@ type metrics struct {
 
 	mu        sync.Mutex
 	lastEvent uint64
-	polls     int
+	errSeen   map[string]int // the engine's error counts already exported
 	isLeader  bool
 }
 
@@ -51,6 +51,7 @@ func newMetrics(ctl *engine.Controller, leader bool) *metrics {
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yeetscale", Name: "errors_total",
 			Help: "Failed polls and applies by kind (unavailable, unauthorized, not_found, forbidden, conflict, bad_response, refused, other)."}, []string{"kind"}),
 		isLeader: leader,
+		errSeen:  map[string]int{},
 	}
 	m.reg.MustRegister(m.messages, m.ready, m.unacked, m.consumers, m.replicas, m.lastPoll, m.leader, m.scaleActions, m.errors,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
@@ -88,10 +89,10 @@ func (m *metrics) observe(s engine.Snapshot) {
 			m.replicas.With(l).Set(float64(v))
 		}
 	}
-	if s.Polls != m.polls {
-		m.polls = s.Polls
-		if s.Err != nil {
-			m.errors.WithLabelValues(engine.ErrorKind(s.Err)).Inc()
+	for kind, n := range s.Errors {
+		if d := n - m.errSeen[kind]; d > 0 {
+			m.errors.WithLabelValues(kind).Add(float64(d))
+			m.errSeen[kind] = n
 		}
 	}
 	for i := len(s.Events) - 1; i >= 0; i-- {
@@ -110,7 +111,7 @@ func (m *metrics) observe(s engine.Snapshot) {
 	}
 }
 
-// ready reports whether the instance is serving: a standby (not leader) is
+// readyNow reports whether the instance is serving: a standby (not leader) is
 // ready; a leader is ready once a poll succeeded and its data is not stale.
 func (m *metrics) readyNow() bool {
 	m.mu.Lock()
