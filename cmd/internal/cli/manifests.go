@@ -37,6 +37,7 @@ RabbitMQ credentials taken from a Secret (keys username and password).`,
 	fs.StringVar(&o.Deployment, "deployment", kube.DefaultDeployment, "worker deployment to scale")
 	fs.StringVar(&o.Queue, "queue", kube.DefaultQueue, "RabbitMQ queue")
 	fs.StringVar(&o.VHost, "vhost", "/", "RabbitMQ virtual host of the queue")
+	fs.StringVar(&o.LeaseName, "lease-name", "", "leader-election Lease, in the Role and the arguments alike (default yeetscale-<deployment>)")
 	fs.StringVar(&o.RabbitURL, "mgmt-url", rabbit.DefaultMgmtURL, "RabbitMQ management API URL as seen from inside the cluster (no credentials: those come from --secret)")
 	fs.StringVar(&o.Image, "image", kube.DefaultImage, "yeetscale container image")
 	fs.StringVar(&o.Secret, "secret", kube.DefaultSecret, "Secret with the RabbitMQ username and password")

@@ -193,3 +193,17 @@ func TestVersionAndManifests(t *testing.T) {
 		t.Errorf("an invalid namespace: exit %d, want %d", code, ExitUsage)
 	}
 }
+
+// TestManifestsLeaseNameEverywhere checks that a custom lease name reaches
+// both the Role's rule and yeetscale's arguments, so RBAC and election agree.
+func TestManifestsLeaseNameEverywhere(t *testing.T) {
+	code, out, errOut := run(t, "manifests", "--lease-name", "my-lease")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{`resourceNames: ["my-lease"]`, `"--leader-elect-lease-name=my-lease"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("manifests lack %s", want)
+		}
+	}
+}
