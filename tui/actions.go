@@ -13,6 +13,9 @@ import (
 // key turns a key press into an engine command.
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	k := &m.keys
+	if m.form != nil {
+		return m.formKey(msg)
+	}
 	if c := m.confirm; c != nil {
 		switch {
 		case key.Matches(msg, k.Yes):
@@ -48,6 +51,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.toggle(engine.ModeDryRun)
 	case key.Matches(msg, k.Pause):
 		return m.toggle(engine.ModePaused)
+	case key.Matches(msg, k.Set):
+		m.form, m.notice = newSetForm(m.cfg.MinReplicas, m.cfg.MaxReplicas, m.cfg.TargetMessages), ""
+		return nil
 	case key.Matches(msg, k.MinDown):
 		return m.clamp(m.cfg.MinReplicas-1, m.cfg.MaxReplicas)
 	case key.Matches(msg, k.MinUp):
@@ -116,23 +122,28 @@ func (m *Model) toggle(mode engine.Mode) tea.Cmd {
 // clamp sets the replica range, refusing steps outside what the engine
 // accepts without a round trip.
 func (m *Model) clamp(minR, maxR int32) tea.Cmd {
-	switch {
-	case minR < 0:
-		m.notice = "min replicas is already 0"
-		return nil
-	case maxR < 1:
-		m.notice = "max replicas must stay at least 1"
-		return nil
-	case minR > maxR:
-		m.notice = fmt.Sprintf("min %d cannot exceed max %d", minR, maxR)
-		return nil
-	case maxR > engine.MaxReplicasLimit:
-		m.notice = fmt.Sprintf("max replicas is at most %d", engine.MaxReplicasLimit)
+	if problem := clampProblem(minR, maxR); problem != "" {
+		m.notice = problem
 		return nil
 	}
 	m.cfg.MinReplicas, m.cfg.MaxReplicas = minR, maxR
 	eng, by := m.eng, m.opts.By
 	return m.do("clamp", fmt.Sprintf("clamp set to %d–%d replicas", minR, maxR), func() error { return eng.SetClamp(minR, maxR, by) })
+}
+
+// clampProblem says why [minR, maxR] cannot be the clamp ("" if it can).
+func clampProblem(minR, maxR int32) string {
+	switch {
+	case minR < 0:
+		return "min replicas is already 0"
+	case maxR < 1:
+		return "max replicas must stay at least 1"
+	case minR > maxR:
+		return fmt.Sprintf("min %d cannot exceed max %d", minR, maxR)
+	case maxR > engine.MaxReplicasLimit:
+		return fmt.Sprintf("max replicas is at most %d", engine.MaxReplicasLimit)
+	}
+	return ""
 }
 
 // target sets the target messages per replica.

@@ -280,3 +280,76 @@ func TestEnterDoesNotApprove(t *testing.T) {
 		t.Fatalf("enter scaled the deployment: %v", w.replicas)
 	}
 }
+
+// TestSetFormTypesTheClampAndTarget checks the form behind s: the exact
+// values typed reach the engine; a bad line says why and applies nothing;
+// esc applies nothing.
+func TestSetFormTypesTheClampAndTarget(t *testing.T) {
+	ctl, _ := manualController(t)
+	m := sized(New(context.Background(), ctl, testOptions(engine.NewManualClock(t0))), 100, 30)
+	defer m.Close()
+	press(t, m, "s")
+	if m.form == nil || !strings.Contains(m.View(), "MIN MAX") {
+		t.Fatalf("s did not open the form:\n%s", m.View())
+	}
+	m.form.input.SetValue("2 40 250")
+	press(t, m, "enter")
+	if cfg := ctl.Snapshot().Config; cfg.MinReplicas != 2 || cfg.MaxReplicas != 40 || cfg.TargetMessages != 250 {
+		t.Fatalf("engine has [%d, %d] target %d, want [2, 40] target 250", cfg.MinReplicas, cfg.MaxReplicas, cfg.TargetMessages)
+	}
+
+	press(t, m, "s")
+	m.form.input.SetValue("40 2")
+	press(t, m, "enter")
+	if cfg := ctl.Snapshot().Config; cfg.MinReplicas != 2 || cfg.MaxReplicas != 40 {
+		t.Errorf("min above max was applied: [%d, %d]", cfg.MinReplicas, cfg.MaxReplicas)
+	}
+	if !strings.Contains(m.View(), "cannot exceed") {
+		t.Errorf("no reason shown for min above max:\n%s", m.View())
+	}
+
+	press(t, m, "s")
+	m.form.input.SetValue("many")
+	press(t, m, "enter")
+	if m.form == nil || !strings.Contains(m.View(), "MIN MAX") {
+		t.Errorf("a line that is not numbers closed the form")
+	}
+	press(t, m, "esc")
+	if m.form != nil {
+		t.Errorf("esc did not close the form")
+	}
+	if cfg := ctl.Snapshot().Config; cfg.MinReplicas != 2 || cfg.MaxReplicas != 40 || cfg.TargetMessages != 250 {
+		t.Errorf("cancelled edits reached the engine: [%d, %d] %d", cfg.MinReplicas, cfg.MaxReplicas, cfg.TargetMessages)
+	}
+}
+
+func TestParseSet(t *testing.T) {
+	tests := []struct {
+		in          string
+		min, max    int32
+		target      int64
+		errContains string
+	}{
+		{"2 40", 2, 40, 0, ""},
+		{" 2  40  250 ", 2, 40, 250, ""},
+		{"1 10 1,000", 1, 10, 1000, ""},
+		{"2", 0, 0, 0, "MIN MAX"},
+		{"2 40 250 9", 0, 0, 0, "MIN MAX"},
+		{"2 x", 0, 0, 0, `"x" is not a whole number`},
+		{"-1 4", 0, 0, 0, `"-1" is not a whole number`},
+		{"2 40 0", 0, 0, 0, "at least 1"},
+		{"2 9999999999", 0, 0, 0, "typo"},
+	}
+	for _, tt := range tests {
+		minR, maxR, target, err := parseSet(tt.in)
+		if tt.errContains != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.errContains) {
+				t.Errorf("parseSet(%q) err = %v, want one containing %q", tt.in, err, tt.errContains)
+			}
+			continue
+		}
+		if err != nil || minR != tt.min || maxR != tt.max || target != tt.target {
+			t.Errorf("parseSet(%q) = %d %d %d %v, want %d %d %d", tt.in, minR, maxR, target, err, tt.min, tt.max, tt.target)
+		}
+	}
+}

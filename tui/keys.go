@@ -13,6 +13,7 @@ type KeyMap struct {
 	MaxUp    key.Binding
 	TargetDn key.Binding
 	TargetUp key.Binding
+	Set      key.Binding
 	DryRun   key.Binding
 	Pause    key.Binding
 	Refresh  key.Binding
@@ -36,6 +37,7 @@ func DefaultKeyMap() KeyMap {
 		MaxUp:    b([]string{"}"}, "}", "max +1"),
 		TargetDn: b([]string{"-", "_"}, "-+", "target"),
 		TargetUp: b([]string{"+", "="}, "+", "target up"),
+		Set:      b([]string{"s"}, "s", "set min max target"),
 		DryRun:   b([]string{"d"}, "d", "dry-run"),
 		Pause:    b([]string{"p", " "}, "p", "pause"),
 		Refresh:  b([]string{"r"}, "r", "poll"),
@@ -48,7 +50,7 @@ func DefaultKeyMap() KeyMap {
 
 // actions are the bindings that change something; read-only disables them.
 func (k *KeyMap) actions() []*key.Binding {
-	return []*key.Binding{&k.Approve, &k.Auto, &k.MinDown, &k.MinUp, &k.MaxDown, &k.MaxUp, &k.TargetDn, &k.TargetUp, &k.DryRun, &k.Pause}
+	return []*key.Binding{&k.Approve, &k.Auto, &k.MinDown, &k.MinUp, &k.MaxDown, &k.MaxUp, &k.TargetDn, &k.TargetUp, &k.Set, &k.DryRun, &k.Pause}
 }
 
 // SetReadOnly disables (or re-enables) every binding that changes something.
@@ -72,7 +74,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	}
 	return [][]key.Binding{
 		{fk(k.Approve, "a", "approve the proposal"), fk(k.Auto, "A/t", "auto-apply on/off"), fk(k.DryRun, "d", "dry-run on/off"), fk(k.Pause, "p/space", "pause/resume")},
-		{fk(k.MinDown, "[ ]", "min replicas −1/+1"), fk(k.MaxDown, "{ }", "max replicas −1/+1"), fk(k.TargetDn, "- +", "target msgs/replica")},
+		{fk(k.MinDown, "[ ]", "min replicas −1/+1"), fk(k.MaxDown, "{ }", "max replicas −1/+1"), fk(k.TargetDn, "- +", "target msgs/replica"), fk(k.Set, "s", "type min, max, target")},
 		{fk(k.Refresh, "r", "poll now"), fk(k.Help, "?", "close help"), fk(k.Quit, "q/ctrl+c", "quit")},
 	}
 }

@@ -49,6 +49,7 @@ type Model struct {
 	row string // cached: the queue and replicas panels side by side
 
 	confirm *confirmation
+	form    *setForm
 	failure string // the last failed command
 	notice  string // the last successful command
 }
@@ -207,6 +208,12 @@ func (m *Model) View() string {
 func (m *Model) messageLine() string {
 	st, s := m.st, m.snap
 	switch {
+	case m.form != nil:
+		prompt := " set MIN MAX [TARGET], enter applies, esc cancels: "
+		if m.notice != "" {
+			prompt = " " + m.notice + "; esc cancels: "
+		}
+		return st.Prompt.Render(fit(prompt, m.w/2)) + " " + m.form.input.View()
 	case m.confirm != nil:
 		return st.Prompt.Render(fit(" "+m.confirm.question+"  [y/n] ", m.w))
 	case m.failure != "":
