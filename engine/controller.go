@@ -481,7 +481,7 @@ func (c *Controller) SetTarget(n int64, by string) error {
 	return c.reconfigure(by, func(cfg *Config) string {
 		old := cfg.TargetMessages
 		cfg.TargetMessages = n
-		return fmt.Sprintf("target %s -> %s messages per replica", commas(old), commas(n))
+		return fmt.Sprintf("target %s -> %s messages per replica", Thousands(old), Thousands(n))
 	})
 }
 

@@ -125,7 +125,7 @@ func (Seed) Decide(in Input) Decision {
 	raw := ceilDiv(depth, c.TargetMessages)
 	want := c.Clamp(raw)
 	return Decision{Desired: want, Recommendation: raw,
-		Reason: fmt.Sprintf("%s / %s per replica = %s%s", messages(depth), commas(c.TargetMessages), commas(int64(raw)), clampNote(c, raw, want))}
+		Reason: fmt.Sprintf("%s / %s per replica = %s%s", messages(depth), Thousands(c.TargetMessages), Thousands(int64(raw)), clampNote(c, raw, want))}
 }
 
 // HPA defaults modelled by HPAKeda.
@@ -195,7 +195,7 @@ func (HPAKeda) Decide(in Input) Decision {
 		}
 	}
 	start := cur - changed
-	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), commas(c.TargetMessages), commas(int64(ceilDiv(depth, c.TargetMessages))))
+	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), Thousands(c.TargetMessages), Thousands(int64(ceilDiv(depth, c.TargetMessages))))
 	var want int32
 	var why string
 	switch {
@@ -243,7 +243,7 @@ func (Proportional) Decide(in Input) Decision {
 	cur := in.Current
 	depth := c.Depth(in.Stats)
 	raw := ceilDiv(depth, c.TargetMessages)
-	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), commas(c.TargetMessages), commas(int64(raw)))
+	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), Thousands(c.TargetMessages), Thousands(int64(raw)))
 	if cur > c.MaxReplicas || cur < c.MinReplicas {
 		want := c.Clamp(cur)
 		return Decision{Desired: want, Recommendation: raw,
@@ -331,15 +331,12 @@ func messages(n int64) string {
 	if n == 1 {
 		return "1 message"
 	}
-	return commas(n) + " messages"
+	return Thousands(n) + " messages"
 }
 
 // Thousands formats n with thousands separators: 4250 -> "4,250". Every
 // count an operator reads (reasons, the console, --once) goes through it.
-func Thousands(n int64) string { return commas(n) }
-
-// commas is Thousands.
-func commas(n int64) string {
+func Thousands(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := false
 	if n < 0 {

@@ -147,7 +147,7 @@ func (Adaptive) Decide(in Input) Decision {
 	cur := in.Current
 	depth := c.Depth(in.Stats)
 	up := ceilDiv(depth, c.TargetMessages)
-	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), commas(c.TargetMessages), replicas(up))
+	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), Thousands(c.TargetMessages), replicas(up))
 	if cur > c.MaxReplicas || cur < c.MinReplicas {
 		want := c.Clamp(cur)
 		return Decision{Desired: want, Recommendation: up,
@@ -200,12 +200,12 @@ func (Adaptive) Decide(in Input) Decision {
 	if want >= cur && max(busy, up) < cur {
 		return Decision{Desired: cur, Recommendation: want,
 			Reason: fmt.Sprintf("%s; at --min-replicas %s: %s waiting and %s arriving need no more",
-				base, replicas(c.MinReplicas), commas(in.Stats.Ready), rate(e.Arrival, 1))}
+				base, replicas(c.MinReplicas), Thousands(in.Stats.Ready), rate(e.Arrival, 1))}
 	}
 	if want >= cur {
-		why := fmt.Sprintf("%s waiting and %s arriving keep %s workers busy at %s each", commas(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))
+		why := fmt.Sprintf("%s waiting and %s arriving keep %s workers busy at %s each", Thousands(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))
 		if busy > cur {
-			why = fmt.Sprintf("%s waiting and %s arriving keep all of them busy past the next poll at %s each", commas(in.Stats.Ready), rate(e.Arrival, 1), rate(e.PerWorker, 2))
+			why = fmt.Sprintf("%s waiting and %s arriving keep all of them busy past the next poll at %s each", Thousands(in.Stats.Ready), rate(e.Arrival, 1), rate(e.PerWorker, 2))
 		}
 		return Decision{Desired: cur, Recommendation: want, Reason: fmt.Sprintf("%s; holding %s: %s", base, replicas(cur), why)}
 	}
@@ -222,7 +222,7 @@ func (Adaptive) Decide(in Input) Decision {
 	}
 	return Decision{Desired: want, Recommendation: want,
 		Reason: fmt.Sprintf("%s; scaling down to %s: %s waiting and %s arriving keep only %s workers busy at %s each",
-			base, replicas(want), commas(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))}
+			base, replicas(want), Thousands(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))}
 }
 
 // capUp applies the step cap and the clamp to a scale-up.
@@ -247,7 +247,7 @@ func ceilF(f float64) int32 {
 }
 
 // replicas formats a replica count with thousands separators.
-func replicas(n int32) string { return commas(int64(n)) }
+func replicas(n int32) string { return Thousands(int64(n)) }
 
 // rate formats a per-second rate with the given decimals and thousands
 // separators: 12345.67 -> "12,345.7/s".
@@ -258,7 +258,7 @@ func rate(f float64, decimals int) string {
 	if err != nil {
 		return s + "/s"
 	}
-	out := commas(n)
+	out := Thousands(n)
 	if frac != "" {
 		out += "." + frac
 	}

@@ -212,7 +212,7 @@ func writeOnceText(w io.Writer, r onceResult) {
 	}
 	q, d := r.Queue, r.Deployment
 	fmt.Fprintf(w, "queue       %s (vhost %s): %s messages (%s ready, %s unacked), %d consumers; publish %s, deliver %s, ack %s\n",
-		q.Name, q.VHost, thousands(*q.Messages), thousands(*q.Ready), thousands(*q.Unacked), *q.Consumers,
+		q.Name, q.VHost, engine.Thousands(*q.Messages), engine.Thousands(*q.Ready), engine.Thousands(*q.Unacked), *q.Consumers,
 		rate(q.PublishRate), rate(q.DeliverRate), rate(q.AckRate))
 	fmt.Fprintf(w, "deployment  %s/%s (context %s): %d replicas, %d ready\n", d.Namespace, d.Name, d.Context, *d.Replicas, *d.Ready)
 	fmt.Fprintf(w, "decision    %d replicas (policy %s): %s\n", *r.Desired, r.Policy, r.Reason)
@@ -227,9 +227,6 @@ func writeOnceText(w io.Writer, r onceResult) {
 		fmt.Fprintln(w, "applied     no")
 	}
 }
-
-// thousands formats n with thousands separators: 10000 -> "10,000".
-func thousands(n int64) string { return engine.Thousands(n) }
 
 // runAuto runs the continuous controller with structured logs, optional
 // metrics and optional leader election, until SIGINT or SIGTERM.
