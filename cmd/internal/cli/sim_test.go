@@ -207,3 +207,17 @@ func TestManifestsLeaseNameEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestManifestsKEDARule checks that the Role lets yeetscale list KEDA
+// ScaledObjects by default (the guard looks for them wherever KEDA is
+// installed) and that --keda=false drops the rule.
+func TestManifestsKEDARule(t *testing.T) {
+	_, def, _ := run(t, "manifests")
+	_, off, _ := run(t, "manifests", "--keda=false")
+	if !strings.Contains(def, `apiGroups: ["keda.sh"]`) {
+		t.Errorf("the default Role lacks the keda.sh rule")
+	}
+	if strings.Contains(off, `"keda.sh"`) {
+		t.Errorf("--keda=false kept the keda.sh rule")
+	}
+}
