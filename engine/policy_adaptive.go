@@ -26,13 +26,20 @@ const (
 	adaptiveSamples = 16
 	// adaptiveEvidence is how many consumer-intervals of saturated work
 	// make the throughput estimate trusted.
-	adaptiveEvidence = 3
+	adaptiveEvidence = 6
+	// littleSamples is how many unsaturated samples the Little's-law check
+	// of the throughput estimate pools, and littleFactor how far the two
+	// may disagree before the check wins.
+	littleSamples = 12
+	littleFactor  = 2.0
 	// adaptiveMemory is how far back throughput samples are remembered.
 	adaptiveMemory = 30 * time.Minute
 	// adaptiveHeadroom is the spare capacity kept above the arrival rate.
+	// adaptiveUpHeadroom is the spare capacity a scale-up sizes for.
+	// adaptiveHeadroom is the spare capacity kept above the arrival rate.
 	adaptiveHeadroom = 0.10
 	// adaptiveUpHeadroom is the spare capacity a scale-up sizes for.
-	adaptiveUpHeadroom = 0.25
+	adaptiveUpHeadroom = 0.20
 	// maxPlausibleRate bounds a per-second rate; beyond it a sample is
 	// taken for a counter reset or garbage.
 	maxPlausibleRate = 1e7
@@ -69,11 +76,19 @@ type Estimates struct {
 // the workers were saturated (at least as many ready messages as consumers)
 // at that sample and the one before, with the same number of consumers (so
 // that pods that just started do not dilute it). It is known once samples
-// cover adaptiveEvidence consumer-intervals. While workers are
-// not saturated, acks / consumers is a lower bound that can only raise it.
+// cover adaptiveEvidence consumer-intervals.
+//
+// A few saturated samples from one or two workers can be far off (a slow
+// message or two), and once the workers are no longer saturated nothing
+// would correct them. So the estimate is checked against Little's law on the
+// unsaturated samples: a worker holds about slots messages while saturated
+// (unacked / consumers then), and a message stays unacked for unacked / acks
+// seconds, so a worker completes slots * acks / unacked messages a second.
+// When that disagrees with the saturated estimate by more than
+// littleFactor, on littleSamples samples, it replaces it.
 func Estimate(in Input) Estimates {
-	var arrivals, lower []float64
-	var acks, consumers []float64 // saturated samples
+	var arrivals, acks, consumers, slots []float64 // saturated samples
+	var idleAcks, idleUnacked []float64            // stable, unsaturated samples
 	var prev *QueueStats
 	consider := func(s QueueStats) {
 		saturated := func(s *QueueStats) bool { return s != nil && s.Consumers > 0 && s.Ready >= int64(s.Consumers) }
@@ -89,8 +104,12 @@ func Estimate(in Input) Estimates {
 				acks = append(acks, s.DeliverRate.PerSecond)
 				consumers = append(consumers, float64(s.Consumers))
 			}
-		case stable:
-			lower = append(lower, s.AckRate.PerSecond/float64(s.Consumers))
+			if s.Unacked > 0 {
+				slots = append(slots, float64(s.Unacked)/float64(s.Consumers))
+			}
+		case stable && s.Unacked >= 0:
+			idleAcks = append(idleAcks, s.AckRate.PerSecond)
+			idleUnacked = append(idleUnacked, float64(s.Unacked))
 		}
 		prev = &s
 	}
@@ -106,18 +125,29 @@ func Estimate(in Input) Estimates {
 	if len(arrivals) > 0 {
 		e.Arrival, e.ArrivalKnown = median(lastN(arrivals, 3)), true
 	}
-	acks, consumers = lastN(acks, adaptiveSamples), lastN(consumers, adaptiveSamples)
-	var a, c float64
-	for i := range acks {
-		a, c = a+acks[i], c+consumers[i]
+	a, c := sum(lastN(acks, adaptiveSamples)), sum(lastN(consumers, adaptiveSamples))
+	if c < adaptiveEvidence || a <= 0 {
+		return e
 	}
-	if c >= adaptiveEvidence && a > 0 {
-		e.PerWorker, e.PerWorkerKnown = a/c, true
-		if len(lower) > 0 {
-			e.PerWorker = math.Max(e.PerWorker, median(lastN(lower, 3)))
+	e.PerWorker, e.PerWorkerKnown = a/c, true
+	if len(idleAcks) >= littleSamples && len(slots) > 0 {
+		la, lu := sum(lastN(idleAcks, littleSamples)), sum(lastN(idleUnacked, littleSamples))
+		if la > 0 && lu > 0 {
+			little := median(lastN(slots, adaptiveSamples)) * la / lu
+			if little > littleFactor*e.PerWorker || little < e.PerWorker/littleFactor {
+				e.PerWorker = little
+			}
 		}
 	}
 	return e
+}
+
+func sum(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s
 }
 
 func plausible(r Rate) bool {
@@ -271,9 +301,9 @@ func rate(f float64, decimals int) string {
 // burstHold reports whether the load comes in bursts, and the most replicas
 // the target asked for within the scale-down window (the peak to hold).
 //
-// Load counts as bursty once a scale-up followed a scale-down within the
-// window (the workers were removed and had to come back: a bounce) in the
-// last three windows, and it stays bursty while a decision within the window
+// Load counts as bursty once the latest scale-up brought back workers that
+// were removed within the window before it (a bounce: at least half of what
+// it added had been removed, in the last three windows), and it stays bursty while a decision within the window
 // was bursty and a burst (the target asking for at least the replicas there
 // were) happened within the window. A single burst never makes load bursty,
 // so it is drained without holding idle workers.
@@ -283,8 +313,11 @@ func burstHold(in Input) (bool, int32) {
 		return false, 0
 	}
 	var peak int32
-	burst, wasBursty, bounce := false, false, false
+	burst, wasBursty := false, false
+	// The latest scale-up (at lastUp, adding added replicas) and the
+	// replicas removed within the window before it.
 	var lastUp time.Time
+	var added, removed int32
 	for i := len(in.History) - 1; i >= 0; i-- {
 		o := in.History[i]
 		age := in.Now.Sub(o.At)
@@ -303,10 +336,14 @@ func burstHold(in Input) (bool, int32) {
 		}
 		switch {
 		case o.Applied > o.Scale.Desired && lastUp.IsZero():
-			lastUp = o.At
+			lastUp, added = o.At, o.Applied-o.Scale.Desired
 		case o.Applied < o.Scale.Desired && !lastUp.IsZero() && lastUp.Sub(o.At) <= w:
-			bounce = true
+			removed += o.Scale.Desired - o.Applied
 		}
 	}
+	// A bounce brings back at least half of what was removed within the
+	// window before it: two replicas trimmed and one re-added by noise are
+	// not a burst pattern.
+	bounce := removed > 1 && 2*removed >= added
 	return bounce || (wasBursty && burst), peak
 }

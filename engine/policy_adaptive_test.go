@@ -48,6 +48,25 @@ func adHistory(n int, s engine.QueueStats) []engine.Observation {
 	return h
 }
 
+// adSeq returns good polls 15 s apart ending 15 s before adNow, one per
+// observation in ss.
+func adSeq(ss ...engine.QueueStats) []engine.Observation {
+	h := make([]engine.Observation, len(ss))
+	for i, s := range ss {
+		h[i] = engine.Observation{At: adNow.Add(-time.Duration(15*(len(ss)-i)) * time.Second), OK: true, Stats: s,
+			Decision: engine.Decision{Recommendation: -1}}
+	}
+	return h
+}
+
+func repeat(n int, s engine.QueueStats) []engine.QueueStats {
+	out := make([]engine.QueueStats, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
 // adLearned is a history in which 4 saturated workers acked 2/s (0.5/s
 // each) while arrival messages/s were published: throughput is learned.
 func adLearned(arrival float64) []engine.Observation {
@@ -90,11 +109,11 @@ func TestAdaptiveDecide(t *testing.T) {
 			want: 10, reasons: []string{"530 messages / 50 per replica = 11", "within 10% tolerance of 10"}},
 		{name: "a triggered scale-up is sized for the arrivals", cfg: adConfig(),
 			in: engine.Input{Current: 5, Stats: adStats(600, 595, 4, 10, 2), History: adLearned(10)},
-			// 10/s arriving with 25% headroom at 0.5/s per worker = 25.
-			want: 25, reasons: []string{"600 messages / 50 per replica = 12", "scaling up to 25 to keep up with 10.0/s arriving"}},
+			// 10/s arriving with 20% headroom at 0.5/s per worker = 24.
+			want: 24, reasons: []string{"600 messages / 50 per replica = 12", "scaling up to 24 to keep up with 10.0/s arriving"}},
 		{name: "large numbers have thousands separators", cfg: withCfg(func(c *engine.Config) { c.MaxReplicas = 5000 }),
 			in:   engine.Input{Current: 1000, Stats: adStats(1_234_567, 1_234_000, 1000, 12_345.6, 500), History: adHistory(3, adStats(1_234_567, 1_234_000, 1000, 12_345.6, 500))},
-			want: 5000, reasons: []string{"1,234,567 messages / 50 per replica = 24,692", "scaling up to 30,864 to keep up with 12,345.6/s arriving", "capped at --max-replicas 5000"}},
+			want: 5000, reasons: []string{"1,234,567 messages / 50 per replica = 24,692", "scaling up to 29,630 to keep up with 12,345.6/s arriving", "capped at --max-replicas 5000"}},
 		{name: "no replicas are added while depth is below the target", cfg: adConfig(),
 			in:   engine.Input{Current: 5, Stats: adStats(100, 95, 5, 10, 2.5), History: adLearned(10)},
 			want: 5, reasons: []string{"holding 5", "95 waiting", "10.0/s arriving"}},
@@ -205,9 +224,26 @@ func TestAdaptiveEstimate(t *testing.T) {
 		{name: "a change in consumers does not count (pods just started)",
 			hist:  []engine.Observation{at(-30, adStats(900, 900, 2, 3, 1)), at(-15, adStats(900, 900, 8, 3, 1))},
 			stats: adStats(900, 900, 16, 3, 2), arrival: 3, perWorker: unknown},
-		{name: "idle workers' acks (median of the last three) only raise the estimate",
+		{name: "idle workers' acks alone do not move the estimate (noisy, and only a lower bound)",
 			hist:  append(adHistory(3, sat), at(0, adStats(5, 0, 4, 3, 3))),
-			stats: adStats(5, 0, 4, 3, 3.2), arrival: 3, perWorker: (0.75 + 0.8) / 2},
+			stats: adStats(5, 0, 4, 3, 3.2), arrival: 3, perWorker: 0.5},
+		{name: "Little's law corrects a throughput learned from too few messages",
+			// Saturated: 4 workers, one message each, acked 0.1/s each (a few slow
+			// messages). Then idle: 3 in flight, 1.5/s acked: 2 s a message, so
+			// 0.5/s a worker, 5x the saturated figure.
+			hist:  adSeq(append(repeat(3, adStats(1000, 996, 4, 1.5, 0.4)), repeat(12, adStats(3, 0, 4, 1.5, 1.5))...)...),
+			stats: adStats(3, 0, 4, 1.5, 1.5), arrival: 1.5, perWorker: 0.5},
+		{name: "Little's law counts the messages a worker holds at once (concurrency)",
+			// Saturated: 16 unacked on 4 workers (4 each), 0.1/s each. Idle: 8 in
+			// flight, 0.8/s acked: 10 s a message, 4 at once: 0.4/s a worker.
+			hist:  adSeq(append(repeat(3, adStats(1016, 1000, 4, 0.8, 0.4)), repeat(12, adStats(8, 0, 4, 0.8, 0.8))...)...),
+			stats: adStats(8, 0, 4, 0.8, 0.8), arrival: 0.8, perWorker: 0.4},
+		{name: "Little's law within a factor of two of the saturated estimate changes nothing",
+			hist:  adSeq(append(repeat(3, adStats(1000, 996, 4, 1.5, 2)), repeat(12, adStats(2, 0, 4, 1.5, 1.5))...)...),
+			stats: adStats(2, 0, 4, 1.5, 1.5), arrival: 1.5, perWorker: 0.5},
+		{name: "Little's law needs twelve idle samples",
+			hist:  adSeq(append(repeat(3, adStats(1000, 996, 4, 1.5, 0.4)), repeat(10, adStats(3, 0, 4, 1.5, 1.5))...)...),
+			stats: adStats(3, 0, 4, 1.5, 1.5), arrival: 1.5, perWorker: 0.1},
 		{name: "a small ready count is not saturation",
 			hist:  adHistory(4, adStats(6, 3, 4, 1, 1)),
 			stats: adStats(6, 3, 4, 1, 1), arrival: 1, perWorker: unknown},
@@ -249,7 +285,7 @@ func TestAdaptiveEstimate(t *testing.T) {
 }
 
 // TestAdaptiveBurstHold checks the hold between bursts: after a bounce (a
-// scale-down followed within the window by a scale-up), idle workers are
+// scale-up bringing back workers removed within the window), idle workers are
 // kept through the window; a single burst never holds them; the hold ends
 // when bursts stop.
 func TestAdaptiveBurstHold(t *testing.T) {
@@ -280,6 +316,8 @@ func TestAdaptiveBurstHold(t *testing.T) {
 			obs(280, 500, 1, 10, false), obs(200, 0, 10, 1, false), obs(100, 500, 1, 10, false)), 10, true, "comes in bursts"},
 		{"still bursty: bursts keep coming within the window", append(append([]engine.Observation{}, learned...),
 			obs(250, 500, 10, 10, true), obs(60, 500, 10, 10, false)), 10, true, "comes in bursts"},
+		{"a late trim before the next burst is not a bounce (the big scale-down was outside the window)", append(append([]engine.Observation{}, learned...),
+			obs(450, 0, 20, 3, false), obs(300, 0, 3, 2, false), obs(100, 500, 2, 10, false)), 2, false, "scaling down"},
 		{"bursts stopped: the hold ends", append(append([]engine.Observation{}, learned...),
 			obs(400, 500, 10, 10, true), obs(310, 0, 10, 10, true)), 2, false, "scaling down"},
 	}
