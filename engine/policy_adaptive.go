@@ -73,8 +73,8 @@ type Estimates struct {
 //
 // Throughput is pooled (acks and deliveries / consumers, summed: both count
 // the work done while every worker is busy) over recent samples taken while
-// the workers were saturated (at least as many ready messages as consumers)
-// at that sample and the one before, with the same number of consumers (so
+// the workers were saturated (at least as many ready messages as consumers,
+// plus a second of arrivals) at that sample and the one before, with the same number of consumers (so
 // that pods that just started do not dilute it). It is known once samples
 // cover adaptiveEvidence consumer-intervals.
 //
@@ -85,13 +85,26 @@ type Estimates struct {
 // (unacked / consumers then), and a message stays unacked for unacked / acks
 // seconds, so a worker completes slots * acks / unacked messages a second.
 // When that disagrees with the saturated estimate by more than
-// littleFactor, on littleSamples samples, it replaces it.
+// littleFactor, on littleSamples samples with at least one message in flight
+// each on average (fewer are too noisy to judge by), it replaces it.
 func Estimate(in Input) Estimates {
 	var arrivals, acks, consumers, slots []float64 // saturated samples
 	var idleAcks, idleUnacked []float64            // stable, unsaturated samples
 	var prev *QueueStats
 	consider := func(s QueueStats) {
-		saturated := func(s *QueueStats) bool { return s != nil && s.Consumers > 0 && s.Ready >= int64(s.Consumers) }
+		// Saturated: more ready than one per consumer plus a second of
+		// arrivals (messages that just arrived and were not yet picked up
+		// prove nothing).
+		saturated := func(s *QueueStats) bool {
+			if s == nil || s.Consumers <= 0 {
+				return false
+			}
+			fresh := 0.0
+			if plausible(s.PublishRate) {
+				fresh = s.PublishRate.PerSecond
+			}
+			return float64(s.Ready) >= float64(s.Consumers)+fresh
+		}
 		if plausible(s.PublishRate) {
 			arrivals = append(arrivals, s.PublishRate.PerSecond)
 		}
@@ -132,7 +145,7 @@ func Estimate(in Input) Estimates {
 	e.PerWorker, e.PerWorkerKnown = a/c, true
 	if len(idleAcks) >= littleSamples && len(slots) > 0 {
 		la, lu := sum(lastN(idleAcks, littleSamples)), sum(lastN(idleUnacked, littleSamples))
-		if la > 0 && lu > 0 {
+		if la > 0 && lu >= littleSamples { // at least one in flight a sample
 			little := median(lastN(slots, adaptiveSamples)) * la / lu
 			if little > littleFactor*e.PerWorker || little < e.PerWorker/littleFactor {
 				e.PerWorker = little

@@ -241,6 +241,14 @@ func TestAdaptiveEstimate(t *testing.T) {
 		{name: "Little's law within a factor of two of the saturated estimate changes nothing",
 			hist:  adSeq(append(repeat(3, adStats(1000, 996, 4, 1.5, 2)), repeat(12, adStats(2, 0, 4, 1.5, 1.5))...)...),
 			stats: adStats(2, 0, 4, 1.5, 1.5), arrival: 1.5, perWorker: 0.5},
+		{name: "Little's law needs a message in flight per sample on average (fewer are noise)",
+			// 12 idle samples, 6 messages seen in flight in all: 0.5 a sample.
+			hist:  adSeq(append(append(repeat(3, adStats(1000, 996, 4, 0.4, 0.4)), repeat(11, adStats(0, 0, 4, 0.4, 0.4))...), adStats(6, 0, 4, 0.4, 0.4))...),
+			stats: adStats(0, 0, 4, 0.4, 0.4), arrival: 0.4, perWorker: 0.1},
+		{name: "ready messages within a second of arrivals are not saturation",
+			// 30 ready, 20 consumers, 30/s arriving: what just arrived.
+			hist:  adHistory(4, adStats(40, 30, 20, 30, 30)),
+			stats: adStats(40, 30, 20, 30, 30), arrival: 30, perWorker: unknown},
 		{name: "Little's law needs twelve idle samples",
 			hist:  adSeq(append(repeat(3, adStats(1000, 996, 4, 1.5, 0.4)), repeat(10, adStats(3, 0, 4, 1.5, 1.5))...)...),
 			stats: adStats(3, 0, 4, 1.5, 1.5), arrival: 1.5, perWorker: 0.1},
