@@ -48,6 +48,16 @@ type TimelineRow struct {
 type Options struct {
 	// Timeline, when set, receives one row per simulated second.
 	Timeline func(TimelineRow)
+	// Changes, when set, receives every change of replicas the controller
+	// applied, with the policy's reason.
+	Changes func(Change)
+}
+
+// Change is one applied change of spec.replicas in a Run.
+type Change struct {
+	T        int // simulated second
+	From, To int32
+	Reason   string
 }
 
 // Run replays sc through the real engine.Controller (auto mode) with cfg, in
@@ -75,6 +85,9 @@ func Run(ctx context.Context, sc Scenario, cfg engine.Config, opt Options) (Resu
 		if t%poll == 7%poll {
 			clock.Set(Epoch.Add(time.Duration(t) * time.Second))
 			ctl.Poll(ctx)
+			if opt.Changes != nil {
+				reportChange(t, ctl.Snapshot(), opt.Changes)
+			}
 		}
 		w.Work()
 		if opt.Timeline != nil {
@@ -84,6 +97,17 @@ func Run(ctx context.Context, sc Scenario, cfg engine.Config, opt Options) (Resu
 	r := w.score()
 	r.Scenario, r.Policy = sc.Name, cfg.Policy
 	return r, nil
+}
+
+// reportChange passes the latest poll's change, if it applied one, to f.
+func reportChange(t int, s engine.Snapshot, f func(Change)) {
+	if len(s.History) == 0 {
+		return
+	}
+	o := s.History[len(s.History)-1]
+	if o.Applied != o.Scale.Desired {
+		f(Change{T: t, From: o.Scale.Desired, To: o.Applied, Reason: o.Decision.Reason})
+	}
 }
 
 func (w *World) row(t, arrivals int) TimelineRow {

@@ -20,12 +20,13 @@ import (
 func init() { subcommands = append(subcommands, newSimCmd) }
 
 type simOptions struct {
-	json     bool
-	policies []string
-	compare  bool
-	timeline string
-	seed     uint64
-	cfg      engine.Config
+	json      bool
+	policies  []string
+	compare   bool
+	timeline  string
+	decisions string
+	seed      uint64
+	cfg       engine.Config
 }
 
 func newSimCmd(a *app) *cobra.Command {
@@ -56,6 +57,7 @@ sets the scaling flags; flags given here override it.`,
 	fs.StringSliceVar(&o.policies, "policy", []string{engine.DefaultPolicyName}, "policies to run, comma-separated: "+strings.Join(engine.PolicyNames(), ", "))
 	fs.BoolVar(&o.compare, "compare", false, "run the default policy, seed and hpa-keda side by side, with the scenario's lower bounds")
 	fs.StringVar(&o.timeline, "timeline", "", "write a per-second CSV series of every run to this file")
+	fs.StringVar(&o.decisions, "decisions", "", `write every scaling change of every run, with the policy's reason, to this file ("-": standard output)`)
 	fs.Uint64Var(&o.seed, "seed", 0, "override the scenarios' random seed (0: keep each scenario's own)")
 	for _, f := range policyFlags {
 		if f.name != "policy" {
@@ -110,6 +112,24 @@ func (o *simOptions) run(ctx context.Context, c *cobra.Command, files []string, 
 		fmt.Fprintln(f, "scenario,policy,t,arrivals,ready,unacked,replicas,starting,running,observed_messages")
 	}
 
+	var decisions io.Writer
+	switch o.decisions {
+	case "":
+	case "-":
+		decisions = out
+	default:
+		f, err := os.Create(o.decisions)
+		if err != nil {
+			return usage(fmt.Errorf("--decisions: %w", err))
+		}
+		defer func() {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("--decisions: %w", cerr)
+			}
+		}()
+		decisions = f
+	}
+
 	var runs [][]simRun // per scenario
 	for _, sc := range scenarios {
 		var row []simRun
@@ -125,6 +145,12 @@ func (o *simOptions) run(ctx context.Context, c *cobra.Command, files []string, 
 				name, pol := sc.Name, p
 				opt.Timeline = func(r sim.TimelineRow) {
 					fmt.Fprintf(timeline, "%s,%s,%d,%d,%d,%d,%d,%d,%d,%d\n", name, pol, r.T, r.Arrivals, r.Ready, r.Unacked, r.Replicas, r.Starting, r.Running, r.Observed)
+				}
+			}
+			if decisions != nil {
+				name, pol := sc.Name, p
+				opt.Changes = func(ch sim.Change) {
+					fmt.Fprintf(decisions, "%s %s t=%ds %d -> %d: %s\n", name, pol, ch.T, ch.From, ch.To, ch.Reason)
 				}
 			}
 			res, err := sim.Run(ctx, sc, cfg, opt)

@@ -134,6 +134,52 @@ func TestSimTimeline(t *testing.T) {
 	}
 }
 
+// TestSimDecisions checks the log of scaling changes: hpa-keda's first
+// steps on burst-10k (+4 or x2 per 15 s, from the reference model), one line
+// per change, with the reason; and the file form.
+func TestSimDecisions(t *testing.T) {
+	code, out, errOut := run(t, "sim", "--policy", "hpa-keda", "--decisions", "-", filepath.Join(shared, "burst-10k.json"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	wantFirst := []string{"burst-10k hpa-keda t=7s 2 -> 6: ", "burst-10k hpa-keda t=22s 6 -> 12: ", "burst-10k hpa-keda t=37s 12 -> 24: "}
+	for i, want := range wantFirst {
+		if i >= len(lines) || !strings.HasPrefix(lines[i], want) {
+			t.Fatalf("decision %d = %q, want it to start with %q\n%s", i, lines[i], want, out)
+		}
+	}
+	if !strings.Contains(lines[0], "messages / 250 per replica") {
+		t.Errorf("first decision %q does not give the reason", lines[0])
+	}
+	changes := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "burst-10k hpa-keda t=") {
+			changes++
+		}
+	}
+	if changes != 27 { // the reference's scale_events for hpa-keda
+		t.Errorf("%d change lines, want 27 (scale_events)", changes)
+	}
+
+	path := filepath.Join(t.TempDir(), "decisions.txt")
+	if code, _, errOut := run(t, "sim", "--decisions", path, filepath.Join(shared, "burst-10k.json")); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "burst-10k adaptive t=7s 2 -> 40: ") {
+		t.Errorf("decisions file starts %q, want the adaptive scale-up to 40 at t=7s", firstLine(string(b)))
+	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
 // TestCommandLineErrors checks that bad input gets one clear line and exit 2.
 func TestCommandLineErrors(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.json")
@@ -151,6 +197,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"a scenario field out of range", []string{"sim", bad}, `"duration_s"`},
 		{"an unknown policy", []string{"sim", "--policy", "magic", burst}, `unknown policy "magic"`},
 		{"min above max", []string{"sim", "--min-replicas", "50", "--max-replicas", "5", burst}, "--min-replicas 50"},
+		{"a decisions file that cannot be written", []string{"sim", "--decisions", "/nonexistent/dir/d.txt", burst}, "--decisions"},
 		{"an unknown flag", []string{"--frobnicate"}, "unknown flag: --frobnicate"},
 		{"once and auto", []string{"--once", "--auto"}, "--once and --auto exclude each other"},
 		{"a bad output format", []string{"--once", "--output", "yaml"}, `invalid --output "yaml"`},
