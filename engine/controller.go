@@ -503,8 +503,11 @@ func (c *Controller) reconfigure(by string, change func(*Config) string) error {
 		if len(hist) > 0 {
 			hist = hist[:len(hist)-1]
 		}
-		d := Decide(c.policy, Input{Config: cfg, Now: c.clock.Now(), Stats: s.Stats,
-			Current: s.Scale.Desired, Ready: s.Scale.Ready, History: hist})
+		// The statistics are the last good poll's: if that is too long ago,
+		// the new proposal is a hold, not a decision on stale data.
+		now := c.clock.Now()
+		d := Decide(c.policy, Input{Config: cfg, Now: now, Stats: s.Stats,
+			Current: s.Scale.Desired, Ready: s.Scale.Ready, History: hist, Stale: c.staleLocked(*s, now)})
 		s.Decision, s.Proposed = d, d.Desired
 	})
 	return nil

@@ -543,6 +543,22 @@ func TestSetClampAndTarget(t *testing.T) {
 	}
 }
 
+// TestSetClampOnStaleStatisticsHolds checks that a changed clamp is not
+// re-decided on statistics more than two poll intervals old: the proposal
+// becomes a hold that says so.
+func TestSetClampOnStaleStatisticsHolds(t *testing.T) {
+	r := newRig(t, testConfig("seed"), engine.ModeManual)
+	r.ctl.Poll(context.Background())
+	r.clock.Advance(31 * time.Second) // just over 2 poll intervals, no poll since
+	if err := r.ctl.SetClamp(2, 10, "operator"); err != nil {
+		t.Fatal(err)
+	}
+	s := r.ctl.Snapshot()
+	if !s.Decision.Held || s.Proposed != s.Scale.Desired || !strings.Contains(s.Decision.Reason, "stale") {
+		t.Errorf("decision %+v (proposed %d, deployment %d), want a hold at the deployment's size saying stale", s.Decision, s.Proposed, s.Scale.Desired)
+	}
+}
+
 func TestToggle(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -38,8 +38,9 @@ type Input struct {
 	// History holds earlier polls, oldest first (not this one).
 	History []Observation
 	// Err is set when this poll failed (queue or deployment unreadable); Stale
-	// when the data is older than the controller trusts. Either makes every
-	// policy hold.
+	// when the data is older than the controller trusts (the controller sets
+	// it when a changed clamp or target is re-decided on statistics from a
+	// poll more than two intervals ago). Either makes every policy hold.
 	Err   error
 	Stale bool
 }
