@@ -144,7 +144,8 @@ func RunWithLeaderElection(ctx context.Context, cfg LeaderConfig, run func(ctx c
 	defer stopElect()
 	var (
 		mu       sync.Mutex
-		leading  bool
+		leading  bool // run was started
+		stopping bool // ctx was cancelled: run must not start any more
 		selfDone bool // run returned while still leading and not cancelled
 		runDone  = make(chan struct{})
 	)
@@ -155,7 +156,13 @@ func RunWithLeaderElection(ctx context.Context, cfg LeaderConfig, run func(ctx c
 		case <-electCtx.Done():
 			return
 		}
-		if started() {
+		// Either run started before this (wait for it to finish before the
+		// Lease is released) or it never will: the same lock decides both.
+		mu.Lock()
+		stopping = true
+		l := leading
+		mu.Unlock()
+		if l {
 			<-runDone
 		}
 		stopElect()
@@ -171,6 +178,10 @@ func RunWithLeaderElection(ctx context.Context, cfg LeaderConfig, run func(ctx c
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: func(leaseCtx context.Context) {
 				mu.Lock()
+				if stopping || ctx.Err() != nil {
+					mu.Unlock()
+					return // the Lease came just as we were told to stop
+				}
 				leading = true
 				mu.Unlock()
 				defer stopElect()
