@@ -64,9 +64,20 @@ func runConsoleOn(ctx context.Context, ctl *engine.Controller, opts tui.Options)
 
 // notifyContext is signal.NotifyContext for SIGINT and SIGTERM, except that
 // once the first signal has arrived the default handling comes back: an
-// operator's second Ctrl-C ends a process stuck in timeouts.
-func notifyContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	context.AfterFunc(ctx, stop)
-	return ctx, stop
+// operator's second Ctrl-C ends a process stuck in timeouts. The default
+// handling is back before the context is done, so a second signal sent by
+// someone who saw the process start stopping is never swallowed.
+func notifyContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		signal.Stop(ch)
+		cancel()
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
 }
