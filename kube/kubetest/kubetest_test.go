@@ -3,6 +3,7 @@ package kubetest
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +117,32 @@ func TestRunLab(t *testing.T) {
 		if !strings.Contains(out.buf.String(), want) {
 			t.Errorf("instructions lack %q:\n%s", want, out.buf.String())
 		}
+	}
+}
+
+// TestKwokKnownRaceDetection checks which kwok crashes StartWorkloads starts
+// kwok again for: only its known start-up race, never another failure.
+func TestKwokKnownRaceDetection(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, log string
+		want      bool
+	}{
+		{"the easycel race", "fatal error: concurrent map writes\n\ngoroutine 39 [running]:\ngithub.com/wzshiming/easycel.getTrait(...)\n", true},
+		{"another concurrent map write", "fatal error: concurrent map writes\n\ngoroutine 1 [running]:\nmain.main()\n", false},
+		{"a bad flag", "Error: unknown flag: --nope\n", false},
+		{"no log", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &process{logPath: filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".log")}
+			if tt.log != "" {
+				if err := os.WriteFile(p.logPath, []byte(tt.log), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := p.crashedOnKnownRace(); got != tt.want {
+				t.Errorf("crashedOnKnownRace() = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

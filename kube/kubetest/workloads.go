@@ -1,8 +1,10 @@
 package kubetest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -54,15 +56,26 @@ func (cp *ControlPlane) startWorkloads(ctx context.Context) error {
 		return err
 	}
 	cp.add(kcm)
-	kwok, err := startProcess(cp.Dir, "kwok", tools.Bin(Kwok),
-		"--kubeconfig="+cp.Kubeconfig, "--config="+stages,
-		"--manage-all-nodes=false",
-		"--manage-nodes-with-annotation-selector="+kwokNodeKey+"="+kwokNodeValue,
-		"--cidr=10.0.0.1/24", "--node-ip=10.0.0.1", "--server-address=127.0.0.1:0")
+	startKwok := func(attempt int) (*process, error) {
+		name := "kwok"
+		if attempt > 1 {
+			name = fmt.Sprintf("kwok-attempt%d", attempt)
+		}
+		p, err := startProcess(cp.Dir, name, tools.Bin(Kwok),
+			"--kubeconfig="+cp.Kubeconfig, "--config="+stages,
+			"--manage-all-nodes=false",
+			"--manage-nodes-with-annotation-selector="+kwokNodeKey+"="+kwokNodeValue,
+			"--cidr=10.0.0.1/24", "--node-ip=10.0.0.1", "--server-address=127.0.0.1:0")
+		if err == nil {
+			cp.add(p)
+		}
+		return p, err
+	}
+	kwok, err := startKwok(1)
 	if err != nil {
 		return err
 	}
-	cp.add(kwok)
+	attempts := 1
 
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
@@ -76,6 +89,16 @@ func (cp *ControlPlane) startWorkloads(ctx context.Context) error {
 		return fmt.Errorf("kubetest: creating node %s: %w", FakeNode, err)
 	}
 	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		if kwok.exited() && attempts < kwokAttempts && kwok.crashedOnKnownRace() {
+			// kwok v0.8.0 sometimes dies at start-up on a data race in its
+			// CEL type registry (easycel: concurrent map writes); a fresh
+			// start gets past it.
+			attempts++
+			cp.logf("kubetest: kwok crashed on its known start-up race (see %s); starting it again (attempt %d of %d)", kwok.logPath, attempts, kwokAttempts)
+			if kwok, err = startKwok(attempts); err != nil {
+				return false, err
+			}
+		}
 		if kcm.exited() || kwok.exited() {
 			return true, nil
 		}
@@ -91,6 +114,8 @@ func (cp *ControlPlane) startWorkloads(ctx context.Context) error {
 		return false, nil
 	})
 	switch {
+	case kwok == nil:
+		return err
 	case kcm.exited():
 		return kcm.failure("exited")
 	case kwok.exited():
@@ -100,6 +125,17 @@ func (cp *ControlPlane) startWorkloads(ctx context.Context) error {
 	}
 	cp.logf("kubetest: kube-controller-manager + kwok ready, node %s Ready in %s", FakeNode, time.Since(began).Round(time.Millisecond))
 	return nil
+}
+
+// kwokAttempts is how many times kwok is started when it crashes on its
+// known start-up race.
+const kwokAttempts = 3
+
+// crashedOnKnownRace reports whether the process's log ends in kwok's known
+// start-up crash (a concurrent map write in easycel's type registry).
+func (p *process) crashedOnKnownRace() bool {
+	b, err := os.ReadFile(p.logPath)
+	return err == nil && bytes.Contains(b, []byte("fatal error: concurrent map writes")) && bytes.Contains(b, []byte("easycel"))
 }
 
 // Deployment defaults for CreateWorkload / CreateYeeter.
