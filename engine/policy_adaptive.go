@@ -13,10 +13,11 @@ import (
 // --target-messages for adding replicas (about that many queued messages per
 // replica adds replicas, at once and without rate limits), but it removes
 // replicas only when they would go idle: it learns the per-worker
-// throughput from the broker's ack rate while workers are saturated and the
-// arrival rate from the publish rate, and keeps every worker that the
-// backlog and the arrivals will keep busy until the next poll. While rates
-// are unknown it behaves like Proportional.
+// throughput from the broker's ack rate while workers are saturated (checked
+// against Little's law while they are not) and the arrival rate from the
+// publish rate, and keeps every worker that the backlog and the arrivals
+// will keep busy until the next poll. While rates are unknown it behaves
+// like Proportional.
 type Adaptive struct{}
 
 // Constants of the adaptive policy: one set for every load pattern.
@@ -34,8 +35,6 @@ const (
 	littleFactor  = 2.0
 	// adaptiveMemory is how far back throughput samples are remembered.
 	adaptiveMemory = 30 * time.Minute
-	// adaptiveHeadroom is the spare capacity kept above the arrival rate.
-	// adaptiveUpHeadroom is the spare capacity a scale-up sizes for.
 	// adaptiveHeadroom is the spare capacity kept above the arrival rate.
 	adaptiveHeadroom = 0.10
 	// adaptiveUpHeadroom is the spare capacity a scale-up sizes for.
