@@ -33,6 +33,10 @@ const (
 	// may disagree before the check wins.
 	littleSamples = 12
 	littleFactor  = 2.0
+	// littleTrustBelow is the evidence (consumer-intervals of saturated
+	// work) from which the saturated estimate is trusted over the check: a
+	// consumer prefetch above its concurrency inflates the check's slots.
+	littleTrustBelow = 4 * adaptiveEvidence
 	// adaptiveMemory is how far back throughput samples are remembered.
 	adaptiveMemory = 30 * time.Minute
 	// adaptiveHeadroom is the spare capacity kept above the arrival rate.
@@ -85,7 +89,11 @@ type Estimates struct {
 // seconds, so a worker completes slots * acks / unacked messages a second.
 // When that disagrees with the saturated estimate by more than
 // littleFactor, on littleSamples samples with at least one message in flight
-// each on average (fewer are too noisy to judge by), it replaces it.
+// each on average (fewer are too noisy to judge by), it replaces it; but
+// only while the saturated estimate rests on little evidence (under
+// littleTrustBelow consumer-intervals). Slots are what a consumer holds,
+// which is its prefetch: with a prefetch above the worker's concurrency the
+// check overstates throughput, so plenty of saturated evidence wins.
 func Estimate(in Input) Estimates {
 	var arrivals, acks, consumers, slots []float64 // saturated samples
 	var idleAcks, idleUnacked []float64            // stable, unsaturated samples
@@ -142,7 +150,7 @@ func Estimate(in Input) Estimates {
 		return e
 	}
 	e.PerWorker, e.PerWorkerKnown = a/c, true
-	if len(idleAcks) >= littleSamples && len(slots) > 0 {
+	if len(idleAcks) >= littleSamples && len(slots) > 0 && c < littleTrustBelow {
 		la, lu := sum(lastN(idleAcks, littleSamples)), sum(lastN(idleUnacked, littleSamples))
 		if la > 0 && lu >= littleSamples { // at least one in flight a sample
 			little := median(lastN(slots, adaptiveSamples)) * la / lu

@@ -245,6 +245,12 @@ func TestAdaptiveEstimate(t *testing.T) {
 			// 12 idle samples, 6 messages seen in flight in all: 0.5 a sample.
 			hist:  adSeq(append(append(repeat(3, adStats(1000, 996, 4, 0.4, 0.4)), repeat(11, adStats(0, 0, 4, 0.4, 0.4))...), adStats(6, 0, 4, 0.4, 0.4))...),
 			stats: adStats(0, 0, 4, 0.4, 0.4), arrival: 0.4, perWorker: 0.1},
+		{name: "plenty of saturated evidence wins over Little's law (a prefetch of 10 on one-at-a-time workers)",
+			// Saturated: 40 unacked on 4 consumers (their prefetch), 0.5/s each,
+			// over 7 intervals (28 consumer-intervals). Idle: 3 in flight, 1.5/s
+			// acked: Little's law with 10 slots says 5/s a worker, 10x too many.
+			hist:  adSeq(append(repeat(8, adStats(1040, 1000, 4, 1.5, 2)), repeat(12, adStats(3, 0, 4, 1.5, 1.5))...)...),
+			stats: adStats(3, 0, 4, 1.5, 1.5), arrival: 1.5, perWorker: 0.5},
 		{name: "ready messages within a second of arrivals are not saturation",
 			// 30 ready, 20 consumers, 30/s arriving: what just arrived.
 			hist:  adHistory(4, adStats(40, 30, 20, 30, 30)),

@@ -23,9 +23,10 @@ func TestDefaultPolicyGoalsPerScenario(t *testing.T) {
 }
 
 // TestDefaultPolicyGoalsOnPatterns guards the same goal on the extra load
-// patterns where it holds for seeds 1 to 20 (the others: every5, fast,
-// heavyburst, square and step miss on reversals or by a few percent on some
-// seeds; the issue notes say where). Among them: bursts of slow concurrent
+// patterns where it holds for (nearly) every seed of 1 to 20: sine misses
+// on reversals on seed 17. The others (every5, fast, heavyburst, square and
+// step) miss on reversals or by a few percent on some seeds; the issue notes
+// say where. Among them: bursts of slow concurrent
 // workers with one quiet worker in between, where a throughput check on too
 // few messages in flight once made a burst drain 48% slower (seed 5).
 func TestDefaultPolicyGoalsOnPatterns(t *testing.T) {
