@@ -77,9 +77,9 @@ type Estimates struct {
 // Throughput is pooled (acks and deliveries / consumers, summed: both count
 // the work done while every worker is busy) over recent samples taken while
 // the workers were saturated (at least as many ready messages as consumers,
-// plus a second of arrivals) at that sample and the one before, with the same number of consumers (so
-// that pods that just started do not dilute it). It is known once samples
-// cover adaptiveEvidence consumer-intervals.
+// plus a second of arrivals) at that sample and the one before, with the
+// same number of consumers (so that pods that just started do not dilute
+// it). It is known once samples cover adaptiveEvidence consumer-intervals.
 //
 // A few saturated samples from one or two workers can be far off (a slow
 // message or two), and once the workers are no longer saturated nothing
@@ -323,9 +323,10 @@ func rate(f float64, decimals int) string {
 //
 // Load counts as bursty once the latest scale-up brought back workers that
 // were removed within the window before it (a bounce: at least half of what
-// it added had been removed, in the last three windows), and it stays bursty while a decision within the window
-// was bursty and a burst (the target asking for at least the replicas there
-// were) happened within the window. A single burst never makes load bursty,
+// it added had been removed, in the last three windows), and it stays
+// bursty while a decision within the window was bursty and a burst (the
+// target asking for at least the replicas there were) happened within the
+// window. A single burst never makes load bursty,
 // so it is drained without holding idle workers.
 func burstHold(in Input) (bool, int32) {
 	w := in.Config.ScaleDownWindow
@@ -361,9 +362,9 @@ func burstHold(in Input) (bool, int32) {
 			removed += o.Scale.Desired - o.Applied
 		}
 	}
-	// A bounce brings back at least half of what was removed within the
-	// window before it: two replicas trimmed and one re-added by noise are
-	// not a burst pattern.
+	// A bounce: at least half of what the scale-up added had been removed
+	// within the window before it. A replica trimmed late before a big
+	// burst is not a burst pattern.
 	bounce := removed > 1 && 2*removed >= added
 	return bounce || (wasBursty && burst), peak
 }
