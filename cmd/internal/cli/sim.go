@@ -97,37 +97,45 @@ func (o *simOptions) run(ctx context.Context, c *cobra.Command, files []string, 
 		}
 		scenarios = append(scenarios, sc)
 	}
+	// create opens the file a flag names; it is closed on return, and a
+	// failed close is that flag's error.
+	var closers []func() error
+	defer func() {
+		for _, closeFile := range closers {
+			if cerr := closeFile(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+	}()
+	create := func(flag, path string) (io.Writer, error) {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, usage(fmt.Errorf("%s: %w", flag, err))
+		}
+		closers = append(closers, func() error {
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("%s: %w", flag, err)
+			}
+			return nil
+		})
+		return f, nil
+	}
 	var timeline io.Writer
 	if o.timeline != "" {
-		f, err := os.Create(o.timeline)
-		if err != nil {
-			return usage(fmt.Errorf("--timeline: %w", err))
+		if timeline, err = create("--timeline", o.timeline); err != nil {
+			return err
 		}
-		defer func() {
-			if cerr := f.Close(); cerr != nil && err == nil {
-				err = fmt.Errorf("--timeline: %w", cerr)
-			}
-		}()
-		timeline = f
-		fmt.Fprintln(f, "scenario,policy,t,arrivals,ready,unacked,replicas,starting,running,observed_messages")
+		fmt.Fprintln(timeline, "scenario,policy,t,arrivals,ready,unacked,replicas,starting,running,observed_messages")
 	}
-
 	var decisions io.Writer
 	switch o.decisions {
 	case "":
 	case "-":
 		decisions = out
 	default:
-		f, err := os.Create(o.decisions)
-		if err != nil {
-			return usage(fmt.Errorf("--decisions: %w", err))
+		if decisions, err = create("--decisions", o.decisions); err != nil {
+			return err
 		}
-		defer func() {
-			if cerr := f.Close(); cerr != nil && err == nil {
-				err = fmt.Errorf("--decisions: %w", cerr)
-			}
-		}()
-		decisions = f
 	}
 
 	var runs [][]simRun // per scenario
