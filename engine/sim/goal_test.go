@@ -52,12 +52,7 @@ func checkGoal(t *testing.T, sc Scenario, seed uint64) {
 	}
 	def := run(t, sc, sc.Config().Policy)
 	keda := run(t, sc, "hpa-keda")
-	lat := def.WaitP95S / keda.WaitP95S
-	if def.BurstDrainS != nil {
-		lat = math.Max(lat, *def.BurstDrainS / *keda.BurstDrainS)
-	}
-	pods := def.PodSeconds / keda.PodSeconds
-	if lat > 1 || pods > 1.02 || def.Reversals > keda.Reversals || def.Unprocessed != 0 {
+	if lat, pods, ok := Goal(def, keda); !ok {
 		t.Errorf("%s vs hpa-keda: latency ratio %.3f (<= 1), pod-seconds ratio %.3f (<= 1.02), reversals %d vs %d, unprocessed %d",
 			def.Policy, lat, pods, def.Reversals, keda.Reversals, def.Unprocessed)
 	}
@@ -86,5 +81,40 @@ func TestPatternsLoad(t *testing.T) {
 		if r := run(t, sc, sc.Config().Policy); r.Scenario != sc.Name {
 			t.Errorf("%s: ran %q", f, r.Scenario)
 		}
+	}
+}
+
+// TestGoal checks the per-scenario goal's arithmetic on hand-made results.
+func TestGoal(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	keda := Result{WaitP95S: 100, BurstDrainS: f(200), PodSeconds: 1000, Reversals: 2}
+	tests := []struct {
+		name      string
+		r         Result
+		lat, pods float64
+		ok        bool
+	}{
+		{"better on all", Result{WaitP95S: 80, BurstDrainS: f(150), PodSeconds: 800, Reversals: 2}, 0.8, 0.8, true},
+		{"burst drain is the worse latency", Result{WaitP95S: 80, BurstDrainS: f(190), PodSeconds: 800}, 0.95, 0.8, true},
+		{"slower burst drain misses", Result{WaitP95S: 80, BurstDrainS: f(201), PodSeconds: 800}, 1.005, 0.8, false},
+		{"slower p95 misses", Result{WaitP95S: 101, BurstDrainS: f(150), PodSeconds: 800}, 1.01, 0.8, false},
+		{"2% more pod-seconds is allowed", Result{WaitP95S: 80, BurstDrainS: f(150), PodSeconds: 1020}, 0.8, 1.02, true},
+		{"more than 2% misses", Result{WaitP95S: 80, BurstDrainS: f(150), PodSeconds: 1021}, 0.8, 1.021, false},
+		{"more reversals miss", Result{WaitP95S: 80, BurstDrainS: f(150), PodSeconds: 800, Reversals: 3}, 0.8, 0.8, false},
+		{"unprocessed messages miss", Result{WaitP95S: 80, BurstDrainS: f(150), PodSeconds: 800, Unprocessed: 1}, 0.8, 0.8, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lat, pods, ok := Goal(tt.r, keda)
+			if math.Abs(lat-tt.lat) > 1e-9 || math.Abs(pods-tt.pods) > 1e-9 || ok != tt.ok {
+				t.Errorf("Goal = %.4f, %.4f, %v; want %.4f, %.4f, %v", lat, pods, ok, tt.lat, tt.pods, tt.ok)
+			}
+		})
+	}
+	if lat, _, _ := Goal(Result{}, Result{}); lat != 1 {
+		t.Errorf("0 against 0: latency ratio %v, want 1", lat)
+	}
+	if lat, _, ok := Goal(Result{WaitP95S: 1}, Result{}); !math.IsInf(lat, 1) || ok {
+		t.Errorf("1 against 0: latency ratio %v ok %v, want +Inf, false", lat, ok)
 	}
 }

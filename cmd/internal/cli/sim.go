@@ -218,7 +218,7 @@ func writeSimTable(out io.Writer, runs [][]simRun, compare bool, bounds func(sim
 			r := sr.result
 			mark := ""
 			if compare && def != nil && keda != nil && r.Policy == def.Policy {
-				lat, pods, ok := goal(*def, *keda)
+				lat, pods, ok := sim.Goal(*def, *keda)
 				latRatios, podRatios = append(latRatios, lat), append(podRatios, pods)
 				mark = "  goal met"
 				if !ok {
@@ -248,31 +248,6 @@ func writeSimTable(out io.Writer, runs [][]simRun, compare bool, bounds func(sim
 			engine.DefaultPolicyName, len(latRatios), lat, verdict(lat, 0.90), pods, verdict(pods, 0.80))
 	}
 	return nil
-}
-
-// goal compares a policy's result with hpa-keda's on one scenario: the
-// latency ratio (burst drain when there are bursts, and p95 wait: the worse
-// of the two), the pod-seconds ratio, and whether the per-scenario goal
-// holds (latency no worse, pod-seconds at most 2% above, reversals no more,
-// nothing unprocessed).
-func goal(r, keda sim.Result) (lat, pods float64, ok bool) {
-	lat = ratio(r.WaitP95S, keda.WaitP95S)
-	if r.BurstDrainS != nil && keda.BurstDrainS != nil {
-		lat = math.Max(lat, ratio(*r.BurstDrainS, *keda.BurstDrainS))
-	}
-	pods = ratio(r.PodSeconds, keda.PodSeconds)
-	ok = lat <= 1 && pods <= 1.02 && r.Reversals <= keda.Reversals && r.Unprocessed == 0
-	return lat, pods, ok
-}
-
-func ratio(a, b float64) float64 {
-	if b == 0 {
-		if a == 0 {
-			return 1
-		}
-		return math.Inf(1)
-	}
-	return a / b
 }
 
 func geomean(xs []float64) float64 {
