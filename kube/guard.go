@@ -63,7 +63,8 @@ func (s *Scaler) Autoscalers(ctx context.Context) ([]Autoscaler, error) {
 			s.cfg.Namespace, s.cfg.Deployment, classify(err, o))
 	}
 	for _, so := range sos.Items {
-		ref, _ := so.Object["spec"].(map[string]any)["scaleTargetRef"].(map[string]any)
+		spec, _ := so.Object["spec"].(map[string]any) // missing on a half-written object
+		ref, _ := spec["scaleTargetRef"].(map[string]any)
 		name, _ := ref["name"].(string)
 		kind, _ := ref["kind"].(string)
 		apiVersion, _ := ref["apiVersion"].(string)

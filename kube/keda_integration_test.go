@@ -82,6 +82,19 @@ func TestRefusesWhileKEDAScaledObjectTargetsDeployment(t *testing.T) {
 	}
 
 	installKEDACRD(t, cp, dyn)
+	// A ScaledObject without a spec (the CRD here has no schema) targets
+	// nothing and must not break the check.
+	bare := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "keda.sh/v1alpha1",
+		"kind":       "ScaledObject",
+		"metadata":   map[string]any{"name": "bare-so", "namespace": ns},
+	}}
+	if _, err := dyn.Resource(kube.ScaledObjectResource).Namespace(ns).Create(ctx, bare, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if as, err := s.Autoscalers(ctx); err != nil || len(as) != 0 {
+		t.Fatalf("Autoscalers with a spec-less ScaledObject = %v, %v; want none", as, err)
+	}
 	so := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "keda.sh/v1alpha1",
 		"kind":       "ScaledObject",
