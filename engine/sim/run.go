@@ -84,9 +84,9 @@ func Run(ctx context.Context, sc Scenario, cfg engine.Config, opt Options) (Resu
 		w.Begin()
 		if t%poll == 7%poll {
 			clock.Set(Epoch.Add(time.Duration(t) * time.Second))
-			ctl.Poll(ctx)
+			s := ctl.Poll(ctx)
 			if opt.Changes != nil {
-				reportChange(t, ctl.Snapshot(), opt.Changes)
+				reportChange(t, s, opt.Changes)
 			}
 		}
 		w.Work()
