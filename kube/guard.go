@@ -33,10 +33,7 @@ func (s *Scaler) Autoscalers(ctx context.Context) ([]Autoscaler, error) {
 	var out []Autoscaler
 	hpas, err := s.client.AutoscalingV2().HorizontalPodAutoscalers(s.cfg.Namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		o := s.op("list", "horizontalpodautoscalers")
-		o.Name = ""
-		return nil, fmt.Errorf("checking for an HPA on %s/%s (--force skips the check): %w",
-			s.cfg.Namespace, s.cfg.Deployment, classify(err, o))
+		return nil, s.listFailed("horizontalpodautoscalers", "an HPA", err)
 	}
 	for _, h := range hpas.Items {
 		ref := h.Spec.ScaleTargetRef
@@ -57,10 +54,7 @@ func (s *Scaler) Autoscalers(ctx context.Context) ([]Autoscaler, error) {
 		return out, nil // the CRD went away between discovery and list
 	}
 	if err != nil {
-		o := s.op("list", "scaledobjects.keda.sh")
-		o.Name = ""
-		return nil, fmt.Errorf("checking for a KEDA ScaledObject on %s/%s (--force skips the check): %w",
-			s.cfg.Namespace, s.cfg.Deployment, classify(err, o))
+		return nil, s.listFailed("scaledobjects.keda.sh", "a KEDA ScaledObject", err)
 	}
 	for _, so := range sos.Items {
 		spec, _ := so.Object["spec"].(map[string]any) // missing on a half-written object
@@ -76,6 +70,15 @@ func (s *Scaler) Autoscalers(ctx context.Context) ([]Autoscaler, error) {
 		}
 	}
 	return out, nil
+}
+
+// listFailed words a failed list of resource while checking for what
+// targets the Deployment.
+func (s *Scaler) listFailed(resource, what string, err error) error {
+	o := s.op("list", resource)
+	o.Name = ""
+	return fmt.Errorf("checking for %s on %s/%s (--force skips the check): %w",
+		what, s.cfg.Namespace, s.cfg.Deployment, classify(err, o))
 }
 
 // targetsDeployment reports whether a scaleTargetRef names the Deployment.
