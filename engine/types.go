@@ -34,7 +34,19 @@ type QueueStats struct {
 	PublishRate Rate
 	DeliverRate Rate
 	AckRate     Rate
+	// RatesFrom says how the rates were measured: RatesFromBroker (the
+	// broker's own rate fields) or RatesFromCounters (the difference of the
+	// cumulative publish, deliver_get and ack counters between two polls,
+	// used when the broker's rate is missing, zero while the counters move,
+	// or spiky). Empty when no rate is known.
+	RatesFrom string
 }
+
+// Where QueueStats' rates came from.
+const (
+	RatesFromBroker   = "broker"
+	RatesFromCounters = "counters"
+)
 
 // Scale is the worker deployment's size as last read.
 type Scale struct {
@@ -72,6 +84,16 @@ type QueueSource interface {
 type Scaler interface {
 	GetScale(ctx context.Context) (Scale, error)
 	SetScale(ctx context.Context, req ScaleRequest) error
+}
+
+// MemoryStore keeps what a controller must remember between processes (the
+// recent recommendations and the last change that the scale-down window
+// needs), so that successive `--once` runs decide as one continuous
+// controller would. The engine encodes and validates the text; the store
+// only keeps it (kube keeps it in an annotation on the Deployment).
+type MemoryStore interface {
+	LoadMemory(ctx context.Context) (string, error)
+	SaveMemory(ctx context.Context, memory string) error
 }
 
 // Clock is the controller's source of time, injected so that tests and the
