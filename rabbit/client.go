@@ -23,7 +23,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -42,8 +41,12 @@ type Client struct {
 	queue    string
 	user     string
 	password Secret
+	caFile   string
+	scrub    scrubber // the password's forms, for what the broker echoes
 	timeout  time.Duration
 	hc       *http.Client
+	rates    *rateTracker
+	now      func() time.Time
 }
 
 var _ engine.QueueSource = (*Client)(nil)
@@ -62,7 +65,7 @@ func New(o Options) (*Client, error) {
 	if base.Scheme == "https" {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.InsecureSkipTLSVerify} //nolint:gosec // opt-in flag
 		if o.CAFile != "" {
-			pool, err := loadCAs(o.CAFile)
+			pool, err := loadCAs(o.CAFile, o.ReadFile)
 			if err != nil {
 				return nil, err
 			}
@@ -72,7 +75,8 @@ func New(o Options) (*Client, error) {
 	}
 	return &Client{
 		base: base, vhost: o.VHost, queue: o.Queue, user: o.Username, password: o.Password,
-		timeout: o.Timeout,
+		caFile: o.CAFile, scrub: newScrubber(o.Username, o.Password.Reveal()),
+		timeout: o.Timeout, rates: newRateTracker(), now: time.Now,
 		hc: &http.Client{
 			Transport: tr,
 			// The API never redirects; following one could send the
@@ -82,24 +86,29 @@ func New(o Options) (*Client, error) {
 	}, nil
 }
 
-// loadCAs returns the system's CA pool plus the certificates in file.
-func loadCAs(file string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(file)
+// loadCAs returns the system's CA pool plus the certificates in file, read
+// with readFile when not nil (tests) or else with a size cap of MaxCAFile.
+func loadCAs(file string, readFile func(string) ([]byte, error)) (*x509.CertPool, error) {
+	if readFile == nil {
+		readFile = func(p string) ([]byte, error) { return readCapped(p, MaxCAFile) }
+	}
+	pem, err := readFile(file)
 	if err != nil {
-		return nil, &engine.ConfigError{Flag: FlagCAFile, Value: file, Allowed: "cannot be read (" + fileProblem(err) + ")"}
+		return nil, fileError(FlagCAFile, file, err)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, &engine.ConfigError{Flag: FlagCAFile, Value: file, Allowed: "holds no PEM certificate"}
+		return nil, &engine.ConfigError{Flag: FlagCAFile, Value: engine.Printable(file), Allowed: "holds no PEM certificate"}
 	}
 	return pool, nil
 }
 
-// URL returns the management API's base URL, without credentials.
-func (c *Client) URL() string { return c.base.String() }
+// URL returns the management API's base URL as it may be printed: without
+// credentials (see redactURL), control characters escaped.
+func (c *Client) URL() string { return redactURL(c.base.String()) }
 
 // String describes the source for logs: queue, vhost and URL, no secrets.
 func (c *Client) String() string {
@@ -133,29 +142,14 @@ func (c *Client) Stats(ctx context.Context) (engine.QueueStats, error) {
 	if status != http.StatusOK {
 		return engine.QueueStats{}, c.statusError(ctx, status, body)
 	}
-	s, err := decodeQueue(body)
+	obs, err := decodeQueue(body)
 	switch {
 	case errors.Is(err, errNoStats):
-		return engine.QueueStats{}, kinded(engine.ErrUnavailable, "%s has no statistics yet (declared moments ago, or the broker's statistics are lagging); retry after the broker's statistics interval", c)
+		return engine.QueueStats{}, fail(engine.ErrUnavailable, err, "%s has no statistics yet (declared moments ago, or the broker's statistics are lagging); retry after the broker's statistics interval", c)
 	case err != nil:
-		return engine.QueueStats{}, kinded(engine.ErrBadResponse, "unreadable answer from %s (%v): check that --mgmt-url is the RabbitMQ management API", c.URL(), err)
+		return engine.QueueStats{}, fail(engine.ErrBadResponse, err, "unreadable answer from %s (%s): check that --mgmt-url is the RabbitMQ management API", c.URL(), c.scrub.excerpt(err.Error(), maxExcerpt))
 	}
-	return s, nil
-}
-
-// Check validates the credentials, the user's access and the queue's
-// existence, for a start-up check. A queue without statistics yet passes.
-func (c *Client) Check(ctx context.Context) error {
-	_, err := c.Stats(ctx)
-	if err != nil && errors.Is(err, engine.ErrUnavailable) {
-		status, body, gerr := c.get(ctx, []string{"queues", c.vhost, c.queue}, "columns=name")
-		if gerr == nil && status == http.StatusOK && len(body) > 0 {
-			if _, derr := decodeQueue(body); errors.Is(derr, errNoStats) {
-				return nil
-			}
-		}
-	}
-	return err
+	return c.rates.observe(c.vhost+"\x00"+c.queue, c.now(), obs), nil
 }
 
 // get sends one authenticated GET under the per-request timeout and returns
@@ -165,7 +159,7 @@ func (c *Client) get(ctx context.Context, parts []string, query string) (int, []
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, c.apiURL(parts, query), nil)
 	if err != nil {
-		return 0, nil, kinded(engine.ErrBadResponse, "cannot build a request for %s (%v): check --mgmt-url", c.URL(), err)
+		return 0, nil, fail(engine.ErrBadResponse, err, "cannot build a request for %s: check --%s", c.URL(), FlagMgmtURL)
 	}
 	req.SetBasicAuth(c.user, c.password.Reveal())
 	req.Header.Set("Accept", "application/json")
@@ -176,14 +170,15 @@ func (c *Client) get(ctx context.Context, parts []string, query string) (int, []
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
 	switch {
-	case err != nil && ctx.Err() == nil && rctx.Err() != nil:
+	case err != nil && (ctx.Err() != nil || rctx.Err() != nil):
+		if !errors.Is(err, rctx.Err()) {
+			err = errors.Join(rctx.Err(), err)
+		}
 		return 0, nil, c.transportError(ctx, err)
-	case err != nil && ctx.Err() != nil:
-		return 0, nil, fmt.Errorf("reading %s: %w", c, ctx.Err())
 	case err != nil:
-		return 0, nil, kinded(engine.ErrBadResponse, "truncated answer from %s (%v)", c.URL(), err)
+		return 0, nil, fail(engine.ErrBadResponse, err, "truncated answer from %s (%s)", c.URL(), c.scrub.excerpt(err.Error(), maxExcerpt))
 	case len(body) > maxBody:
-		return 0, nil, kinded(engine.ErrBadResponse, "answer from %s is larger than %d bytes: check that --mgmt-url is the RabbitMQ management API", c.URL(), maxBody)
+		return 0, nil, fail(engine.ErrBadResponse, nil, "answer from %s is larger than %d bytes: check that --mgmt-url is the RabbitMQ management API", c.URL(), maxBody)
 	}
 	return res.StatusCode, body, nil
 }

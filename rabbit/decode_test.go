@@ -31,9 +31,10 @@ func TestDecodeQueue(t *testing.T) {
 			Messages: 40, Ready: 30, Unacked: 10, Consumers: 3,
 			ConsumerUtilisation: engine.KnownRate(0.5),
 			PublishRate:         engine.KnownRate(12.5), DeliverRate: engine.KnownRate(10), AckRate: engine.KnownRate(9.5),
+			RatesFrom: engine.RatesFromBroker,
 		}},
 		{name: "only publish rate so far", body: `{"consumers":0,"messages":2,"messages_ready":2,"messages_unacknowledged":0,"message_stats":{"publish_details":{"rate":0.0}}}`,
-			want: engine.QueueStats{Messages: 2, Ready: 2, PublishRate: engine.KnownRate(0)}},
+			want: engine.QueueStats{Messages: 2, Ready: 2, PublishRate: engine.KnownRate(0), RatesFrom: engine.RatesFromBroker}},
 		{name: "null utilisation, old name only", body: `{"consumer_utilisation":null,"consumers":1,"messages":0,"messages_ready":0,"messages_unacknowledged":0}`,
 			want: engine.QueueStats{Consumers: 1}},
 		{name: "utilisation fallback", body: `{"consumer_utilisation":0.75,"consumers":1,"messages":0,"messages_ready":0,"messages_unacknowledged":0}`,
@@ -53,7 +54,8 @@ func TestDecodeQueue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decodeQueue([]byte(tt.body))
+			o, err := decodeQueue([]byte(tt.body))
+			got := o.stats
 			switch {
 			case tt.noStats:
 				if !errors.Is(err, errNoStats) {
@@ -80,9 +82,10 @@ func FuzzDecodeQueue(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		s, err := decodeQueue(body)
+		o, err := decodeQueue(body)
+		s := o.stats
 		if err != nil {
-			if s != (engine.QueueStats{}) {
+			if o != (observation{}) {
 				t.Fatalf("error %v with non-zero stats %+v", err, s)
 			}
 			return

@@ -74,9 +74,6 @@ func TestDepthReadyUnackedConsumers(t *testing.T) {
 	vhost := b.NewVHost(t)
 	q := b.NewQueue(t, vhost)
 	c := client(t, b, vhost, q, nil)
-	if err := c.Check(context.Background()); err != nil {
-		t.Fatalf("Check on a fresh queue: %v", err)
-	}
 
 	s := waitStats(t, c, "an empty queue's statistics", func(s engine.QueueStats) bool { return true })
 	if s.Messages != 0 || s.PublishRate.Known || s.DeliverRate.Known || s.AckRate.Known {
@@ -109,9 +106,6 @@ func TestDepthReadyUnackedConsumers(t *testing.T) {
 		return s.AckRate.Known && s.DeliverRate.Known && s.Messages == 15
 	})
 	t.Logf("after traffic: %+v", s)
-	if err := c.Check(context.Background()); err != nil {
-		t.Fatalf("Check: %v", err)
-	}
 }
 
 func TestNamesWithDotsSpacesSlashes(t *testing.T) {
@@ -140,7 +134,7 @@ func TestNotFound(t *testing.T) {
 	if !errors.Is(err, engine.ErrNotFound) || !strings.Contains(err.Error(), `queue "no.such queue" not found in vhost "`+vhost+`"`) {
 		t.Fatalf("missing queue: %v", err)
 	}
-	err = client(t, b, "no such vhost", "q", nil).Check(context.Background())
+	_, err = client(t, b, "no such vhost", "q", nil).Stats(context.Background())
 	if !errors.Is(err, engine.ErrNotFound) || !strings.Contains(err.Error(), `vhost "no such vhost" does not exist`) {
 		t.Fatalf("missing vhost: %v", err)
 	}
@@ -171,13 +165,11 @@ func TestCredentialsAndTags(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			url := strings.Replace(b.MgmtURL, "://", "://"+tt.user+":"+tt.pass+"@", 1) // userinfo in --mgmt-url
 			c := client(t, b, vhost, q, func(o *rabbit.Options) { o.MgmtURL, o.Username, o.Password = url, "", "" })
-			err := c.Check(context.Background())
 			if tt.sentinel == nil {
-				if err != nil {
-					t.Fatal(err)
-				}
+				waitStats(t, c, "stats as "+tt.name, func(engine.QueueStats) bool { return true })
 				return
 			}
+			_, err := c.Stats(context.Background())
 			if !errors.Is(err, tt.sentinel) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v; want %v and %q", err, tt.sentinel, tt.want)
 			}

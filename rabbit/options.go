@@ -1,9 +1,7 @@
 package rabbit
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"strings"
@@ -46,6 +44,11 @@ const (
 	FlagInsecure     = "mgmt-insecure-skip-tls-verify"
 	FlagTimeout      = "mgmt-timeout"
 )
+
+// dotName explains why "." and ".." are refused as vhost and queue names:
+// in a URL path they are "this" and "parent" segments (clients and proxies
+// may resolve them away), so the management API cannot be asked about them.
+const dotName = `cannot be read through the management API (in a URL path "." and ".." mean "this" and "parent"): rename it`
 
 // Options say which queue to read and how to reach the management API.
 // Fill it with DefaultOptions and AddFlags, then call Complete and Validate
@@ -116,7 +119,7 @@ func (o *Options) Complete() error {
 		getenv = os.Getenv
 	}
 	if readFile == nil {
-		readFile = os.ReadFile
+		readFile = func(p string) ([]byte, error) { return readCapped(p, MaxPasswordFile) }
 	}
 	var urlUser, urlPass string
 	var urlHasPass bool
@@ -145,11 +148,11 @@ func (o *Options) Complete() error {
 	case o.PasswordFile != "":
 		b, err := readFile(o.PasswordFile)
 		if err != nil {
-			return &engine.ConfigError{Flag: FlagPasswordFile, Value: o.PasswordFile, Allowed: "cannot be read (" + fileProblem(err) + ")"}
+			return fileError(FlagPasswordFile, o.PasswordFile, err)
 		}
 		p := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 		if p == "" {
-			return &engine.ConfigError{Flag: FlagPasswordFile, Value: o.PasswordFile, Allowed: "is empty: it must hold the password"}
+			return &engine.ConfigError{Flag: FlagPasswordFile, Value: engine.Printable(o.PasswordFile), Allowed: "is empty: it must hold the password"}
 		}
 		o.Password, o.PasswordFrom = Secret(p), "file"
 	case getenv(EnvPassword) != "":
@@ -162,40 +165,19 @@ func (o *Options) Complete() error {
 	return nil
 }
 
-// fileProblem says why a file could not be read, without repeating its path.
-func fileProblem(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
 // Validate checks the options after Complete and returns the first problem
-// as a one-line *engine.ConfigError naming the flag.
-// showURL is how a --mgmt-url may appear in an error: without userinfo,
-// query or fragment; and when the URL is so malformed that the parser did
-// not see userinfo but the text holds an '@' (http//user:pass@host), not at
-// all, since what comes before the '@' may be a password.
-func showURL(u *url.URL, raw string) string {
-	if u.User == nil && strings.Contains(raw, "@") {
-		return "(not shown: it holds '@' but is not a URL like http://host:15672)"
-	}
-	c := *u
-	c.RawQuery, c.Fragment, c.RawFragment = "", "", ""
-	return c.Redacted()
-}
-
+// as a one-line *engine.ConfigError naming the flag. A --mgmt-url appears in
+// it only through redactURL.
 func (o *Options) Validate() error {
 	bad := func(flag, v, allowed string) error {
 		return &engine.ConfigError{Flag: flag, Value: v, Allowed: allowed}
 	}
+	shown := redactURL(o.MgmtURL)
 	u, err := url.Parse(o.MgmtURL)
 	if err != nil {
 		// url.Parse's error repeats the URL, which may hold a password.
-		return bad(FlagMgmtURL, "(unparseable)", "want a URL like "+DefaultMgmtURL)
+		return bad(FlagMgmtURL, shown, "is not a URL like "+DefaultMgmtURL+" (a password with / ? # @ % or a space must be percent-encoded, or given with --"+FlagPasswordFile+")")
 	}
-	shown := showURL(u, o.MgmtURL)
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
 		return bad(FlagMgmtURL, shown, "must start with http:// or https://")
@@ -203,16 +185,25 @@ func (o *Options) Validate() error {
 		return bad(FlagMgmtURL, shown, "must name a host, like "+DefaultMgmtURL)
 	case u.User != nil:
 		return bad(FlagMgmtURL, shown, "holds credentials: call Complete before Validate")
+	case strings.Contains(o.MgmtURL, "@"):
+		// Complete took out the userinfo the parser saw; an '@' left over
+		// means the parser misread it (http://user:/pw@host parses as host
+		// "user" and a path holding the rest of the password).
+		return bad(FlagMgmtURL, shown, "has an '@' that is not the end of a user:password@ prefix: percent-encode / ? # @ in the password (%2F %3F %23 %40) or give it with --"+FlagPasswordFile+" or $"+EnvPassword)
 	case u.RawQuery != "" || u.Fragment != "":
 		return bad(FlagMgmtURL, shown, "must not have a query or fragment; give the API's base URL")
 	case o.VHost == "":
 		return bad(FlagVHost, `""`, `must not be empty (the default vhost is "/")`)
 	case o.Queue == "":
 		return bad(FlagQueue, `""`, "must not be empty")
+	case o.VHost == "." || o.VHost == "..":
+		return bad(FlagVHost, fmt.Sprintf("%q", o.VHost), dotName)
+	case o.Queue == "." || o.Queue == "..":
+		return bad(FlagQueue, fmt.Sprintf("%q", o.Queue), dotName)
 	case o.Timeout <= 0 || o.Timeout > MaxTimeout:
 		return bad(FlagTimeout, o.Timeout.String(), "must be more than 0s and at most "+MaxTimeout.String())
 	case o.CAFile != "" && u.Scheme != "https":
-		return bad(FlagCAFile, o.CAFile, "needs an https:// --mgmt-url")
+		return bad(FlagCAFile, engine.Printable(o.CAFile), "needs an https:// --mgmt-url")
 	case o.InsecureSkipTLSVerify && u.Scheme != "https":
 		return bad(FlagInsecure, "true", "needs an https:// --mgmt-url")
 	case o.InsecureSkipTLSVerify && o.CAFile != "":

@@ -89,7 +89,7 @@ func TestCompleteAndValidateErrors(t *testing.T) {
 		{"empty password file", func(o *Options) { o.PasswordFile = "/empty" }, FlagPasswordFile, "is empty"},
 		{"scheme", func(o *Options) { o.MgmtURL = "amqp://rabbit:5672" }, FlagMgmtURL, "must start with http:// or https://"},
 		{"no host", func(o *Options) { o.MgmtURL = "http://" }, FlagMgmtURL, "must name a host"},
-		{"unparseable keeps secret", func(o *Options) { o.MgmtURL = "http://u:" + testSecret + "@ho st:1" }, FlagMgmtURL, "(unparseable)"},
+		{"unparseable keeps secret", func(o *Options) { o.MgmtURL = "http://u:" + testSecret + "@ho st:1" }, FlagMgmtURL, "invalid --mgmt-url http://[redacted]@ho st:1: is not a URL"},
 		{"query", func(o *Options) { o.MgmtURL = "http://rabbit:15672/?x=1" }, FlagMgmtURL, "must not have a query"},
 		{"empty vhost", func(o *Options) { o.VHost = "" }, FlagVHost, "must not be empty"},
 		{"empty queue", func(o *Options) { o.Queue = "" }, FlagQueue, "must not be empty"},
