@@ -269,3 +269,57 @@ func TestTimeoutAgainstSilentListener(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestRatesOnDefaultStatisticsInterval runs steady traffic at a known rate
+// through a broker with the default statistics interval and checks that the
+// rates the client reports, and its counter rates, are non-zero while
+// workers consume and within 20% of the true rate.
+func TestRatesOnDefaultStatisticsInterval(t *testing.T) {
+	t.Parallel()
+	b := rabbittest.Start(t)
+	vhost := b.NewVHost(t)
+	q := b.NewQueue(t, vhost)
+	c := client(t, b, vhost, q, nil)
+	const perSecond = 20.0
+	load := b.StartLoad(t, vhost, q, perSecond, 2)
+	// The broker's rates need two refreshes of the queue's statistics (5 s
+	// apart); the counter rates need a span of 10 s after the first one.
+	begin, warm, warmCounters := time.Now(), 12*time.Second, 17*time.Second
+	var checked int
+	for time.Since(begin) < warm+20*time.Second {
+		time.Sleep(time.Second)
+		s, err := c.Stats(context.Background())
+		if err != nil {
+			if errors.Is(err, engine.ErrUnavailable) && time.Since(begin) < warm {
+				continue // no statistics yet
+			}
+			t.Fatal(err)
+		}
+		elapsed := time.Since(begin).Seconds()
+		truePub, trueAck := float64(load.Published())/elapsed, float64(load.Acked())/elapsed
+		ctr := rabbit.CounterRates(c)
+		t.Logf("t=%4.1fs reported publish %.1f ack %.1f (%s); counters publish %.1f ack %.1f; true publish %.1f ack %.1f",
+			elapsed, s.PublishRate.PerSecond, s.AckRate.PerSecond, s.RatesFrom, ctr[0].PerSecond, ctr[2].PerSecond, truePub, trueAck)
+		if time.Since(begin) < warm {
+			continue
+		}
+		checked++
+		type check struct {
+			name string
+			got  engine.Rate
+			want float64
+		}
+		rates := []check{{"reported publish", s.PublishRate, truePub}, {"reported ack", s.AckRate, trueAck}}
+		if time.Since(begin) >= warmCounters {
+			rates = append(rates, check{"counter publish", ctr[0], truePub}, check{"counter ack", ctr[2], trueAck})
+		}
+		for _, r := range rates {
+			if !r.got.Known || r.got.PerSecond <= 0 || r.got.PerSecond < 0.8*r.want || r.got.PerSecond > 1.2*r.want {
+				t.Errorf("t=%.1fs: %s rate %+v, want within 20%% of %.2f/s", elapsed, r.name, r.got, r.want)
+			}
+		}
+	}
+	if checked < 15 {
+		t.Fatalf("only %d polls checked", checked)
+	}
+}

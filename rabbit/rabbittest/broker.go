@@ -145,7 +145,7 @@ func startLocal(ctx context.Context, logf func(string, ...any)) (*Broker, bool, 
 		MgmtURL: n.mgmtURL(), AMQPURL: n.amqpURL(), AdminUser: "guest", AdminPassword: "guest",
 		Local: true, hc: &http.Client{Timeout: 30 * time.Second},
 	}
-	if ok, err := b.probeLocal(ctx); ok || err != nil {
+	if ok, err := b.probeLocal(ctx); err != nil || (ok && n.configCurrent()) {
 		return b, false, err
 	}
 	unlock, err := n.lock(ctx)
@@ -153,8 +153,18 @@ func startLocal(ctx context.Context, logf func(string, ...any)) (*Broker, bool, 
 		return nil, false, err
 	}
 	defer unlock()
-	if ok, err := b.probeLocal(ctx); ok || err != nil {
+	ok, err := b.probeLocal(ctx)
+	switch {
+	case err != nil || (ok && n.configCurrent()):
 		return b, false, err // another process started it while we waited
+	case ok:
+		logf("rabbittest: restarting the harness node: its configuration is not this harness's (statistics interval)")
+		stopCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		err := n.stop(stopCtx)
+		cancel()
+		if err != nil {
+			return nil, false, err
+		}
 	}
 	if err := ensureInstalled(ctx, logf); err != nil {
 		return nil, false, err

@@ -13,8 +13,9 @@
 //   - node name yeetscale-test@localhost, AMQP on 127.0.0.1:21672, management
 //     API on 127.0.0.1:21673, Erlang distribution on 127.0.0.1:21674
 //     (YEETSCALE_TEST_RABBITMQ_PORT_BASE moves all three);
-//   - its own config (collect_statistics_interval = 1000, so queue statistics
-//     refresh every second), Mnesia, log and cookie files under
+//   - its own config (RabbitMQ's default statistics interval of 5 s, as users
+//     run it; a running node whose configuration files differ from this
+//     harness's is restarted once), Mnesia, log and cookie files under
 //     $XDG_CACHE_HOME/yeetscale/rabbittest (YEETSCALE_TEST_RABBITMQ_DIR
 //     overrides), with HOME pointed there so that root's cookie is not used;
 //   - start-up is guarded by a file lock in that directory, so parallel

@@ -84,23 +84,31 @@ func (n *localNode) config() string {
 listeners.tcp.1 = 127.0.0.1:%d
 management.tcp.ip = 127.0.0.1
 management.tcp.port = %d
-collect_statistics_interval = 1000
 disk_free_limit.absolute = 50MB
 log.console = false
 log.file.level = info
 `, n.amqpPort, n.mgmtPort)
 }
 
-// advancedConfig repeats the statistics interval for the management
-// applications. Measured on 3.10.8: the setting reaches the rabbit
-// application, yet GET /api/queues/... still changes only every ~5 s, so
-// tests poll with a 30 s deadline rather than expect a 1 s refresh.
-const advancedConfig = `[
- {rabbit, [{collect_statistics_interval, 1000}]},
- {rabbitmq_management_agent, [{collect_statistics_interval, 1000}]},
- {rabbitmq_management, [{collect_statistics_interval, 1000}]}
-].
-`
+// advancedConfig is empty. The node runs with RabbitMQ's default
+// statistics interval (5 s), as users run it: with
+// collect_statistics_interval = 1000, RabbitMQ 3.10 still keeps its samples
+// 5 s apart and reports every message rate as 0.0, which hid that the
+// policies saw no rates at all (issue 13).
+const advancedConfig = "[].\n"
+
+// configCurrent reports whether the node's files hold the configuration
+// this harness writes. A node started by an older harness with another
+// configuration (the 1 s statistics interval) is restarted.
+func (n *localNode) configCurrent() bool {
+	for name, want := range map[string]string{"rabbitmq.conf": n.config(), "advanced.config": advancedConfig} {
+		b, err := os.ReadFile(n.path(name))
+		if err != nil || string(b) != want {
+			return false
+		}
+	}
+	return true
+}
 
 // env is the environment the node's scripts run with.
 func (n *localNode) env() []string {
