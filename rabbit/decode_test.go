@@ -2,6 +2,7 @@ package rabbit
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/yeeter/yeetscale/engine"
@@ -51,6 +52,24 @@ func TestDecodeQueue(t *testing.T) {
 		{name: "string count", body: `{"consumers":0,"messages":"1","messages_ready":0,"messages_unacknowledged":0}`, bad: true},
 		{name: "message_stats not an object", body: `{"consumers":0,"messages":1,"messages_ready":1,"messages_unacknowledged":0,"message_stats":7}`, bad: true},
 		{name: "trailing garbage", body: bodyIdle + `x`, bad: true},
+		{name: "largest count accepted", body: `{"consumers":0,"messages":9007199254740991,"messages_ready":9007199254740991,"messages_unacknowledged":0}`,
+			want: engine.QueueStats{Messages: 9007199254740991, Ready: 9007199254740991}},
+		{name: "int64 max count", body: `{"consumers":1,"messages":9223372036854775807,"messages_ready":0,"messages_unacknowledged":0}`, bad: true},
+		{name: "2^53 count", body: `{"consumers":1,"messages":9007199254740992,"messages_ready":0,"messages_unacknowledged":0}`, bad: true},
+		{name: "beyond int64", body: `{"consumers":1,"messages":92233720368547758070,"messages_ready":0,"messages_unacknowledged":0}`, bad: true},
+		{name: "exponent count", body: `{"consumers":1,"messages":1e3,"messages_ready":0,"messages_unacknowledged":0}`, bad: true},
+		{name: "float 1.0 count", body: `{"consumers":1,"messages":1.0,"messages_ready":0,"messages_unacknowledged":0}`, bad: true},
+		{name: "negative zero-ish count", body: `{"consumers":1,"messages":-0,"messages_ready":0,"messages_unacknowledged":-5}`, bad: true},
+		{name: "boolean count", body: `{"consumers":true,"messages":1,"messages_ready":0,"messages_unacknowledged":0}`, bad: true},
+		{name: "negative counter", body: `{"consumers":0,"messages":0,"messages_ready":0,"messages_unacknowledged":0,"message_stats":{"ack":-3}}`, bad: true},
+		{name: "float counter", body: `{"consumers":0,"messages":0,"messages_ready":0,"messages_unacknowledged":0,"message_stats":{"publish":12.5}}`, bad: true},
+		{name: "string counter", body: `{"consumers":0,"messages":0,"messages_ready":0,"messages_unacknowledged":0,"message_stats":{"publish":"12"}}`, bad: true},
+		{name: "huge counter", body: `{"consumers":0,"messages":0,"messages_ready":0,"messages_unacknowledged":0,"message_stats":{"deliver_get":9223372036854775807}}`, bad: true},
+		{name: "string rate", body: `{"consumers":0,"messages":0,"messages_ready":0,"messages_unacknowledged":0,"message_stats":{"ack_details":{"rate":"9"}}}`, bad: true},
+		{name: "negative and absurd rates are unknown", body: `{"consumers":0,"messages":0,"messages_ready":0,"messages_unacknowledged":0,"message_stats":{"ack_details":{"rate":-2},"publish_details":{"rate":1e300}}}`,
+			want: engine.QueueStats{}},
+		{name: "counters and rates", body: `{"consumers":0,"messages":0,"messages_ready":0,"messages_unacknowledged":0,"message_stats":{"publish":10,"ack":7,"ack_details":{"rate":1.5}}}`,
+			want: engine.QueueStats{AckRate: engine.KnownRate(1.5), RatesFrom: engine.RatesFromBroker}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,8 +81,8 @@ func TestDecodeQueue(t *testing.T) {
 					t.Fatalf("err = %v, want errNoStats", err)
 				}
 			case tt.bad:
-				if err == nil || errors.Is(err, errNoStats) {
-					t.Fatalf("err = %v, want a decoding error", err)
+				if err == nil || errors.Is(err, errNoStats) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("err = %v, want a one-line decoding error", err)
 				}
 			case err != nil:
 				t.Fatalf("err = %v", err)
@@ -78,7 +97,9 @@ func TestDecodeQueue(t *testing.T) {
 // whatever it accepts is a sane observation. Its seeds run in plain go test.
 func FuzzDecodeQueue(f *testing.F) {
 	for _, s := range []string{bodyFresh, bodyIdle, bodyNoRates, bodyBusy, `null`, `{}`, `{"message_stats":[]}`,
-		`{"consumers":1,"messages":9223372036854775807,"messages_ready":0,"messages_unacknowledged":0}`} {
+		`{"consumers":1,"messages":9223372036854775807,"messages_ready":0,"messages_unacknowledged":0}`,
+		`{"consumers":1,"messages":-1,"messages_ready":1.5,"messages_unacknowledged":"2"}`,
+		`{"consumers":0,"messages":0,"messages_ready":0,"messages_unacknowledged":0,"message_stats":{"publish":9223372036854775807,"ack":-1,"deliver_get":1e400,"ack_details":{"rate":-1e308}}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -90,15 +111,21 @@ func FuzzDecodeQueue(f *testing.F) {
 			}
 			return
 		}
-		if s.Messages < 0 || s.Ready < 0 || s.Unacked < 0 || s.Consumers < 0 {
-			t.Fatalf("negative count accepted: %+v", s)
+		if s.Messages < 0 || s.Ready < 0 || s.Unacked < 0 || s.Consumers < 0 ||
+			s.Messages > maxCount || s.Ready > maxCount || s.Unacked > maxCount {
+			t.Fatalf("count out of range accepted: %+v", s)
+		}
+		for _, c := range o.counters {
+			if c.v < 0 || c.v > maxCount || (!c.known && c.v != 0) {
+				t.Fatalf("counter out of range accepted: %+v", o.counters)
+			}
 		}
 		if u := s.ConsumerUtilisation; u.Known && (u.PerSecond < 0 || u.PerSecond > 1) {
 			t.Fatalf("utilisation out of range accepted: %+v", u)
 		}
 		for _, r := range []engine.Rate{s.PublishRate, s.DeliverRate, s.AckRate, s.ConsumerUtilisation} {
-			if !r.Known && r.PerSecond != 0 {
-				t.Fatalf("unknown rate with a value: %+v", r)
+			if (!r.Known && r.PerSecond != 0) || r.PerSecond < 0 || r.PerSecond > maxRate {
+				t.Fatalf("rate out of range accepted: %+v", r)
 			}
 		}
 	})

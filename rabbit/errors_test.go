@@ -69,6 +69,9 @@ func TestStatusErrors(t *testing.T) {
 		{"html page", 200, `<html>proxy login</html>`, false, engine.ErrBadResponse, []string{"unreadable answer", "invalid character"}},
 		{"truncated json", 200, bodyBusy[:50], false, engine.ErrBadResponse, []string{"malformed JSON"}},
 		{"fresh queue", 200, `[]`, false, engine.ErrUnavailable, []string{"no statistics yet"}},
+		{"int64 max messages", 200, `{"consumers":1,"messages":9223372036854775807,"messages_ready":0,"messages_unacknowledged":0}`, false, engine.ErrBadResponse, []string{"unreadable answer", "field messages is out of range"}},
+		{"string counter", 200, `{"consumers":1,"messages":1,"messages_ready":1,"messages_unacknowledged":0,"message_stats":{"ack":"7"}}`, false, engine.ErrBadResponse, []string{"field message_stats.ack is a string, not a count"}},
+		{"float count", 200, `{"consumers":1,"messages":2.5,"messages_ready":1,"messages_unacknowledged":0}`, false, engine.ErrBadResponse, []string{"field messages is not a whole number (2.5)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

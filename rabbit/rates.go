@@ -142,6 +142,14 @@ func (q *queueRates) compute(end sample) [nCounters]engine.Rate {
 		if span > maxSpan || span <= 0 {
 			return r
 		}
+		// Counters that stood still after start (an idle spell) held their
+		// values until the last sample of that run: start there, if that
+		// still spans a refresh, rather than average the idle time in.
+		for i+1 < len(q.samples) && q.samples[i+1].c == start.c && end.at.Sub(q.samples[i+1].at) >= refreshStep {
+			i++
+			start = q.samples[i]
+			span = end.at.Sub(start.at)
+		}
 		for k := range r {
 			if start.c[k].known && end.c[k].known && end.c[k].v >= start.c[k].v {
 				r[k] = engine.KnownRate(float64(end.c[k].v-start.c[k].v) / span.Seconds())
