@@ -19,9 +19,11 @@ import (
 // not "no traffic". A sample is therefore taken only on a poll where the
 // counters changed (a refresh happened), at the time of that poll; polls in
 // between carry the last counter rate forward, until the counters have
-// stood still for more than two default refreshes (see current). The rate is taken between the newest sample and the newest
-// earlier one at least minSpan older (two default refreshes, which smooths
-// the phase of many channels' statistics), never over more than maxSpan.
+// stood still for more than two default refreshes (see current). The rate
+// is taken between the newest sample and the newest earlier one at least
+// minSpan older (two default refreshes, which smooths the phases of many
+// channels' statistics), never over more than maxSpan; an idle run before
+// a burst is skipped rather than averaged in (see update and compute).
 //
 // Which rate is reported, per field:
 //   - no counter rate yet (first polls, a counter reset): the broker's;
