@@ -2,16 +2,10 @@ package rabbit
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +17,7 @@ import (
 	"time"
 
 	"github.com/yeeter/yeetscale/engine"
+	"github.com/yeeter/yeetscale/rabbit/rabbittest"
 )
 
 // hangingListener accepts connections and never answers.
@@ -114,25 +109,6 @@ func TestErrorCauses(t *testing.T) {
 	}
 }
 
-// selfSignedCA returns the DER of a fresh CA certificate.
-func selfSignedCA(t *testing.T) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "another CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
-}
-
 // TestTLSErrors: a certificate for other names (httptest's: 127.0.0.1,
 // ::1, example.com) reached as "localhost" is a host name mismatch, which
 // with the CA given advises the names, not --mgmt-ca-file.
@@ -146,10 +122,7 @@ func TestTLSErrors(t *testing.T) {
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	otherCA := filepath.Join(t.TempDir(), "other.pem")
-	if err := os.WriteFile(otherCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: selfSignedCA(t)}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	otherCA := rabbittest.NewCA(t).File(t)
 	tests := []struct {
 		name, url, ca string
 		want, not     []string

@@ -2,23 +2,14 @@ package rabbit_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +39,16 @@ func client(t *testing.T, b *rabbittest.Broker, vhost, queue string, mod func(*r
 	return c
 }
 
+// freshQueue starts the broker and returns it, a new vhost, a new queue in
+// it and a client of that queue.
+func freshQueue(t *testing.T) (*rabbittest.Broker, string, string, *rabbit.Client) {
+	t.Helper()
+	b := rabbittest.Start(t)
+	vhost := b.NewVHost(t)
+	q := b.NewQueue(t, vhost)
+	return b, vhost, q, client(t, b, vhost, q, nil)
+}
+
 // waitStats polls Stats until ok accepts an observation (statistics refresh
 // about every 5 s on RabbitMQ 3.10, whatever the configured interval) and
 // returns it.
@@ -70,10 +71,7 @@ func waitStats(t *testing.T, c *rabbit.Client, what string, ok func(engine.Queue
 
 func TestDepthReadyUnackedConsumers(t *testing.T) {
 	t.Parallel()
-	b := rabbittest.Start(t)
-	vhost := b.NewVHost(t)
-	q := b.NewQueue(t, vhost)
-	c := client(t, b, vhost, q, nil)
+	b, vhost, q, c := freshQueue(t)
 
 	s := waitStats(t, c, "an empty queue's statistics", func(s engine.QueueStats) bool { return true })
 	if s.Messages != 0 || s.PublishRate.Known || s.DeliverRate.Known || s.AckRate.Known {
@@ -185,42 +183,17 @@ func TestCredentialsAndTags(t *testing.T) {
 // certificate from a fresh CA, and returns its URL and the CA's PEM file.
 func tlsProxy(t *testing.T, target string) (string, string) {
 	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "yeetscale test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := rabbittest.NewCA(t)
 	u, _ := url.Parse(target)
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	proxy.Rewrite = func(r *httputil.ProxyRequest) { r.SetURL(u); r.Out.URL.RawPath = r.In.URL.RawPath } // keep %2F
 	proxy.Director = nil
 	srv := httptest.NewUnstartedServer(proxy)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER}, PrivateKey: key}}}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.ServerCert(t, "127.0.0.1", "localhost")}}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return srv.URL, caFile
+	return srv.URL, ca.File(t)
 }
 
 func TestHTTPSWithSelfSignedCA(t *testing.T) {
@@ -276,10 +249,7 @@ func TestTimeoutAgainstSilentListener(t *testing.T) {
 // workers consume and within 20% of the true rate.
 func TestRatesOnDefaultStatisticsInterval(t *testing.T) {
 	t.Parallel()
-	b := rabbittest.Start(t)
-	vhost := b.NewVHost(t)
-	q := b.NewQueue(t, vhost)
-	c := client(t, b, vhost, q, nil)
+	b, vhost, q, c := freshQueue(t)
 	const perSecond = 20.0
 	load := b.StartLoad(t, vhost, q, perSecond, 2)
 	// The broker's rates need two refreshes of the queue's statistics (5 s
