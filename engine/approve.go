@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+)
+
+// Approve applies the pending proposal on behalf of by. It refuses (with an
+// error wrapping ErrRefused) in dry-run or paused mode, on stale or failed
+// data, when there is nothing to approve, or when the deployment changed
+// since the proposal was made (it then polls again).
+func (c *Controller) Approve(ctx context.Context, by string) error {
+	return c.approve(ctx, by, nil)
+}
+
+// ApproveProposal is Approve for the proposal an operator was shown: it
+// refuses, asking for a new look, when the proposal is no longer from -> to
+// (a poll changed it while a confirmation was on screen).
+func (c *Controller) ApproveProposal(ctx context.Context, by string, from, to int32) error {
+	return c.approve(ctx, by, &[2]int32{from, to})
+}
+
+func (c *Controller) approve(ctx context.Context, by string, seen *[2]int32) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	c.mu.Lock()
+	s, mode := c.snap, c.mode
+	stale := c.staleLocked(s, c.clock.Now())
+	c.mu.Unlock()
+	refuse := func(format string, args ...any) error {
+		err := fmt.Errorf("%w: "+format, append([]any{ErrRefused}, args...)...)
+		c.mu.Lock()
+		c.eventLocked(EventInfo, by, "approve refused: %s", fmt.Sprintf(format, args...))
+		c.publishLocked(nil)
+		c.mu.Unlock()
+		return err
+	}
+	switch {
+	case mode == ModeDryRun:
+		return refuse("dry-run mode applies nothing")
+	case mode == ModePaused:
+		return refuse("paused: resume first")
+	case s.Polls == 0:
+		return refuse("no poll yet")
+	case s.Err != nil && s.ConsecutiveErrors > 0, stale, s.Decision.Held:
+		return refuse("will not scale on stale or failed data")
+	case !s.Pending:
+		return refuse("nothing to approve: already at %d", s.Scale.Desired)
+	case seen != nil && (seen[0] != s.Scale.Desired || seen[1] != s.Proposed):
+		return refuse("the proposal changed from %d → %d to %d → %d: review it and approve again", seen[0], seen[1], s.Scale.Desired, s.Proposed)
+	}
+	cctx, cancel := c.call(ctx)
+	now, err := c.scaler.GetScale(cctx)
+	cancel()
+	if err != nil {
+		c.mu.Lock()
+		c.eventLocked(EventError, by, "approve: reading the deployment failed: %v", err)
+		c.publishLocked(func(s *Snapshot) { s.Err = err })
+		c.mu.Unlock()
+		return err
+	}
+	if now.Desired != s.Scale.Desired {
+		c.kick()
+		return refuse("the deployment changed from %d to %d since the proposal; polling again", s.Scale.Desired, now.Desired)
+	}
+	applied, err := c.applyLocked(ctx, now, s.Decision, by)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.publishLocked(func(s *Snapshot) {
+		s.Err = err
+		if err == nil {
+			s.Scale = now
+			s.Scale.Desired = applied
+		}
+	})
+	return err
+}

@@ -1,0 +1,15 @@
+package engine
+
+import "time"
+
+// Backoff returns the wait before the next poll after n consecutive failed
+// polls: the poll interval doubled per failure, capped at the larger of the
+// poll interval and the configured limit.
+func Backoff(cfg Config, n int) time.Duration {
+	d := cfg.PollInterval
+	limit := max(cfg.BackoffLimit, cfg.PollInterval)
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}

@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Poll runs one poll: read the deployment and the queue, decide, and in auto
+// mode apply. It returns the snapshot it published.
+func (c *Controller) Poll(ctx context.Context) Snapshot { return c.PollAs(ctx, "auto") }
+
+// PollAs is Poll with the changes it applies recorded as made by by (for
+// example "once").
+func (c *Controller) PollAs(ctx context.Context, by string) Snapshot {
+	c.op.Lock()
+	defer c.op.Unlock()
+	return c.pollLocked(ctx, by)
+}
+
+// reading is what one poll read: the deployment, then the queue.
+type reading struct {
+	at    time.Time
+	scale Scale
+	stats QueueStats
+	// serr is the deployment's read error, qerr the queue's (not read when
+	// the deployment could not be).
+	serr, qerr error
+}
+
+func (r reading) err() error { return errors.Join(r.serr, r.qerr) }
+
+func (c *Controller) read(ctx context.Context) reading {
+	r := reading{at: c.clock.Now()}
+	cctx, cancel := c.call(ctx)
+	r.scale, r.serr = c.scaler.GetScale(cctx)
+	cancel()
+	if r.serr == nil {
+		cctx, cancel = c.call(ctx)
+		r.stats, r.qerr = c.src.Stats(cctx)
+		cancel()
+	}
+	return r
+}
+
+func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
+	r := c.read(ctx)
+	c.mu.Lock()
+	cfg, policy, mode := c.cfg, c.policy, c.mode
+	last := c.snap
+	hist := c.hist.Slice()
+	c.mu.Unlock()
+	if r.err() != nil {
+		return c.failedPoll(r, cfg, policy, last, by)
+	}
+
+	in := Input{Config: cfg, Now: r.at, Stats: r.stats, Current: r.scale.Desired, Ready: r.scale.Ready, History: hist}
+	d := Decide(policy, in)
+	if mode == ModePaused {
+		d = Decision{Desired: r.scale.Desired, Recommendation: -1, Reason: fmt.Sprintf("paused at %d: %s", r.scale.Desired, d.Reason)}
+	}
+	scale, applied := r.scale, r.scale.Desired
+	var aerr error
+	if mode == ModeAuto && d.Desired != scale.Desired && ctx.Err() != nil {
+		// Stopping (a signal, or the leader's lease lost): start no update;
+		// the next instance or run decides again.
+		d.Reason = fmt.Sprintf("stopping: %s not applied (%s)", d.Reason, context.Cause(ctx))
+		d.Desired = scale.Desired
+	}
+	if mode == ModeAuto && d.Desired != scale.Desired {
+		applied, aerr = c.applyLocked(ctx, scale, d, by)
+		if errors.Is(aerr, ErrConflict) {
+			// Somebody changed the deployment since we read it: read it again
+			// and decide again rather than overwrite their change.
+			cctx, cancel := c.call(ctx)
+			scale2, err2 := c.scaler.GetScale(cctx)
+			cancel()
+			if err2 == nil {
+				scale = scale2
+				in.Current, in.Ready = scale.Desired, scale.Ready
+				d = Decide(policy, in)
+				applied, aerr = scale.Desired, nil
+				if d.Desired != scale.Desired {
+					applied, aerr = c.applyLocked(ctx, scale, d, by)
+				}
+			} else {
+				aerr = errors.Join(aerr, err2)
+			}
+		}
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hist.Push(Observation{At: r.at, OK: true, Stats: r.stats, Scale: scale, Decision: d, Applied: applied})
+	return c.publishLocked(func(s *Snapshot) {
+		s.Polls++
+		s.LastPoll = r.at
+		s.LastGoodPoll = r.at
+		s.Stats = r.stats
+		s.Scale = scale
+		s.Scale.Desired = applied
+		s.Decision = d
+		s.Proposed = d.Desired
+		s.Err = aerr
+		s.ConsecutiveErrors = 0
+	})
+}
+
+// failedPoll records a poll that could not read the deployment or the
+// queue: a hold at the last known size.
+func (c *Controller) failedPoll(r reading, cfg Config, policy Policy, last Snapshot, by string) Snapshot {
+	err := r.err()
+	if r.serr == nil {
+		// The deployment was read: keep that fresh read even though the
+		// queue was not.
+		last.Scale = r.scale
+	}
+	cur := last.Scale.Desired
+	d := Decide(policy, Input{Config: cfg, Now: r.at, Current: cur, Err: err})
+	if r.serr != nil && last.LastGoodPoll.IsZero() {
+		// "holding at 0" would read as a fact: the size is unknown.
+		d.Reason = fmt.Sprintf("holding: the deployment has not been read yet (%s)", ErrorKind(err))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if last.ConsecutiveErrors == 0 || last.Err == nil || ErrorKind(last.Err) != ErrorKind(err) {
+		c.eventLocked(EventError, by, "poll failed: %v", err)
+	}
+	c.hist.Push(Observation{At: r.at, OK: false, Stats: last.Stats, Scale: last.Scale, Decision: d, Applied: cur})
+	return c.publishLocked(func(s *Snapshot) {
+		s.Polls++
+		s.LastPoll = r.at
+		s.Scale = last.Scale
+		s.Err = err
+		s.ConsecutiveErrors++
+		c.errCount[ErrorKind(err)]++
+		s.Decision = d
+		s.Proposed = d.Desired
+	})
+}
