@@ -49,7 +49,7 @@ func (c *Controller) approve(ctx context.Context, by string, seen *[2]int32) err
 	case seen != nil && (seen[0] != s.Scale.Desired || seen[1] != s.Proposed):
 		return refuse("the proposal changed from %d → %d to %d → %d: review it and approve again", seen[0], seen[1], s.Scale.Desired, s.Proposed)
 	}
-	cctx, cancel := c.call(ctx)
+	cctx, cancel := c.readCtx(ctx)
 	now, err := c.scaler.GetScale(cctx)
 	cancel()
 	if err != nil {

@@ -33,15 +33,34 @@ func (r reading) err() error { return errors.Join(r.serr, r.qerr) }
 
 func (c *Controller) read(ctx context.Context) reading {
 	r := reading{at: c.clock.Now()}
-	cctx, cancel := c.call(ctx)
+	cctx, cancel := c.readCtx(ctx)
 	r.scale, r.serr = c.scaler.GetScale(cctx)
 	cancel()
 	if r.serr == nil {
-		cctx, cancel = c.call(ctx)
+		cctx, cancel = c.readCtx(ctx)
 		r.stats, r.qerr = c.src.Stats(cctx)
 		cancel()
 	}
+	if ctx.Err() != nil {
+		// Stopped while reading: say so rather than blame the broker or the
+		// apiserver (a process interrupted is not a failed poll of theirs).
+		r.serr, r.qerr = interrupted(ctx, r.serr), interrupted(ctx, r.qerr)
+	}
 	return r
+}
+
+// interrupted turns err, from a read cut short because ctx is done, into an
+// error of kind canceled that gives the stop's cause.
+func interrupted(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	cause := context.Cause(ctx)
+	msg := "interrupted before the poll finished"
+	if !errors.Is(cause, context.Canceled) {
+		msg += " (" + Printable(cause.Error()) + ")"
+	}
+	return &Error{Kind: context.Canceled, Msg: msg, Err: cause}
 }
 
 func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
@@ -73,7 +92,7 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 		if errors.Is(aerr, ErrConflict) {
 			// Somebody changed the deployment since we read it: read it again
 			// and decide again rather than overwrite their change.
-			cctx, cancel := c.call(ctx)
+			cctx, cancel := c.readCtx(ctx)
 			scale2, err2 := c.scaler.GetScale(cctx)
 			cancel()
 			if err2 == nil {
@@ -134,7 +153,11 @@ func (c *Controller) failedPoll(r reading, cfg Config, policy Policy, last Snaps
 		s.Scale = last.Scale
 		s.Err = err
 		s.ConsecutiveErrors++
-		c.errCount[ErrorKind(err)]++
+		if !errors.Is(err, context.Canceled) {
+			// A stop is not a failure of the broker or the apiserver:
+			// errors_total does not count it.
+			c.errCount[ErrorKind(err)]++
+		}
 		s.Decision = d
 		s.Proposed = d.Desired
 	})
