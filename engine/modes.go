@@ -49,9 +49,11 @@ func (c *Controller) setModeLocked(m Mode, by string) {
 }
 
 // Toggle switches into m, or back to the previous mode when already in m
-// (dry-run and pause are toggles in the console).
+// (dry-run and pause are toggles in the console). The check and the switch
+// are one step: two quick toggles always make two switches.
 func (c *Controller) Toggle(m Mode, by string) Mode {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	next := m
 	if c.mode == m {
 		next = c.prevMode
@@ -59,7 +61,6 @@ func (c *Controller) Toggle(m Mode, by string) Mode {
 			next = ModeManual
 		}
 	}
-	c.mu.Unlock()
-	c.SetMode(next, by)
+	c.setModeLocked(next, by)
 	return next
 }

@@ -13,6 +13,30 @@ func (c *Controller) SetClamp(minR, maxR int32, by string) error {
 	})
 }
 
+// AdjustClamp moves the replica range by dMin and dMax (the console's
+// [ ] { } keys). The change is computed from the range in force when it is
+// applied, not from a snapshot the caller saw, so quick presses add up in
+// any order. It refuses, like SetClamp, a range that is not valid.
+func (c *Controller) AdjustClamp(dMin, dMax int32, by string) error {
+	return c.reconfigure(by, func(cfg *Config) string {
+		old := fmt.Sprintf("[%d, %d]", cfg.MinReplicas, cfg.MaxReplicas)
+		cfg.MinReplicas, cfg.MaxReplicas = cfg.MinReplicas+dMin, cfg.MaxReplicas+dMax
+		return fmt.Sprintf("clamp %s -> [%d, %d]", old, cfg.MinReplicas, cfg.MaxReplicas)
+	})
+}
+
+// AdjustTarget sets the target messages per replica to step(the target in
+// force when it is applied), so that quick steps (the console's - and +
+// keys) add up in any order. step runs with the controller's lock held: it
+// must not call the controller.
+func (c *Controller) AdjustTarget(step func(current int64) int64, by string) error {
+	return c.reconfigure(by, func(cfg *Config) string {
+		old := cfg.TargetMessages
+		cfg.TargetMessages = step(old)
+		return fmt.Sprintf("target %s -> %s messages per replica", Thousands(old), Thousands(cfg.TargetMessages))
+	})
+}
+
 // SetTarget changes the target messages per replica.
 func (c *Controller) SetTarget(n int64, by string) error {
 	return c.reconfigure(by, func(cfg *Config) string {

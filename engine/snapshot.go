@@ -58,9 +58,15 @@ func (s Snapshot) Age(now time.Time) time.Duration {
 func (c *Controller) Snapshot() Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := c.snap
+	return c.snap.clone()
+}
+
+// clone returns s with its own copies of the slices and the map, so that a
+// receiver that changes them changes nobody else's.
+func (s Snapshot) clone() Snapshot {
 	s.History = slices.Clone(s.History)
 	s.Events = slices.Clone(s.Events)
+	s.Errors = maps.Clone(s.Errors)
 	return s
 }
 
@@ -71,7 +77,7 @@ func (c *Controller) Subscribe() (<-chan Snapshot, func()) {
 	ch := make(chan Snapshot, 1)
 	c.mu.Lock()
 	c.subs[ch] = struct{}{}
-	ch <- c.snap
+	ch <- c.snap.clone()
 	c.mu.Unlock()
 	return ch, func() {
 		c.mu.Lock()
@@ -102,9 +108,7 @@ func (c *Controller) publishLocked(update func(*Snapshot)) Snapshot {
 		case <-ch:
 		default:
 		}
-		own := s
-		own.History, own.Events = slices.Clone(s.History), slices.Clone(s.Events)
-		ch <- own
+		ch <- s.clone()
 	}
 	return s
 }
