@@ -309,8 +309,8 @@ func TestControllerModes(t *testing.T) {
 					t.Errorf("history Applied = %d, %d, want 17, 17", s.History[0].Applied, s.History[1].Applied)
 				}
 			case engine.ModePaused:
-				if s.Decision.Recommendation != -1 || !strings.HasPrefix(s.Decision.Reason, "paused at 2") {
-					t.Errorf("paused decision = %+v, want a hold at 2 saying paused", s.Decision)
+				if s.Decision.Recommendation != 17 || s.History[2].Decision.Recommendation != 17 || !strings.HasPrefix(s.Decision.Reason, "paused at 2") {
+					t.Errorf("paused decision = %+v, want a hold at 2 saying paused, with the policy's recommendation 17 kept", s.Decision)
 				}
 			default:
 				if countEvents(s, engine.EventScale) != 0 {

@@ -77,7 +77,10 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 	in := Input{Config: cfg, Now: r.at, Stats: r.stats, Current: r.scale.Desired, Ready: r.scale.Ready, History: hist}
 	d := Decide(policy, in)
 	if mode == ModePaused {
-		d = Decision{Desired: r.scale.Desired, Recommendation: -1, Reason: fmt.Sprintf("paused at %d: %s", r.scale.Desired, d.Reason)}
+		// Only the proposal is frozen: the policy's recommendation (and its
+		// bursty flag) go into the history as usual, so that the scale-down
+		// window still holds what it saw once the pause ends.
+		d.Desired, d.Reason = r.scale.Desired, fmt.Sprintf("paused at %d: %s", r.scale.Desired, d.Reason)
 	}
 	scale, applied := r.scale, r.scale.Desired
 	var aerr error
