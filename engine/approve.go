@@ -63,15 +63,22 @@ func (c *Controller) approve(ctx context.Context, by string, seen *[2]int32) err
 		c.kick()
 		return refuse("the deployment changed from %d to %d since the proposal; polling again", s.Scale.Desired, now.Desired)
 	}
-	applied, err := c.applyLocked(ctx, now, s.Decision, by)
+	ch := c.apply(ctx, now, s.Decision, by, nil)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if ch.err == nil {
+		// The change goes into the history like a poll's, at the time it
+		// was made; its recommendation is the poll's, already there.
+		d := ch.d
+		d.Recommendation, d.Bursty = -1, false
+		c.recordLocked(Observation{At: c.clock.Now(), OK: true, Stats: s.Stats, Scale: now, Decision: d, Applied: ch.applied}, true, nil)
+	}
 	c.publishLocked(func(s *Snapshot) {
-		s.Err = err
-		if err == nil {
+		s.Err = ch.err
+		if ch.err == nil {
 			s.Scale = now
-			s.Scale.Desired = applied
+			s.Scale.Desired = ch.applied
 		}
 	})
-	return err
+	return ch.err
 }

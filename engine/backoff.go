@@ -2,8 +2,8 @@ package engine
 
 import "time"
 
-// Backoff returns the wait before the next poll after n consecutive failed
-// polls: the poll interval doubled per failure, capped at the larger of the
+// Backoff returns the wait before the next poll after n consecutive
+// failures (failed polls, or polls whose update failed): the poll interval doubled per failure, capped at the larger of the
 // poll interval and the configured limit.
 func Backoff(cfg Config, n int) time.Duration {
 	d := cfg.PollInterval

@@ -42,6 +42,8 @@ type Controller struct {
 	subs     map[chan Snapshot]struct{}
 	errCount map[string]int
 	pollNow  chan struct{}
+	// applyErrors counts polls in a row whose apply failed.
+	applyErrors int
 }
 
 // New returns a controller; the config must be valid.
@@ -101,16 +103,10 @@ func (c *Controller) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		s := c.Poll(ctx)
+		c.Poll(ctx)
 		c.mu.Lock()
-		cfg := c.cfg
-		c.mu.Unlock()
-		wait := cfg.PollInterval
-		if s.ConsecutiveErrors > 0 {
-			wait = Backoff(cfg, s.ConsecutiveErrors)
-		}
+		wait := c.snap.RetryIn()
 		next := c.clock.Now().Add(wait)
-		c.mu.Lock()
 		c.publishLocked(func(s *Snapshot) { s.NextPoll = next })
 		c.mu.Unlock()
 		select {

@@ -82,49 +82,35 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 		// window still holds what it saw once the pause ends.
 		d.Desired, d.Reason = r.scale.Desired, fmt.Sprintf("paused at %d: %s", r.scale.Desired, d.Reason)
 	}
-	scale, applied := r.scale, r.scale.Desired
-	var aerr error
-	if mode == ModeAuto && d.Desired != scale.Desired && ctx.Err() != nil {
+	ch := change{scale: r.scale, d: d, applied: r.scale.Desired}
+	tried := false
+	if mode == ModeAuto && d.Desired != r.scale.Desired && ctx.Err() != nil {
 		// Stopping (a signal, or the leader's lease lost): start no update;
 		// the next instance or run decides again.
-		d.Reason = fmt.Sprintf("stopping: %s not applied (%s)", d.Reason, context.Cause(ctx))
-		d.Desired = scale.Desired
+		ch.d.Reason = fmt.Sprintf("stopping: %s not applied (%s)", d.Reason, context.Cause(ctx))
+		ch.d.Desired = r.scale.Desired
 	}
-	if mode == ModeAuto && d.Desired != scale.Desired {
-		applied, aerr = c.applyLocked(ctx, scale, d, by)
-		if errors.Is(aerr, ErrConflict) {
-			// Somebody changed the deployment since we read it: read it again
-			// and decide again rather than overwrite their change.
-			cctx, cancel := c.readCtx(ctx)
-			scale2, err2 := c.scaler.GetScale(cctx)
-			cancel()
-			if err2 == nil {
-				scale = scale2
-				in.Current, in.Ready = scale.Desired, scale.Ready
-				d = Decide(policy, in)
-				applied, aerr = scale.Desired, nil
-				if d.Desired != scale.Desired {
-					applied, aerr = c.applyLocked(ctx, scale, d, by)
-				}
-			} else {
-				aerr = errors.Join(aerr, err2)
-			}
-		}
+	if mode == ModeAuto && ch.d.Desired != r.scale.Desired {
+		tried = true
+		ch = c.apply(ctx, r.scale, d, by, func(again Scale) Decision {
+			in.Current, in.Ready = again.Desired, again.Ready
+			return Decide(policy, in)
+		})
 	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.hist.Push(Observation{At: r.at, OK: true, Stats: r.stats, Scale: scale, Decision: d, Applied: applied})
+	c.recordLocked(Observation{At: r.at, OK: true, Stats: r.stats, Scale: ch.scale, Decision: ch.d, Applied: ch.applied}, tried, ch.err)
 	return c.publishLocked(func(s *Snapshot) {
 		s.Polls++
 		s.LastPoll = r.at
 		s.LastGoodPoll = r.at
 		s.Stats = r.stats
-		s.Scale = scale
-		s.Scale.Desired = applied
-		s.Decision = d
-		s.Proposed = d.Desired
-		s.Err = aerr
+		s.Scale = ch.scale
+		s.Scale.Desired = ch.applied
+		s.Decision = ch.d
+		s.Proposed = ch.d.Desired
+		s.Err = ch.err
 		s.ConsecutiveErrors = 0
 	})
 }

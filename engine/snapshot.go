@@ -39,6 +39,9 @@ type Snapshot struct {
 	// ConsecutiveErrors counts failed polls in a row.
 	Err               error
 	ConsecutiveErrors int
+	// ApplyErrors counts the polls in a row whose update failed (refused,
+	// forbidden, ...): Run backs off on them as on failed polls.
+	ApplyErrors int
 	// Errors counts every failed poll and failed apply since start, by
 	// ErrorKind (for metrics: exact even when a consumer skips snapshots).
 	Errors map[string]int
@@ -52,6 +55,13 @@ func (s Snapshot) Age(now time.Time) time.Duration {
 		return 0
 	}
 	return now.Sub(s.LastGoodPoll)
+}
+
+// RetryIn returns how long Run waits after the poll s describes: the poll
+// interval, or a backoff (see Backoff) after failed polls or failed
+// updates.
+func (s Snapshot) RetryIn() time.Duration {
+	return Backoff(s.Config, max(s.ConsecutiveErrors, s.ApplyErrors))
 }
 
 // Snapshot returns the latest snapshot, with its own copies of the slices.
@@ -101,6 +111,7 @@ func (c *Controller) publishLocked(update func(*Snapshot)) Snapshot {
 	s.Events = c.events.newestFirst()
 	s.Errors = maps.Clone(c.errCount)
 	s.Stale = c.staleLocked(s, s.At)
+	s.ApplyErrors = c.applyErrors
 	s.Pending = s.Proposed >= 0 && s.Polls > 0 && s.Proposed != s.Scale.Desired && c.mode != ModePaused
 	c.snap = s
 	for ch := range c.subs {
