@@ -8,7 +8,9 @@ import (
 // Approve applies the pending proposal on behalf of by. It refuses (with an
 // error wrapping ErrRefused) in dry-run or paused mode, on stale or failed
 // data, when there is nothing to approve, or when the deployment changed
-// since the proposal was made (it then polls again).
+// since the proposal was made (it then polls again). It also refuses once
+// ctx is done or Close was called: an approval either starts and completes
+// (its update has its own bounded context), or changes nothing.
 func (c *Controller) Approve(ctx context.Context, by string) error {
 	return c.approve(ctx, by, nil)
 }
@@ -24,7 +26,7 @@ func (c *Controller) approve(ctx context.Context, by string, seen *[2]int32) err
 	c.op.Lock()
 	defer c.op.Unlock()
 	c.mu.Lock()
-	s, mode := c.snap, c.mode
+	s, mode, closing := c.snap, c.mode, c.closing
 	stale := c.staleLocked(s, c.clock.Now())
 	c.mu.Unlock()
 	refuse := func(format string, args ...any) error {
@@ -36,6 +38,10 @@ func (c *Controller) approve(ctx context.Context, by string, seen *[2]int32) err
 		return err
 	}
 	switch {
+	case closing:
+		return refuse("the controller is closed (quitting)")
+	case ctx.Err() != nil:
+		return refuse("stopping (%v)", context.Cause(ctx))
 	case mode == ModeDryRun:
 		return refuse("dry-run mode applies nothing")
 	case mode == ModePaused:

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -44,6 +45,8 @@ type Controller struct {
 	pollNow  chan struct{}
 	// applyErrors counts polls in a row whose apply failed.
 	applyErrors int
+	// closing is set by Close: nothing starts after it.
+	closing bool
 }
 
 // New returns a controller; the config must be valid.
@@ -78,11 +81,39 @@ func New(o Options) (*Controller, error) {
 	return c, nil
 }
 
-// Wait returns once no poll or approval is in flight: a process that is
-// about to exit calls it so that it never stops in the middle of an update.
-func (c *Controller) Wait() {
+// errClosed is what Run returns, and why approvals are refused, once Close
+// was called.
+var errClosed = fmt.Errorf("%w: the controller is closed (quitting)", ErrRefused)
+
+// Close stops the controller for good, so that a process can exit without
+// cutting a change in half. From the moment it is called no poll or
+// approval starts: Approve and ApproveProposal refuse with ErrRefused, Poll
+// returns the last snapshot without I/O, and Run returns. Close returns
+// once the poll or approval in flight, if any, has finished, its update,
+// annotation and Event included (an update in flight has its own deadline,
+// at most MaxUpdateTimeout). The console's quit path calls it after the
+// console and Run have returned.
+func (c *Controller) Close() {
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	c.kick()
 	c.op.Lock()
 	defer c.op.Unlock()
+}
+
+// Wait is Close.
+//
+// Deprecated: Wait used to wait only for an operation already holding the
+// lock, so that an approval starting just after it could still be cut in
+// half; use Close.
+func (c *Controller) Wait() { c.Close() }
+
+// closed reports whether Close was called.
+func (c *Controller) closed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
 }
 
 // PollNow asks a running loop to poll at once.
@@ -102,6 +133,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	for {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
+		}
+		if c.closed() {
+			return errClosed
 		}
 		c.Poll(ctx)
 		c.mu.Lock()

@@ -16,6 +16,9 @@ func (c *Controller) Poll(ctx context.Context) Snapshot { return c.PollAs(ctx, "
 func (c *Controller) PollAs(ctx context.Context, by string) Snapshot {
 	c.op.Lock()
 	defer c.op.Unlock()
+	if c.closed() {
+		return c.Snapshot()
+	}
 	return c.pollLocked(ctx, by)
 }
 
