@@ -399,7 +399,7 @@ func TestApproveRefused(t *testing.T) {
 	}{
 		{"before any poll", engine.ModeManual, func(r *rig) {}, "no poll yet"},
 		{"nothing pending", engine.ModeManual, func(r *rig) {
-			r.src.set(engine.QueueStats{Messages: 400}) // ceil(400/250) = 2 = current
+			r.src.set(engine.QueueStats{Messages: 400, Ready: 400}) // ceil(400/250) = 2 = current
 			r.ctl.Poll(context.Background())
 		}, "nothing to approve: already at 2"},
 		{"stale data", engine.ModeManual, func(r *rig) {
@@ -846,7 +846,7 @@ func TestSnapshotContents(t *testing.T) {
 	}
 	// Snapshots are immutable: later polls do not change an earlier one.
 	r.clock.Advance(15 * time.Second)
-	r.src.set(engine.QueueStats{Messages: 9})
+	r.src.set(engine.QueueStats{Messages: 9, Ready: 9})
 	r.ctl.Poll(ctx)
 	if len(s.History) != 4 || s.History[3].Stats != want || s.Stats != want {
 		t.Errorf("a later poll changed an earlier snapshot: %+v", s.History)

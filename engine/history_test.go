@@ -151,7 +151,7 @@ func TestControllerHistoryBounded(t *testing.T) {
 	var afterHour uint64
 	for i := 0; i < hours*3600; i++ {
 		// A sawtooth load makes the controller scale (and log) all the time.
-		src.set(engine.QueueStats{Messages: int64(i%600) * 3})
+		src.set(engine.QueueStats{Messages: int64(i%600) * 3, Ready: int64(i%600) * 3})
 		s := ctl.Poll(ctx)
 		if len(s.History) > cfg.HistorySize {
 			t.Fatalf("poll %d: len(History) = %d, want <= %d", i, len(s.History), cfg.HistorySize)

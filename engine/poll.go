@@ -43,6 +43,11 @@ func (c *Controller) read(ctx context.Context) reading {
 		cctx, cancel = c.readCtx(ctx)
 		r.stats, r.qerr = c.src.Stats(cctx)
 		cancel()
+		if r.qerr == nil {
+			// Garbage from the broker fails the poll: no decision is made
+			// on numbers that cannot be true.
+			r.qerr = CheckStats(r.stats)
+		}
 	}
 	if ctx.Err() != nil {
 		// Stopped while reading: say so rather than blame the broker or the
@@ -129,9 +134,12 @@ func (c *Controller) failedPoll(r reading, cfg Config, policy Policy, last Snaps
 	}
 	cur := last.Scale.Desired
 	d := Decide(policy, Input{Config: cfg, Now: r.at, Current: cur, Err: err})
-	if r.serr != nil && last.LastGoodPoll.IsZero() {
+	switch {
+	case r.serr != nil && last.LastGoodPoll.IsZero():
 		// "holding at 0" would read as a fact: the size is unknown.
 		d.Reason = fmt.Sprintf("holding: the deployment has not been read yet (%s)", ErrorKind(err))
+	case errors.Is(err, errImplausible):
+		d.Reason = fmt.Sprintf("holding at %d: %v", cur, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
