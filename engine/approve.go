@@ -70,6 +70,9 @@ func (c *Controller) approve(ctx context.Context, by string, seen *[2]int32) err
 		return refuse("the deployment changed from %d to %d since the proposal; polling again", s.Scale.Desired, now.Desired)
 	}
 	ch := c.apply(ctx, now, s.Decision, by, nil)
+	if ch.err == nil {
+		defer c.saveMemory(ctx, true) // after c.mu is released
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ch.err == nil {

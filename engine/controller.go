@@ -20,6 +20,11 @@ type Options struct {
 	// RequestTimeout bounds each call to the source or the scaler
 	// (default: the poll interval, at most 10 s).
 	RequestTimeout time.Duration
+	// Memory, when set, keeps the recent history between processes: the
+	// controller loads it before its first poll and saves it after polls
+	// and approvals (see saveMemory), so that successive --once runs
+	// decide as one continuous controller would.
+	Memory MemoryStore
 }
 
 // Controller runs poll -> decide -> apply. Its methods are safe for
@@ -47,6 +52,10 @@ type Controller struct {
 	applyErrors int
 	// closing is set by Close: nothing starts after it.
 	closing bool
+
+	memory    MemoryStore
+	memLoaded bool      // guarded by op
+	memSaved  time.Time // when the memory was last saved
 }
 
 // New returns a controller; the config must be valid.
@@ -76,6 +85,7 @@ func New(o Options) (*Controller, error) {
 		subs:     map[chan Snapshot]struct{}{},
 		errCount: map[string]int{},
 		pollNow:  make(chan struct{}, 1),
+		memory:   o.Memory,
 	}
 	c.snap = Snapshot{Config: o.Config, Mode: o.Mode, Proposed: -1, Decision: Decision{Desired: -1, Recommendation: -1}}
 	return c, nil

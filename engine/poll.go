@@ -19,7 +19,14 @@ func (c *Controller) PollAs(ctx context.Context, by string) Snapshot {
 	if c.closed() {
 		return c.Snapshot()
 	}
-	return c.pollLocked(ctx, by)
+	c.loadMemory(ctx)
+	s := c.pollLocked(ctx, by)
+	if c.memory == nil || s.ConsecutiveErrors > 0 {
+		return s
+	}
+	last := s.History[len(s.History)-1]
+	c.saveMemory(ctx, last.Applied != last.Scale.Desired)
+	return c.Snapshot()
 }
 
 // reading is what one poll read: the deployment, then the queue.
