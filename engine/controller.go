@@ -18,7 +18,9 @@ type Options struct {
 	// Mode is the starting mode (default manual).
 	Mode Mode
 	// RequestTimeout bounds each call to the source or the scaler
-	// (default: the poll interval, at most 10 s).
+	// (default: the poll interval, at most 10 s). Reads also end when the
+	// context of the call ends (a stop); an update, once started, does not,
+	// and gets at most MaxUpdateTimeout.
 	RequestTimeout time.Duration
 	// Memory, when set, keeps the recent history between processes: the
 	// controller loads it before its first poll and saves it after polls
@@ -137,8 +139,10 @@ func (c *Controller) kick() {
 }
 
 // Run polls until ctx is done: at once, then every poll interval (backing off
-// after failures), or sooner when PollNow is called. It returns ctx's error
-// cause, never in the middle of an update.
+// after failed polls or failed updates, see Snapshot.RetryIn), or sooner
+// when PollNow is called. It returns ctx's error cause once ctx is done
+// (reads in flight are cancelled at once; an update in flight completes
+// first, within MaxUpdateTimeout), or a refusal once Close was called.
 func (c *Controller) Run(ctx context.Context) error {
 	for {
 		if ctx.Err() != nil {

@@ -44,6 +44,7 @@ type Snapshot struct {
 	ApplyErrors int
 	// Errors counts every failed poll and failed apply since start, by
 	// ErrorKind (for metrics: exact even when a consumer skips snapshots).
+	// A poll interrupted by a stop (kind canceled) is not counted.
 	Errors map[string]int
 	// NextPoll is when the loop polls next (zero outside Run).
 	NextPoll time.Time
