@@ -58,13 +58,6 @@ func (s Snapshot) Age(now time.Time) time.Duration {
 	return now.Sub(s.LastGoodPoll)
 }
 
-// RetryIn returns how long Run waits after the poll s describes: the poll
-// interval, or a backoff (see Backoff) after failed polls or failed
-// updates.
-func (s Snapshot) RetryIn() time.Duration {
-	return Backoff(s.Config, max(s.ConsecutiveErrors, s.ApplyErrors))
-}
-
 // Snapshot returns the latest snapshot, with its own copies of the slices.
 func (c *Controller) Snapshot() Snapshot {
 	c.mu.Lock()
