@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -73,5 +74,22 @@ func TestApprovalRacingClose(t *testing.T) {
 		case err != nil && (!errors.Is(err, engine.ErrRefused) || changed):
 			t.Fatalf("run %d: Approve = %v with the deployment changed: %v", i, err, changed)
 		}
+	}
+}
+
+// TestApprovalWithADoneContextIsRefused checks that approve honours its
+// context before it starts: the console's "a" and "q" in one batch cancel
+// the context the approval runs with.
+func TestApprovalWithADoneContextIsRefused(t *testing.T) {
+	r := newRig(t, testConfig("seed"), engine.ModeManual)
+	r.ctl.Poll(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("operator quit"))
+	err := r.ctl.Approve(ctx, "operator")
+	if !errors.Is(err, engine.ErrRefused) || !strings.Contains(err.Error(), "operator quit") {
+		t.Errorf("Approve with a done context = %v, want a refusal giving the cause", err)
+	}
+	if _, gets, sets, _ := r.sc.state(); sets != 0 || gets != 1 {
+		t.Errorf("GetScale %d, SetScale %d calls: want none after the poll's read", gets, sets)
 	}
 }
