@@ -85,61 +85,39 @@ func DefaultConfig() Config {
 // ConfigError reports one invalid setting: the flag, the value given and what
 // is allowed.
 type ConfigError struct {
+	// Flag is the setting's flag, without dashes (its Setting.Name).
 	Flag    string
 	Value   string
 	Allowed string
+	// Key, when set, is the setting's key in the policy object (a scenario,
+	// an annotation) that gave the value: the message names it instead.
+	Key string
+	// Field, when set, is the Config field of a setting that no flag sets:
+	// the message names it instead.
+	Field string
 }
 
 func (e *ConfigError) Error() string {
+	switch {
+	case e.Key != "":
+		return fmt.Sprintf("invalid %q: %s: %s", e.Key, e.Value, e.Allowed)
+	case e.Field != "":
+		return fmt.Sprintf("invalid Config.%s %s: %s (no flag sets it: it comes from the program that embeds the engine)", e.Field, e.Value, e.Allowed)
+	}
 	return fmt.Sprintf("invalid --%s %s: %s", e.Flag, e.Value, e.Allowed)
 }
 
-// Validate checks every setting and returns the first problem as a
-// *ConfigError.
+// Validate checks every setting (in the order of Settings) and the names,
+// and returns the first problem as a *ConfigError.
 func (c Config) Validate() error {
-	bad := func(flag string, v any, allowed string) error {
-		return &ConfigError{Flag: flag, Value: fmt.Sprint(v), Allowed: allowed}
-	}
-	switch {
-	case c.MinReplicas < 0:
-		return bad("min-replicas", c.MinReplicas, "must be 0 or more")
-	case c.MaxReplicas < 1:
-		return bad("max-replicas", c.MaxReplicas, "must be at least 1")
-	case c.MaxReplicas > MaxReplicasLimit:
-		return bad("max-replicas", c.MaxReplicas, fmt.Sprintf("must be at most %d", MaxReplicasLimit))
-	case c.MinReplicas > c.MaxReplicas:
-		return bad("min-replicas", c.MinReplicas, fmt.Sprintf("must not exceed --max-replicas %d", c.MaxReplicas))
-	case c.TargetMessages <= 0:
-		return bad("target-messages", c.TargetMessages, "must be at least 1 message per replica")
-	case c.TargetMessages > MaxTargetMessages:
-		return bad("target-messages", c.TargetMessages, fmt.Sprintf("must be at most %d", MaxTargetMessages))
-	case c.PollInterval < MinPollInterval:
-		return bad("poll-interval", c.PollInterval, "must be at least 1s")
-	case c.PollInterval > MaxPollInterval:
-		return bad("poll-interval", c.PollInterval, "must be at most 1h")
-	case c.Tolerance < 0 || c.Tolerance >= 1 || c.Tolerance != c.Tolerance:
-		return bad("tolerance", c.Tolerance, "must be from 0 up to (not including) 1, e.g. 0.1 for 10%")
-	case c.ScaleDownWindow < 0 || c.ScaleDownWindow > MaxWindow:
-		return bad("scale-down-window", c.ScaleDownWindow, "must be from 0s to 24h")
-	case c.MaxStepUp < 0:
-		return bad("max-step-up", c.MaxStepUp, "must be 0 (no cap) or more")
-	case c.MaxStepDown < 0:
-		return bad("max-step-down", c.MaxStepDown, "must be 0 (no cap) or more")
-	case c.Count != CountTotal && c.Count != CountReady:
-		return bad("count", c.Count, `must be "total" (ready + unacked) or "ready"`)
-	case c.DrainWithin < 0 || c.DrainWithin > MaxWindow:
-		return bad("drain-within", c.DrainWithin, "must be from 0s (off) to 24h")
-	case c.BackoffLimit < 0:
-		return bad("backoff-limit", c.BackoffLimit, "must not be negative")
-	case c.HistorySize < 0 || c.HistorySize > 1_000_000:
-		return bad("history-size", c.HistorySize, "must be from 0 (default) to 1000000")
-	}
-	if _, err := PolicyByName(c.Policy); err != nil {
-		return bad("policy", fmt.Sprintf("%q", c.Policy), fmt.Sprintf("must be one of %v", PolicyNames()))
+	for _, s := range settingsTable() {
+		if err := s.error(c); err != nil {
+			return err
+		}
 	}
 	for _, f := range []struct{ flag, v string }{{"namespace", c.Namespace}, {"deployment", c.Deployment}, {"queue", c.Queue}, {"vhost", c.VHost}} {
 		if f.v == "" {
-			return bad(f.flag, `""`, "must not be empty")
+			return &ConfigError{Flag: f.flag, Value: `""`, Allowed: "must not be empty"}
 		}
 	}
 	return nil

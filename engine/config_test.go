@@ -47,7 +47,7 @@ func TestConfigValidateRejects(t *testing.T) {
 	tests := []struct {
 		name   string
 		change func(*engine.Config)
-		flag   string // without dashes, as in ConfigError.Flag
+		flag   string // without dashes, as in ConfigError.Flag; the Config field for a setting with no flag
 		value  string // as in ConfigError.Value
 		// allowed is a fragment of what the message says is allowed.
 		allowed string
@@ -71,11 +71,14 @@ func TestConfigValidateRejects(t *testing.T) {
 		{"window over a day", func(c *engine.Config) { c.ScaleDownWindow = 25 * time.Hour }, "scale-down-window", "25h0m0s", "from 0s to 24h"},
 		{"negative step up", func(c *engine.Config) { c.MaxStepUp = -1 }, "max-step-up", "-1", "0 (no cap) or more"},
 		{"negative step down", func(c *engine.Config) { c.MaxStepDown = -2 }, "max-step-down", "-2", "0 (no cap) or more"},
-		{"bad count", func(c *engine.Config) { c.Count = "unacked" }, "count", "unacked", `"total"`},
-		{"empty count", func(c *engine.Config) { c.Count = "" }, "count", "", `"ready"`},
-		{"negative drain-within", func(c *engine.Config) { c.DrainWithin = -time.Minute }, "drain-within", "-1m0s", "from 0s (off) to 24h"},
-		{"negative backoff limit", func(c *engine.Config) { c.BackoffLimit = -time.Second }, "backoff-limit", "-1s", "must not be negative"},
-		{"negative history", func(c *engine.Config) { c.HistorySize = -1 }, "history-size", "-1", "from 0"},
+		{"bad count", func(c *engine.Config) { c.Count = "unacked" }, "count", `"unacked"`, `"total"`},
+		{"empty count", func(c *engine.Config) { c.Count = "" }, "count", `""`, `"ready"`},
+		{"negative drain-within", func(c *engine.Config) { c.DrainWithin = -time.Minute }, "drain-within", "-1m0s", "0s (off) or from 1m0s to 24h"},
+		{"drain-within 1ns", func(c *engine.Config) { c.DrainWithin = time.Nanosecond }, "drain-within", "1ns", "0s (off) or from 1m0s to 24h"},
+		{"drain-within below the poll interval", func(c *engine.Config) { c.PollInterval, c.DrainWithin = 2*time.Minute, 90*time.Second }, "drain-within", "1m30s", "from 2m0s to 24h"},
+		{"drain-within over a day", func(c *engine.Config) { c.DrainWithin = 25 * time.Hour }, "drain-within", "25h0m0s", "to 24h"},
+		{"negative backoff limit", func(c *engine.Config) { c.BackoffLimit = -time.Second }, "BackoffLimit", "-1s", "must not be negative"},
+		{"negative history", func(c *engine.Config) { c.HistorySize = -1 }, "HistorySize", "-1", "from 0"},
 		{"unknown policy", func(c *engine.Config) { c.Policy = "yolo" }, "policy", `"yolo"`, "must be one of"},
 		{"empty namespace", func(c *engine.Config) { c.Namespace = "" }, "namespace", `""`, "must not be empty"},
 		{"empty deployment", func(c *engine.Config) { c.Deployment = "" }, "deployment", `""`, "must not be empty"},
@@ -94,11 +97,20 @@ func TestConfigValidateRejects(t *testing.T) {
 			if !errors.As(err, &ce) {
 				t.Fatalf("Validate() = %T %v, want *engine.ConfigError", err, err)
 			}
-			if ce.Flag != tt.flag || ce.Value != tt.value {
-				t.Errorf("ConfigError{Flag: %q, Value: %q}, want {%q, %q}", ce.Flag, ce.Value, tt.flag, tt.value)
+			name, ref := ce.Flag, "--"+tt.flag
+			if ce.Field != "" {
+				// Settings with no flag: the message names the field and
+				// never a flag that does not exist.
+				name, ref = ce.Field, "Config."+tt.flag
+				if strings.Contains(err.Error(), "--") {
+					t.Errorf("message %q names a flag, but the setting has none", err.Error())
+				}
+			}
+			if name != tt.flag || ce.Value != tt.value {
+				t.Errorf("ConfigError{Flag: %q, Field: %q, Value: %q}, want {%q, %q}", ce.Flag, ce.Field, ce.Value, tt.flag, tt.value)
 			}
 			msg := err.Error()
-			for _, part := range []string{"--" + tt.flag, tt.value, tt.allowed} {
+			for _, part := range []string{ref, tt.value, tt.allowed} {
 				if !strings.Contains(msg, part) {
 					t.Errorf("message %q does not contain %q", msg, part)
 				}
@@ -126,6 +138,9 @@ func TestConfigValidateAccepts(t *testing.T) {
 		{"count ready", func(c *engine.Config) { c.Count = engine.CountReady }},
 		{"empty policy means default", func(c *engine.Config) { c.Policy = "" }},
 		{"history 0 means default", func(c *engine.Config) { c.HistorySize = 0 }},
+		{"drain-within off", func(c *engine.Config) { c.DrainWithin = 0 }},
+		{"drain-within 1m", func(c *engine.Config) { c.DrainWithin = time.Minute }},
+		{"drain-within 24h", func(c *engine.Config) { c.DrainWithin = 24 * time.Hour }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

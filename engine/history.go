@@ -55,32 +55,11 @@ func (r *Ring) Push(o Observation) {
 // At returns the i-th oldest observation (0 is the oldest).
 func (r *Ring) At(i int) Observation { return r.buf[(r.start+i)%len(r.buf)] }
 
-// Last returns the newest observation and whether there is one.
-func (r *Ring) Last() (Observation, bool) {
-	if r.n == 0 {
-		return Observation{}, false
-	}
-	return r.At(r.n - 1), true
-}
-
 // Slice returns a copy of the observations, oldest first.
 func (r *Ring) Slice() []Observation {
 	out := make([]Observation, r.n)
 	for i := range out {
 		out[i] = r.At(i)
-	}
-	return out
-}
-
-// Since returns a copy of the observations with At after t, oldest first.
-func (r *Ring) Since(t time.Time) []Observation {
-	i := r.n
-	for i > 0 && r.At(i-1).At.After(t) {
-		i--
-	}
-	out := make([]Observation, r.n-i)
-	for j := range out {
-		out[j] = r.At(i + j)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -126,13 +127,12 @@ func Demo() Scenario {
 	at := func(s int) *int { return &s }
 	two := 2
 	seed := uint64(42)
-	min, max, target := int32(2), int32(40), int64(250)
-	poll := 15.0
 	sc := Scenario{
 		Name: "demo", DurationS: 24 * 3600, ServiceTimeS: 1.5, ServiceJitter: "exponential",
 		WorkerConcurrency: 1, PodStartupS: 20, StatsIntervalS: 1, InitialReplicas: &two, Seed: &seed,
 		Arrivals: []Arrival{{FromS: at(0), ToS: at(24 * 3600), RatePerS: 3, Poisson: true}},
-		Policy:   Settings{MinReplicas: &min, MaxReplicas: &max, TargetMessages: &target, PollIntervalS: &poll},
+		Policy: Settings{"min_replicas": json.RawMessage("2"), "max_replicas": json.RawMessage("40"),
+			"target_messages": json.RawMessage("250"), "poll_interval_s": json.RawMessage("15")},
 	}
 	sizes := []int{10000, 4000, 7000, 2500, 9000, 5000}
 	for i, t := 0, 0; t < sc.DurationS; i, t = i+1, t+1200 {

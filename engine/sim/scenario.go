@@ -14,7 +14,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"time"
 
 	"github.com/yeeter/yeetscale/engine"
 )
@@ -49,60 +48,16 @@ type Arrival struct {
 // IsBurst reports whether a is a one-off burst.
 func (a Arrival) IsBurst() bool { return a.AtS != nil }
 
-// Settings are the scenario's policy settings; each maps one-to-one onto
-// the command-line flag of the same name (underscores for dashes, seconds
-// for durations). Absent fields keep the flag defaults.
-type Settings struct {
-	Policy           *string  `json:"policy,omitempty"`
-	MinReplicas      *int32   `json:"min_replicas,omitempty"`
-	MaxReplicas      *int32   `json:"max_replicas,omitempty"`
-	TargetMessages   *int64   `json:"target_messages,omitempty"`
-	PollIntervalS    *float64 `json:"poll_interval_s,omitempty"`
-	Tolerance        *float64 `json:"tolerance,omitempty"`
-	ScaleDownWindowS *float64 `json:"scale_down_window_s,omitempty"`
-	MaxStepUp        *int32   `json:"max_step_up,omitempty"`
-	MaxStepDown      *int32   `json:"max_step_down,omitempty"`
-	Count            *string  `json:"count,omitempty"`
-	DrainWithinS     *float64 `json:"drain_within_s,omitempty"`
-}
+// Settings are the scenario's policy settings: each key is the key of one
+// setting of engine.Settings (the flag's name with underscores, durations
+// in seconds with "_s"). Absent keys keep the flag defaults; unknown keys
+// and values a setting does not allow are refused.
+type Settings map[string]json.RawMessage
 
-// Apply returns cfg with the scenario's settings laid over it.
-func (s Settings) Apply(cfg engine.Config) engine.Config {
-	secs := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
-	if s.Policy != nil {
-		cfg.Policy = *s.Policy
-	}
-	if s.MinReplicas != nil {
-		cfg.MinReplicas = *s.MinReplicas
-	}
-	if s.MaxReplicas != nil {
-		cfg.MaxReplicas = *s.MaxReplicas
-	}
-	if s.TargetMessages != nil {
-		cfg.TargetMessages = *s.TargetMessages
-	}
-	if s.PollIntervalS != nil {
-		cfg.PollInterval = secs(*s.PollIntervalS)
-	}
-	if s.Tolerance != nil {
-		cfg.Tolerance = *s.Tolerance
-	}
-	if s.ScaleDownWindowS != nil {
-		cfg.ScaleDownWindow = secs(*s.ScaleDownWindowS)
-	}
-	if s.MaxStepUp != nil {
-		cfg.MaxStepUp = *s.MaxStepUp
-	}
-	if s.MaxStepDown != nil {
-		cfg.MaxStepDown = *s.MaxStepDown
-	}
-	if s.Count != nil {
-		cfg.Count = engine.Count(*s.Count)
-	}
-	if s.DrainWithinS != nil {
-		cfg.DrainWithin = secs(*s.DrainWithinS)
-	}
-	return cfg
+// Apply returns cfg with the scenario's settings laid over it, or a
+// *engine.ConfigError naming the key whose value is refused.
+func (s Settings) Apply(cfg engine.Config) (engine.Config, error) {
+	return engine.ApplySettings(cfg, s)
 }
 
 // Load reads and validates a scenario file.
@@ -180,6 +135,13 @@ func (sc Scenario) Validate() error {
 	case len(sc.Arrivals) == 0:
 		return bad("arrivals", "[]", "needs at least one burst or rate segment")
 	}
+	if _, err := sc.Policy.Apply(engine.DefaultConfig()); err != nil {
+		var ce *engine.ConfigError
+		if errors.As(err, &ce) && ce.Key != "" {
+			return bad("policy."+ce.Key, ce.Value, ce.Allowed)
+		}
+		return fmt.Errorf("field \"policy\": %w", err)
+	}
 	var total float64
 	for i, a := range sc.Arrivals {
 		f := func(name string) string { return fmt.Sprintf("arrivals[%d].%s", i, name) }
@@ -213,7 +175,8 @@ func (sc Scenario) Validate() error {
 // Config returns the engine configuration for the scenario: defaults, then
 // the scenario's settings, with the simulator's own defaults for the names.
 func (sc Scenario) Config() engine.Config {
-	return sc.Policy.Apply(engine.DefaultConfig())
+	cfg, _ := sc.Policy.Apply(engine.DefaultConfig()) // Validate refuses what fails
+	return cfg
 }
 
 // initialReplicas returns initial_replicas, defaulting to the policy's min.

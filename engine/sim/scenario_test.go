@@ -42,11 +42,13 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"missing arrivals", `{"duration_s": 100, "service_time_s": 1}`, []string{`"arrivals"`}},
 		{"too many messages", wrap(`{"from_s": 0, "to_s": 100, "rate_per_s": 100000}, {"at_s": 0, "count": 50000000}`, ""), []string{`"arrivals"`, "at most 50000000"}},
 		{"unknown field", wrap(burst, `, "durations": 5`), []string{`"durations"`, "unknown field"}},
-		{"unknown policy field", wrap(burst, `, "policy": {"min_replica": 2}`), []string{`"min_replica"`}},
+		{"unknown policy field", wrap(burst, `, "policy": {"min_replica": 2}`), []string{`"policy.min_replica"`, "is not a setting"}},
 		{"unknown arrival field", wrap(`{"at_s": 0, "count": 1, "rate": 2}`, ""), []string{`"rate"`}},
 		{"wrong type", wrap(burst, `, "duration_s": "1h"`), []string{`"duration_s"`, "string"}},
 		{"wrong type in arrivals", wrap(`{"at_s": 0, "count": "ten"}`, ""), []string{`count"`, "string"}},
 		{"wrong type in policy", wrap(burst, `, "policy": {"min_replicas": 1.5}`), []string{`"policy.min_replicas"`}},
+		{"huge poll interval", wrap(burst, `, "policy": {"poll_interval_s": 1e300}`), []string{`"policy.poll_interval_s" = 1e300`, "at most 1h"}},
+		{"drain within a nanosecond", wrap(burst, `, "policy": {"drain_within_s": 1e-9}`), []string{`"policy.drain_within_s" = 1e-9`, "0s (off) or from 1m0s"}},
 		{"zero service time", wrap(burst, `, "service_time_s": 0`), []string{`"service_time_s"`}},
 		{"unknown jitter", wrap(burst, `, "service_jitter": "gaussian"`), []string{`"service_jitter"`, "gaussian", `"exponential"`}},
 		{"negative concurrency", wrap(burst, `, "worker_concurrency": -1`), []string{`"worker_concurrency"`}},
@@ -124,16 +126,17 @@ func TestSettingsApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every settings field is set above, so that a new one cannot go
-	// untested.
-	v := reflect.ValueOf(sc.Policy)
-	for i := 0; i < v.NumField(); i++ {
-		if v.Field(i).IsNil() {
-			t.Errorf("Settings.%s is not covered by this test", v.Type().Field(i).Name)
+	// Every setting is set above, so that a new one cannot go untested.
+	for _, set := range engine.Settings() {
+		if _, ok := sc.Policy[set.Key]; set.Key != "" && !ok {
+			t.Errorf("setting %q is not covered by this test", set.Key)
 		}
 	}
 	base := engine.DefaultConfig()
-	got := sc.Policy.Apply(base)
+	got, err := sc.Policy.Apply(base)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := base
 	want.Policy = "hpa-keda"
 	want.MinReplicas, want.MaxReplicas, want.TargetMessages = 3, 33, 333
@@ -152,7 +155,7 @@ func TestSettingsApply(t *testing.T) {
 	if sc.Config() != want {
 		t.Errorf("Config() = %+v, want the settings over the defaults", sc.Config())
 	}
-	if got := (Settings{}).Apply(base); got != base {
+	if got, err := (Settings{}).Apply(base); got != base || err != nil {
 		t.Errorf("empty settings changed the config: %+v", got)
 	}
 }

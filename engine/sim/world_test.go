@@ -354,7 +354,7 @@ func TestLiveRunsLongWithBoundedMemory(t *testing.T) {
 		maxMsgs = max(maxMsgs, len(l.w.msgs))
 		maxSeen = max(maxSeen, snap.Scale.Desired)
 	}
-	if maxSeen <= *sc.Policy.MinReplicas {
+	if maxSeen <= sc.Config().MinReplicas {
 		t.Errorf("the controller never scaled up (max %d)", maxSeen)
 	}
 	// 6 h at ~3/s plus bursts is ~130,000 messages; compaction keeps far

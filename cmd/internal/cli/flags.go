@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -20,41 +19,36 @@ type policyFlag struct {
 }
 
 // policyFlags lists the scaling settings shared by the console, the headless
-// modes, demo and sim.
-var policyFlags = []policyFlag{
-	{"min-replicas", func(fs *pflag.FlagSet, c *engine.Config) {
-		fs.Int32Var(&c.MinReplicas, "min-replicas", c.MinReplicas, "never scale below this many replicas")
-	}, func(d, s *engine.Config) { d.MinReplicas = s.MinReplicas }},
-	{"max-replicas", func(fs *pflag.FlagSet, c *engine.Config) {
-		fs.Int32Var(&c.MaxReplicas, "max-replicas", c.MaxReplicas, "never scale above this many replicas")
-	}, func(d, s *engine.Config) { d.MaxReplicas = s.MaxReplicas }},
-	{"target-messages", func(fs *pflag.FlagSet, c *engine.Config) {
-		fs.Int64Var(&c.TargetMessages, "target-messages", c.TargetMessages, "queued messages per worker replica to aim for")
-	}, func(d, s *engine.Config) { d.TargetMessages = s.TargetMessages }},
-	{"poll-interval", func(fs *pflag.FlagSet, c *engine.Config) {
-		fs.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "how often to read the queue (at least 1s)")
-	}, func(d, s *engine.Config) { d.PollInterval = s.PollInterval }},
-	{"policy", func(fs *pflag.FlagSet, c *engine.Config) {
-		fs.StringVar(&c.Policy, "policy", c.Policy, "scaling policy: "+strings.Join(engine.PolicyNames(), ", "))
-	}, func(d, s *engine.Config) { d.Policy = s.Policy }},
-	{"tolerance", func(fs *pflag.FlagSet, c *engine.Config) {
-		fs.Float64Var(&c.Tolerance, "tolerance", c.Tolerance, "no change while depth is within this fraction of the target (0.1 = 10%)")
-	}, func(d, s *engine.Config) { d.Tolerance = s.Tolerance }},
-	{"scale-down-window", func(fs *pflag.FlagSet, c *engine.Config) {
-		fs.DurationVar(&c.ScaleDownWindow, "scale-down-window", c.ScaleDownWindow, "scale-down stabilization: the highest recommendation within this window wins")
-	}, func(d, s *engine.Config) { d.ScaleDownWindow = s.ScaleDownWindow }},
-	{"max-step-up", func(fs *pflag.FlagSet, c *engine.Config) {
-		fs.Int32Var(&c.MaxStepUp, "max-step-up", c.MaxStepUp, "most replicas one decision may add (0: no cap)")
-	}, func(d, s *engine.Config) { d.MaxStepUp = s.MaxStepUp }},
-	{"max-step-down", func(fs *pflag.FlagSet, c *engine.Config) {
-		fs.Int32Var(&c.MaxStepDown, "max-step-down", c.MaxStepDown, "most replicas one decision may remove (0: no cap)")
-	}, func(d, s *engine.Config) { d.MaxStepDown = s.MaxStepDown }},
-	{"count", func(fs *pflag.FlagSet, c *engine.Config) {
-		fs.Var((*countValue)(&c.Count), "count", `which messages count: "total" (ready + unacked) or "ready"`)
-	}, func(d, s *engine.Config) { d.Count = s.Count }},
-	{"drain-within", func(fs *pflag.FlagSet, c *engine.Config) {
-		fs.DurationVar(&c.DrainWithin, "drain-within", c.DrainWithin, "size to clear the backlog within this time while keeping up with arrivals (0: off)")
-	}, func(d, s *engine.Config) { d.DrainWithin = s.DrainWithin }},
+// modes, demo and sim: every setting of engine.Settings that has a flag.
+var policyFlags = func() []policyFlag {
+	var out []policyFlag
+	for _, s := range engine.Settings() {
+		if s.Flag {
+			out = append(out, policyFlag{name: s.Name, bind: func(fs *pflag.FlagSet, c *engine.Config) { bindSetting(fs, s, c) }, copy: s.Copy})
+		}
+	}
+	return out
+}()
+
+// bindSetting adds s's flag to fs, bound to its field in c (whose value is
+// the default shown in help).
+func bindSetting(fs *pflag.FlagSet, s engine.Setting, c *engine.Config) {
+	switch p := s.Ptr(c).(type) {
+	case *int32:
+		fs.Int32Var(p, s.Name, *p, s.Help)
+	case *int64:
+		fs.Int64Var(p, s.Name, *p, s.Help)
+	case *float64:
+		fs.Float64Var(p, s.Name, *p, s.Help)
+	case *time.Duration:
+		fs.DurationVar(p, s.Name, *p, s.Help)
+	case *string:
+		fs.StringVar(p, s.Name, *p, s.Help)
+	case *engine.Count:
+		fs.Var((*countValue)(p), s.Name, s.Help)
+	default:
+		panic(fmt.Sprintf("flag --%s: no binding for %T", s.Name, p))
+	}
 }
 
 // bindPolicyFlags adds every scaling flag to fs, bound to c (whose values are

@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Poll runs one poll: read the deployment and the queue, decide, and in auto
+// mode apply. It returns the snapshot it published.
+func (c *Controller) Poll(ctx context.Context) Snapshot { return c.PollAs(ctx, "auto") }
+
+// PollAs is Poll with the changes it applies recorded as made by by (for
+// example "once").
+func (c *Controller) PollAs(ctx context.Context, by string) Snapshot {
+	c.op.Lock()
+	defer c.op.Unlock()
+	if c.closed() {
+		return c.Snapshot()
+	}
+	c.loadMemory(ctx)
+	s := c.pollLocked(ctx, by)
+	if c.memory == nil || s.ConsecutiveErrors > 0 {
+		return s
+	}
+	last := s.History[len(s.History)-1]
+	c.saveMemory(ctx, last.Applied != last.Scale.Desired)
+	return c.Snapshot()
+}
+
+// reading is what one poll read: the deployment, then the queue.
+type reading struct {
+	at    time.Time
+	scale Scale
+	stats QueueStats
+	// serr is the deployment's read error, qerr the queue's (not read when
+	// the deployment could not be).
+	serr, qerr error
+}
+
+func (r reading) err() error { return errors.Join(r.serr, r.qerr) }
+
+func (c *Controller) read(ctx context.Context) reading {
+	r := reading{at: c.clock.Now()}
+	cctx, cancel := c.readCtx(ctx)
+	r.scale, r.serr = c.scaler.GetScale(cctx)
+	cancel()
+	if r.serr == nil {
+		cctx, cancel = c.readCtx(ctx)
+		r.stats, r.qerr = c.src.Stats(cctx)
+		cancel()
+		if r.qerr == nil {
+			// Garbage from the broker fails the poll: no decision is made
+			// on numbers that cannot be true.
+			r.qerr = CheckStats(r.stats)
+		}
+	}
+	if ctx.Err() != nil {
+		// Stopped while reading: say so rather than blame the broker or the
+		// apiserver (a process interrupted is not a failed poll of theirs).
+		r.serr, r.qerr = interrupted(ctx, r.serr), interrupted(ctx, r.qerr)
+	}
+	return r
+}
+
+// interrupted turns err, from a read cut short because ctx is done, into an
+// error of kind canceled that gives the stop's cause.
+func interrupted(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	cause := context.Cause(ctx)
+	msg := "interrupted before the poll finished"
+	if !errors.Is(cause, context.Canceled) {
+		msg += " (" + Printable(cause.Error()) + ")"
+	}
+	return &Error{Kind: context.Canceled, Msg: msg, Err: cause}
+}
+
+func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
+	r := c.read(ctx)
+	c.mu.Lock()
+	cfg, policy, mode := c.cfg, c.policy, c.mode
+	last := c.snap
+	hist := c.hist.Slice()
+	c.mu.Unlock()
+	if r.err() != nil {
+		return c.failedPoll(r, cfg, policy, last, by)
+	}
+
+	in := Input{Config: cfg, Now: r.at, Stats: r.stats, Current: r.scale.Desired, Ready: r.scale.Ready, History: hist}
+	d := Decide(policy, in)
+	if mode == ModePaused {
+		// Only the proposal is frozen: the policy's recommendation (and its
+		// bursty flag) go into the history as usual, so that the scale-down
+		// window still holds what it saw once the pause ends.
+		d.Desired, d.Reason = r.scale.Desired, fmt.Sprintf("paused at %d: %s", r.scale.Desired, d.Reason)
+	}
+	ch := change{scale: r.scale, d: d, applied: r.scale.Desired}
+	tried := false
+	if mode == ModeAuto && d.Desired != r.scale.Desired && ctx.Err() != nil {
+		// Stopping (a signal, or the leader's lease lost): start no update;
+		// the next instance or run decides again.
+		ch.d.Reason = fmt.Sprintf("stopping: %s not applied (%s)", d.Reason, context.Cause(ctx))
+		ch.d.Desired = r.scale.Desired
+	}
+	if mode == ModeAuto && ch.d.Desired != r.scale.Desired {
+		tried = true
+		ch = c.apply(ctx, r.scale, d, by, func(again Scale) Decision {
+			in.Current, in.Ready = again.Desired, again.Ready
+			return Decide(policy, in)
+		})
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.recordLocked(Observation{At: r.at, OK: true, Stats: r.stats, Scale: ch.scale, Decision: ch.d, Applied: ch.applied}, tried, ch.err)
+	return c.publishLocked(func(s *Snapshot) {
+		s.Polls++
+		s.LastPoll = r.at
+		s.LastGoodPoll = r.at
+		s.Stats = r.stats
+		s.Scale = ch.scale
+		s.Scale.Desired = ch.applied
+		s.Decision = ch.d
+		s.Proposed = ch.d.Desired
+		s.Err = ch.err
+		s.ConsecutiveErrors = 0
+	})
+}
+
+// failedPoll records a poll that could not read the deployment or the
+// queue: a hold at the last known size.
+func (c *Controller) failedPoll(r reading, cfg Config, policy Policy, last Snapshot, by string) Snapshot {
+	err := r.err()
+	if r.serr == nil {
+		// The deployment was read: keep that fresh read even though the
+		// queue was not.
+		last.Scale = r.scale
+	}
+	cur := last.Scale.Desired
+	d := Decide(policy, Input{Config: cfg, Now: r.at, Current: cur, Err: err})
+	switch {
+	case r.serr != nil && last.LastGoodPoll.IsZero():
+		// "holding at 0" would read as a fact: the size is unknown.
+		d.Reason = fmt.Sprintf("holding: the deployment has not been read yet (%s)", ErrorKind(err))
+	case errors.Is(err, errImplausible):
+		d.Reason = fmt.Sprintf("holding at %d: %v", cur, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if last.ConsecutiveErrors == 0 || last.Err == nil || ErrorKind(last.Err) != ErrorKind(err) {
+		c.eventLocked(EventError, by, "poll failed: %v", err)
+	}
+	c.hist.Push(Observation{At: r.at, OK: false, Stats: last.Stats, Scale: last.Scale, Decision: d, Applied: cur})
+	return c.publishLocked(func(s *Snapshot) {
+		s.Polls++
+		s.LastPoll = r.at
+		s.Scale = last.Scale
+		s.Err = err
+		s.ConsecutiveErrors++
+		if !errors.Is(err, context.Canceled) {
+			// A stop is not a failure of the broker or the apiserver:
+			// errors_total does not count it.
+			c.errCount[ErrorKind(err)]++
+		}
+		s.Decision = d
+		s.Proposed = d.Desired
+	})
+}
