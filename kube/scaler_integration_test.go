@@ -311,7 +311,7 @@ func TestFailedUpdateRecordsWarningEvent(t *testing.T) {
 		}
 	}
 	ev = deploymentEvents(t, cp, ns, kube.ReasonFailedRescale)
-	if len(ev) != 1 || ev[0].Count != 4 || !strings.Contains(ev[0].Message, "New size: 12;") || !ev[0].LastTimestamp.After(ev[0].FirstTimestamp.Time) {
-		t.Fatalf("after 4 failures want one FailedRescale Event with count 4, the last size and a later lastTimestamp; got %d: %+v", len(ev), ev)
+	if len(ev) != 1 || ev[0].Count != 4 || !strings.Contains(ev[0].Message, "New size: 12;") || ev[0].LastTimestamp.Before(&ev[0].FirstTimestamp) {
+		t.Fatalf("after 4 failures want one FailedRescale Event with count 4, the last size and lastTimestamp not before firstTimestamp; got %d: %+v", len(ev), ev)
 	}
 }
