@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -14,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	fakediscovery "k8s.io/client-go/discovery/fake"
+	"k8s.io/client-go/kubernetes/fake"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/yeeter/yeetscale/engine"
@@ -263,5 +266,62 @@ func TestWriteContextOutlivesItsParent(t *testing.T) {
 	}
 	if dl, ok := ctx.Deadline(); !ok || dl.IsZero() {
 		t.Errorf("the write context has no deadline")
+	}
+}
+
+// ctxClient is the fake clientset with Events that honour their context,
+// as a real client does (the fake ignores it).
+type ctxClient struct{ *fake.Clientset }
+
+func (c ctxClient) CoreV1() typedcorev1.CoreV1Interface { return ctxCoreV1{c.Clientset.CoreV1()} }
+
+type ctxCoreV1 struct{ typedcorev1.CoreV1Interface }
+
+func (c ctxCoreV1) Events(ns string) typedcorev1.EventInterface {
+	return ctxEvents{c.CoreV1Interface.Events(ns)}
+}
+
+type ctxEvents struct{ typedcorev1.EventInterface }
+
+func (e ctxEvents) Create(ctx context.Context, ev *corev1.Event, o metav1.CreateOptions) (*corev1.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return e.EventInterface.Create(ctx, ev, o)
+}
+
+// TestEventsOutliveAnExpiredContext fails an update because its context
+// expired: the FailedRescale Event is still written (on a context of its
+// own), and so is the SuccessfulRescale of a change whose context ends
+// while the update is in flight.
+func TestEventsOutliveAnExpiredContext(t *testing.T) {
+	f := newFakeCluster(t, 2, nil)
+	s := f.scaler(t, true, nil)
+	s.client = ctxClient{f.client}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	f.failures = []error{ctx.Err()}
+	if err := s.SetScale(ctx, engine.ScaleRequest{From: engine.Scale{Desired: 2, Version: "1"}, Replicas: 5, Reason: "r", By: "auto"}); err == nil {
+		t.Fatal("SetScale succeeded")
+	}
+	if evs := failedEvents(t, f); len(evs) != 1 {
+		t.Errorf("%d FailedRescale Events after an update that timed out, want 1", len(evs))
+	}
+
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	f.client.PrependReactor("update", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+		cancel2() // the stop arrives while the update is in flight
+		return false, nil, nil
+	})
+	if err := s.SetScale(ctx2, engine.ScaleRequest{From: engine.Scale{Desired: 2, Version: "2"}, Replicas: 6, Reason: "r", By: "auto"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.client.CoreV1().Events(testNS).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(list.Items) - 1; n != 1 {
+		t.Errorf("%d SuccessfulRescale Events after a change whose context ended, want 1", n)
 	}
 }
