@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,26 +20,13 @@ import (
 	"github.com/yeeter/yeetscale/kube"
 )
 
-// lockedBuffer is a bytes.Buffer safe for a logger and a test together.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // TestLeaseHealthLogsRateLimited feeds Lease results on a fake clock: the
 // first failure of a kind is logged, repeats within 30 s are counted but
 // not logged (the next line says how many were left out), every failure is
 // in errors_total, another kind is logged at once, and an answer makes the
 // Lease reachable again.
 func TestLeaseHealthLogsRateLimited(t *testing.T) {
-	var log lockedBuffer
+	var log syncBuffer
 	m := newMetrics(nil, false)
 	h := newLeaseHealth(newLogger(&log, "json"), m, 10*time.Second)
 	now := time.Unix(1000, 0)
@@ -114,7 +99,7 @@ func counterValue(t *testing.T, m *metrics, kind string) float64 {
 // metrics server, as runAuto does: the failure is logged, counted in
 // errors_total, and /readyz answers 503 (200 once the Lease answers).
 func TestStandbyWithForbiddenLeaseIsNotReady(t *testing.T) {
-	var log lockedBuffer
+	var log syncBuffer
 	logger := newLogger(&log, "text")
 	m := newMetrics(nil, false)
 	srv, err := m.serve("127.0.0.1:0")
