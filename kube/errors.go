@@ -2,6 +2,8 @@ package kube
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -18,28 +20,11 @@ import (
 // ManifestsHint is how a Forbidden error tells the user to fix it.
 const ManifestsHint = "grant it with the Role from `yeetscale manifests`"
 
-// Error is a failure of a Kubernetes API call, worded for an operator. It
-// wraps one of the engine's sentinel errors (Kind) and the client-go error
-// it came from, so errors.Is and apierrors.IsXxx both keep working.
-type Error struct {
-	// Kind is an engine sentinel such as engine.ErrForbidden.
-	Kind error
-	// Msg is the whole message Error returns.
-	Msg string
-	// Err is the underlying client-go error (may be nil).
-	Err error
-}
-
-// Error returns the operator-facing message.
-func (e *Error) Error() string { return e.Msg }
-
-// Unwrap returns the sentinel and the underlying error.
-func (e *Error) Unwrap() []error {
-	if e.Err == nil {
-		return []error{e.Kind}
-	}
-	return []error{e.Kind, e.Err}
-}
+// Error is a failure of a Kubernetes API call, worded for an operator: the
+// shared engine.Error, which wraps one of the engine's sentinel errors
+// (Kind) and the client-go error it came from (Err), so errors.Is and
+// apierrors.IsXxx both keep working.
+type Error = engine.Error
 
 // op describes the API call that failed, for the wording of its error.
 type op struct {
@@ -85,7 +70,7 @@ func classify(err error, o op) error {
 	case apierrors.IsForbidden(err):
 		user := o.User
 		if m := forbiddenUser.FindStringSubmatch(err.Error()); m != nil {
-			user = m[1]
+			user = engine.Printable(m[1])
 		}
 		if user == "" {
 			user = "(current user)"
@@ -95,10 +80,58 @@ func classify(err error, o op) error {
 	case apierrors.IsUnauthorized(err):
 		return mk(engine.ErrUnauthorized, "unauthorized: %s rejected the credentials (401); log in again or check the kubeconfig user",
 			server)
+	case isTLSConfig(err):
+		return mk(engine.ErrUnauthorized, "TLS: cannot verify %s (%s): fix the server address or the certificate-authority in the kubeconfig; this is a configuration error, retrying will not help",
+			server, tlsReason(err))
 	case isUnavailable(err):
-		return mk(engine.ErrUnavailable, "unavailable: cannot reach %s: %s", server, reason(err))
+		return mk(engine.ErrUnavailable, "unavailable: cannot reach %s: %s", server, engine.Printable(reason(err)))
 	}
 	return fmt.Errorf("%s %s %s/%s: %w", o.Verb, o.Resource, o.Namespace, o.Name, err)
+}
+
+// isTLSConfig reports errors that mean the TLS connection to the API server
+// cannot be set up with this configuration: an untrusted, expired or
+// otherwise invalid certificate, a certificate for another host name, a
+// failed handshake, or a plain-HTTP server behind an https:// address.
+// These do not go away by retrying, so they are not "unavailable".
+func isTLSConfig(err error) bool {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostErr  x509.HostnameError
+		certErr  x509.CertificateInvalidError
+		verifErr *tls.CertificateVerificationError
+		recErr   tls.RecordHeaderError
+		alertErr tls.AlertError
+	)
+	switch {
+	case errors.As(err, &unknown), errors.As(err, &hostErr), errors.As(err, &certErr),
+		errors.As(err, &verifErr), errors.As(err, &recErr), errors.As(err, &alertErr):
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "server gave HTTP response to HTTPS client") ||
+		strings.Contains(msg, "tls: handshake failure") || strings.Contains(msg, "x509: ")
+}
+
+// tlsReason says in a few words what is wrong with the TLS connection.
+func tlsReason(err error) string {
+	var (
+		unknown x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		certErr x509.CertificateInvalidError
+		recErr  tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return "its certificate is signed by an authority the kubeconfig does not trust"
+	case errors.As(err, &hostErr):
+		return "its certificate is not valid for the host name in the kubeconfig's server address: " + engine.Printable(hostErr.Error())
+	case errors.As(err, &certErr) && certErr.Reason == x509.Expired:
+		return "its certificate has expired or is not yet valid (check the clocks)"
+	case errors.As(err, &recErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "it does not speak TLS: the server address may need http:// or another port"
+	}
+	return engine.Printable(reason(err))
 }
 
 // isUnavailable reports errors that mean "the API server could not be

@@ -2,9 +2,12 @@ package kube
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -113,5 +116,66 @@ func TestTargetsDeployment(t *testing.T) {
 		if got := targetsDeployment(tt.apiVersion, tt.kind, tt.name, "yeeter-worker"); got != tt.want {
 			t.Errorf("targetsDeployment(%q, %q, %q) = %v, want %v", tt.apiVersion, tt.kind, tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestClassifyTLSAsConfiguration checks that a TLS or certificate problem
+// is a configuration error (ErrUnauthorized: retrying will not help), not
+// ErrUnavailable, that it keeps its cause, and that a real outage stays
+// unavailable.
+func TestClassifyTLSAsConfiguration(t *testing.T) {
+	wrap := func(err error) error {
+		return &url.Error{Op: "Get", URL: "https://10.0.0.1:6443/apis/apps/v1/namespaces/yeeter/deployments/yeeter-worker/scale", Err: err}
+	}
+	cert := &x509.Certificate{DNSNames: []string{"kubernetes.default"}}
+	tests := []struct {
+		name     string
+		err      error
+		sentinel error
+		want     string
+	}{
+		{"unknown authority", wrap(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{Cert: cert}}),
+			engine.ErrUnauthorized, "signed by an authority the kubeconfig does not trust"},
+		{"unknown authority, bare", wrap(x509.UnknownAuthorityError{Cert: cert}),
+			engine.ErrUnauthorized, "signed by an authority the kubeconfig does not trust"},
+		{"hostname mismatch", wrap(&tls.CertificateVerificationError{Err: x509.HostnameError{Certificate: cert, Host: "10.0.0.1"}}),
+			engine.ErrUnauthorized, "not valid for the host name"},
+		{"expired", wrap(x509.CertificateInvalidError{Cert: cert, Reason: x509.Expired}),
+			engine.ErrUnauthorized, "expired"},
+		{"not TLS", wrap(tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}),
+			engine.ErrUnauthorized, "does not speak TLS"},
+		{"plain HTTP server", wrap(errors.New("http: server gave HTTP response to HTTPS client")),
+			engine.ErrUnauthorized, "does not speak TLS"},
+		{"handshake failure", wrap(fmt.Errorf("remote error: %w", tls.AlertError(40))),
+			engine.ErrUnauthorized, "handshake failure"},
+		{"connection refused stays unavailable", wrap(fmt.Errorf("dial tcp 10.0.0.1:6443: %w", syscall.ECONNREFUSED)),
+			engine.ErrUnavailable, "connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := classify(tt.err, op{Verb: "get", Resource: "deployments/scale", Server: "https://10.0.0.1:6443"})
+			if !errors.Is(err, tt.sentinel) || (tt.sentinel != engine.ErrUnavailable && errors.Is(err, engine.ErrUnavailable)) {
+				t.Fatalf("kind %s (%v), want %v", engine.ErrorKind(err), err, tt.sentinel)
+			}
+			if !errors.Is(err, tt.err) {
+				t.Errorf("the cause is not wrapped: %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("message %q lacks %q", err, tt.want)
+			}
+			if tt.sentinel == engine.ErrUnauthorized && !strings.Contains(err.Error(), "retrying will not help") {
+				t.Errorf("message %q does not say that retrying will not help", err)
+			}
+		})
+	}
+}
+
+// TestClassifyEscapesServerText checks that text from the API server
+// (a user name in a Forbidden message) reaches the message escaped.
+func TestClassifyEscapesServerText(t *testing.T) {
+	err := classify(apierrors.NewForbidden(schema.GroupResource{Resource: "deployments"}, "d",
+		errors.New("User \"evil\x1b]0;pwned\x07\" cannot get")), op{Verb: "get"})
+	if strings.ContainsAny(err.Error(), "\x1b\x07") {
+		t.Errorf("control characters in %q", err)
 	}
 }

@@ -129,6 +129,6 @@ func (s *Scaler) refuseIfManaged(ctx context.Context, req engine.ScaleRequest) e
 	}
 	msg := fmt.Sprintf("refused: %s manages deployment %s/%s; yeetscale does not fight another autoscaler "+
 		"(delete it, or pass --force to apply anyway)", strings.Join(names, " and "), s.cfg.Namespace, s.cfg.Deployment)
-	s.warnEvent(ctx, "", fmt.Sprintf("New size: %d not applied (by %s); %s", req.Replicas, req.By, msg))
+	s.warnEvent(ctx, "refused by "+strings.Join(names, ","), fmt.Sprintf("New size: %d not applied (by %s); %s", req.Replicas, req.By, msg))
 	return &Error{Kind: engine.ErrRefused, Msg: msg}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -68,4 +69,20 @@ func deploymentEvents(t *testing.T, cp *kubetest.ControlPlane, ns, reason string
 		t.Fatalf("listing events: %v", err)
 	}
 	return list.Items
+}
+
+// createHPA creates an HPA named name on Deployment target.
+func createHPA(t *testing.T, cp *kubetest.ControlPlane, ns, name, target string) {
+	t.Helper()
+	minR := int32(1)
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: target},
+			MinReplicas:    &minR, MaxReplicas: 10,
+		},
+	}
+	if _, err := cp.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(testCtx(t), hpa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }

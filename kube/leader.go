@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/leaderelection"
@@ -50,6 +51,13 @@ type LeaderConfig struct {
 	// OnNewLeader, when set, is told the identity of each new leader
 	// (including this instance).
 	OnNewLeader func(identity string)
+	// OnLeaseResult, when set, is told the outcome of every request for the
+	// Lease (read, create, renew): nil when the API server answered (a
+	// Lease held by another instance, or none yet, is an answer), else the
+	// error, classified like the Scaler's (errors.Is engine.ErrForbidden,
+	// ...). client-go's elector only logs these failures; this is how a
+	// standby that cannot reach its Lease becomes visible.
+	OnLeaseResult func(err error)
 }
 
 // LeaseName returns the default Lease name for a deployment:
@@ -131,10 +139,13 @@ func RunWithLeaderElection(ctx context.Context, cfg LeaderConfig, run func(ctx c
 	if cfg.RetryPeriod == 0 {
 		cfg.RetryPeriod = DefaultRetryPeriod
 	}
-	lock := &resourcelock.LeaseLock{
+	var lock resourcelock.Interface = &resourcelock.LeaseLock{
 		LeaseMeta:  metav1.ObjectMeta{Namespace: cfg.Namespace, Name: cfg.Name},
 		Client:     cfg.Client.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: cfg.Identity},
+	}
+	if cfg.OnLeaseResult != nil {
+		lock = &observedLock{Interface: lock, namespace: cfg.Namespace, name: cfg.Name, report: cfg.OnLeaseResult}
 	}
 
 	// The elector runs on its own context, cancelled only after run has
@@ -219,4 +230,54 @@ func RunWithLeaderElection(ctx context.Context, cfg LeaderConfig, run func(ctx c
 		return nil
 	}
 	return fmt.Errorf("%w %s/%s (identity %s)", ErrLeadershipLost, cfg.Namespace, cfg.Name, cfg.Identity)
+}
+
+// observedLock is a resourcelock.Interface that reports the outcome of
+// every request to the API server.
+type observedLock struct {
+	resourcelock.Interface
+	namespace, name string
+	report          func(error)
+}
+
+// Get reads the Lease; NotFound (no Lease yet) is an answer, not a failure.
+func (l *observedLock) Get(ctx context.Context) (*resourcelock.LeaderElectionRecord, []byte, error) {
+	rec, raw, err := l.Interface.Get(ctx)
+	if apierrors.IsNotFound(err) {
+		l.report(nil)
+	} else {
+		l.result(ctx, "get", err)
+	}
+	return rec, raw, err
+}
+
+// Create creates the Lease.
+func (l *observedLock) Create(ctx context.Context, ler resourcelock.LeaderElectionRecord) error {
+	err := l.Interface.Create(ctx, ler)
+	l.result(ctx, "create", err)
+	return err
+}
+
+// Update renews or takes over the Lease. A conflict (another instance
+// wrote it first) is an answer too.
+func (l *observedLock) Update(ctx context.Context, ler resourcelock.LeaderElectionRecord) error {
+	err := l.Interface.Update(ctx, ler)
+	if apierrors.IsConflict(err) {
+		l.report(nil)
+	} else {
+		l.result(ctx, "update", err)
+	}
+	return err
+}
+
+// result reports err classified, or nil; a request cut short because the
+// elector is stopping is not reported.
+func (l *observedLock) result(ctx context.Context, verb string, err error) {
+	if err != nil && ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		err = fmt.Errorf("leader election: %w", classify(err, op{Verb: verb, Resource: "leases", Namespace: l.namespace, Name: l.name, Kind: "lease"}))
+	}
+	l.report(err)
 }

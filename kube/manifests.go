@@ -26,11 +26,13 @@ var manifestTemplate = template.Must(template.New("yeetscale.yaml.tmpl").Funcs(t
 // Defaults for Manifests.
 const (
 	DefaultManifestName = "yeetscale"
-	DefaultImage        = "ghcr.io/yeeter/yeetscale:latest"
-	DefaultQueue        = "yeeter.simulation.orders"
-	DefaultRabbitURL    = "http://rabbitmq.yeeter.svc:15672"
-	DefaultSecret       = "yeeter-secrets"
-	DefaultMetricsPort  = 9090
+	// ImageRepository is where the release images are published, tagged
+	// with the release version (see ReleaseImage).
+	ImageRepository    = "ghcr.io/yeeter/yeetscale"
+	DefaultQueue       = "yeeter.simulation.orders"
+	DefaultRabbitURL   = "http://rabbitmq.yeeter.svc:15672"
+	DefaultSecret      = "yeeter-secrets"
+	DefaultMetricsPort = 9090
 )
 
 // ManifestOptions fill in the manifests; zero fields take the defaults.
@@ -43,7 +45,8 @@ type ManifestOptions struct {
 	Queue string
 	// VHost is the queue's RabbitMQ virtual host (--vhost, default "/").
 	VHost string
-	// Image is yeetscale's container image.
+	// Image is yeetscale's container image; it has no default (see
+	// ReleaseImage): a release build passes its own version's image.
 	Image string
 	// Name names the ServiceAccount, Role, RoleBinding and Deployment
 	// (default "yeetscale").
@@ -83,7 +86,6 @@ func (o ManifestOptions) withDefaults() ManifestOptions {
 	def(&o.Deployment, DefaultDeployment)
 	def(&o.Queue, DefaultQueue)
 	def(&o.VHost, "/")
-	def(&o.Image, DefaultImage)
 	def(&o.Name, DefaultManifestName)
 	def(&o.RabbitURL, DefaultRabbitURL)
 	def(&o.Secret, DefaultSecret)
@@ -99,6 +101,9 @@ func (o ManifestOptions) withDefaults() ManifestOptions {
 
 // validate rejects names the API server would reject, before rendering.
 func (o ManifestOptions) validate() error {
+	if err := o.validateText(); err != nil {
+		return err
+	}
 	for _, f := range []struct{ what, v string }{
 		{"namespace", o.Namespace}, {"name", o.Name},
 	} {
@@ -121,6 +126,12 @@ func (o ManifestOptions) validate() error {
 	}
 	if o.Queue == "" || o.Image == "" {
 		return errors.New("manifests: queue and image must not be empty")
+	}
+	if strings.ContainsAny(o.Image, " \t\"'") {
+		return errors.New("manifests: invalid --image: an image reference has no spaces or quotes (like " + ImageRepository + ":v1.2.3)")
+	}
+	if err := refuseCredentialArgs(o.ExtraArgs); err != nil {
+		return err
 	}
 	u, err := url.Parse(o.RabbitURL)
 	switch {
@@ -177,6 +188,9 @@ func ManifestObjects(opts ManifestOptions) ([]*unstructured.Unstructured, error)
 // yamlQuote returns s as a double-quoted scalar (JSON strings are valid
 // YAML), so no value can break the document's structure.
 func yamlQuote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -2,6 +2,7 @@ package kube_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func TestManifestsApplyAndGrantOnlyWhatIsNeeded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := kube.ManifestObjects(kube.ManifestOptions{Namespace: ns, KEDA: keda})
+	objs, err := kube.ManifestObjects(kube.ManifestOptions{Namespace: ns, KEDA: keda, Image: kube.ImageRepository + ":v0.0.0-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +68,15 @@ func TestManifestsApplyAndGrantOnlyWhatIsNeeded(t *testing.T) {
 		{"get", "apps", "deployments", "scale", kube.DefaultDeployment, true},
 		{"update", "apps", "deployments", "scale", kube.DefaultDeployment, true},
 		{"create", "", "events", "", "", true},
+		{"patch", "", "events", "", "", true},
+		{"get", "coordination.k8s.io", "leases", "", lease, true},
+		// Verbs the code never calls: not granted.
+		{"patch", "apps", "deployments", "scale", kube.DefaultDeployment, false},
+		{"watch", "autoscaling", "horizontalpodautoscalers", "", "", false},
+		{"watch", "keda.sh", "scaledobjects", "", "", false},
+		{"update", "", "events", "", "", false},
+		{"list", "", "events", "", "", false},
+		{"list", "apps", "deployments", "", "", false},
 		{"create", "coordination.k8s.io", "leases", "", "", true},
 		{"update", "coordination.k8s.io", "leases", "", lease, true},
 		{"list", "autoscaling", "horizontalpodautoscalers", "", "", true},
@@ -141,6 +151,26 @@ func TestManifestsApplyAndGrantOnlyWhatIsNeeded(t *testing.T) {
 	}
 	if ev := deploymentEvents(t, cp, ns, kube.ReasonSuccessfulRescale); len(ev) != 1 {
 		t.Errorf("%d SuccessfulRescale events, want 1", len(ev))
+	}
+
+	// The rest of what the Scaler does, as the ServiceAccount: keep the
+	// memory, and refuse twice beside an HPA (the second refusal patches
+	// the first FailedRescale Event's count).
+	if err := s.SaveMemory(ctx, "remembered"); err != nil {
+		t.Errorf("SaveMemory as the ServiceAccount: %v", err)
+	}
+	if m, err := s.LoadMemory(ctx); err != nil || m != "remembered" {
+		t.Errorf("LoadMemory as the ServiceAccount = %q, %v", m, err)
+	}
+	createHPA(t, cp, ns, "hpa", kube.DefaultDeployment)
+	for i := 0; i < 2; i++ {
+		from := mustGetScale(t, s)
+		if err := s.SetScale(ctx, engine.ScaleRequest{From: from, Replicas: 6, Reason: "beside an HPA", By: "auto"}); !errors.Is(err, engine.ErrRefused) {
+			t.Errorf("SetScale beside an HPA as the ServiceAccount = %v, want refused", err)
+		}
+	}
+	if ev := deploymentEvents(t, cp, ns, kube.ReasonFailedRescale); len(ev) != 1 || ev[0].Count != 2 {
+		t.Errorf("FailedRescale Events %d (want 1 with count 2)", len(ev))
 	}
 }
 

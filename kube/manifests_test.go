@@ -16,7 +16,7 @@ func TestManifestObjects(t *testing.T) {
 		ns, queue string
 		keda      bool
 	}{
-		{"defaults", ManifestOptions{}, "yeeter", DefaultQueue, false},
+		{"defaults", ManifestOptions{Image: "example.com/y:1"}, "yeeter", DefaultQueue, false},
 		{"custom with KEDA", ManifestOptions{Namespace: "ops", Deployment: "w", Queue: `odd "queue"\n: x`, KEDA: true,
 			Image: "example.com/y:1", ExtraArgs: []string{"--count=ready"}}, "ops", `odd "queue"\n: x`, true},
 	}
@@ -100,10 +100,13 @@ func TestManifestsRejectBadOptions(t *testing.T) {
 		opts ManifestOptions
 		want string
 	}{
-		{"namespace", ManifestOptions{Namespace: "Bad NS"}, "invalid namespace"},
-		{"deployment", ManifestOptions{Deployment: "x\ny: z"}, "invalid deployment"},
-		{"port", ManifestOptions{MetricsPort: 70000}, "invalid metrics port"},
-		{"secret", ManifestOptions{Secret: "UPPER"}, "invalid secret"},
+		{"namespace", ManifestOptions{Namespace: "Bad NS", Image: "i"}, "invalid namespace"},
+		{"deployment", ManifestOptions{Deployment: "x\ny: z", Image: "i"}, "--deployment holds a control character"},
+		{"deployment, no DNS name", ManifestOptions{Deployment: "x_y", Image: "i"}, "invalid deployment"},
+		{"port", ManifestOptions{MetricsPort: 70000, Image: "i"}, "invalid metrics port"},
+		{"secret", ManifestOptions{Secret: "UPPER", Image: "i"}, "invalid secret"},
+		{"no image", ManifestOptions{}, "image must not be empty"},
+		{"image with a space", ManifestOptions{Image: "a b"}, "invalid --image"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,7 +121,7 @@ func TestManifestsRejectBadOptions(t *testing.T) {
 // --mgmt-url never lands in the Deployment's arguments, nor in the error.
 func TestManifestsRefuseCredentialsInTheURL(t *testing.T) {
 	for _, u := range []string{"http://u:s3cr3t@rabbit:15672", "http//u:s3cr3t@rabbit", "rabbit:15672", "ftp://rabbit"} {
-		out, err := Manifests(ManifestOptions{RabbitURL: u})
+		out, err := Manifests(ManifestOptions{RabbitURL: u, Image: "i"})
 		if err == nil {
 			t.Errorf("%q: manifests rendered:\n%s", u, out)
 			continue

@@ -11,7 +11,6 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -53,8 +52,8 @@ type Scaler struct {
 	server    string
 	user      string
 
-	mu       sync.Mutex
-	lastWarn string // message of the last FailedRescale Event, to not repeat it
+	evMu   sync.Mutex             // serialises Event writes
+	series map[string]eventSeries // Events written, by aggregation key
 }
 
 var _ engine.Scaler = (*Scaler)(nil)
@@ -82,14 +81,21 @@ func NewScaler(restConfig *rest.Config, cfg ScalerConfig) (*Scaler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kube: dynamic client for %s: %w", redactURL(rc.Host), err)
 	}
+	return newScaler(cfg, client, dyn, redactURL(rc.Host), rc.Impersonate.UserName), nil
+}
+
+// newScaler returns a Scaler on the given clients (the fake clientsets of
+// the unit tests, or the real ones of NewScaler); cfg must be complete.
+func newScaler(cfg ScalerConfig, client kubernetes.Interface, dyn dynamic.Interface, server, user string) *Scaler {
 	return &Scaler{
 		cfg:       cfg,
 		client:    client,
 		dynamic:   dyn,
 		discovery: client.Discovery(),
-		server:    redactURL(rc.Host),
-		user:      rc.Impersonate.UserName,
-	}, nil
+		server:    server,
+		user:      user,
+		series:    map[string]eventSeries{},
+	}
 }
 
 // DefaultIdentity returns hostname-pid, the default identity for annotations,
@@ -162,19 +168,21 @@ func (s *Scaler) SetScale(ctx context.Context, req engine.ScaleRequest) error {
 	if err != nil {
 		err = classify(err, s.op("update", "deployments/scale"))
 		if !errors.Is(err, engine.ErrConflict) && !errors.Is(err, context.Canceled) {
-			s.warnEvent(ctx, "", fmt.Sprintf("New size: %d; reason: %s; error: %v", req.Replicas, req.Reason, err))
+			s.warnEvent(ctx, engine.ErrorKind(err), fmt.Sprintf("New size: %d; reason: %s; error: %v", req.Replicas, req.Reason, err))
 		}
 		return err
 	}
-	s.mu.Lock()
-	s.lastWarn = ""
-	s.mu.Unlock()
+	s.endSeries(ReasonFailedRescale)
+	// The change is made: its record must not be cut short by a context
+	// that ends now (a stop, a poll's deadline).
+	wctx, cancel := writeContext(ctx)
+	defer cancel()
 	now := s.cfg.Now()
-	if err := s.annotate(ctx, req, now); err != nil {
+	if err := s.annotate(wctx, req, now); err != nil {
 		s.warn(err)
 	}
 	msg := fmt.Sprintf("New size: %d; reason: %s", req.Replicas, req.Reason)
-	if err := s.recordEvent(ctx, updated.UID, eventNormal, ReasonSuccessfulRescale, msg, now); err != nil {
+	if err := s.recordEvent(wctx, updated.UID, eventNormal, ReasonSuccessfulRescale, "", msg, now); err != nil {
 		s.warn(err)
 	}
 	return nil
@@ -203,24 +211,29 @@ func (s *Scaler) updateScale(ctx context.Context, req engine.ScaleRequest) (*aut
 			return updated, err
 		}
 		cur, gerr := deployments.GetScale(ctx, s.cfg.Deployment, metav1.GetOptions{})
-		if gerr != nil || cur.Spec.Replicas != req.From.Desired {
+		if gerr != nil {
+			// The conflict stays the error's kind; the failed re-read is
+			// kept as its cause too, for errors.Is and the log.
+			return nil, &Error{Kind: engine.ErrConflict,
+				Msg: fmt.Sprintf("conflict: %s/%s changed since it was read, and reading it again failed: %v",
+					s.cfg.Namespace, s.cfg.Deployment, classify(gerr, s.op("get", "deployments/scale"))),
+				Err: errors.Join(err, gerr)}
+		}
+		if cur.Spec.Replicas != req.From.Desired {
 			return nil, err
 		}
 		version = cur.ResourceVersion
 	}
 }
 
-// warnEvent records a FailedRescale warning Event unless the same message
-// was the last one recorded.
-func (s *Scaler) warnEvent(ctx context.Context, uid types.UID, msg string) {
-	s.mu.Lock()
-	repeat := s.lastWarn == msg
-	s.lastWarn = msg
-	s.mu.Unlock()
-	if repeat {
-		return
-	}
-	if err := s.recordEvent(ctx, uid, eventWarning, ReasonFailedRescale, msg, s.cfg.Now()); err != nil {
+// warnEvent records a FailedRescale warning Event. Repeats with the same
+// key (the error's kind) add to one Event's count instead of creating a new
+// Event each time (see recordEvent); a write that fails is not remembered,
+// so the next identical warning is written again.
+func (s *Scaler) warnEvent(ctx context.Context, key, msg string) {
+	wctx, cancel := writeContext(ctx)
+	defer cancel()
+	if err := s.recordEvent(wctx, "", eventWarning, ReasonFailedRescale, key, msg, s.cfg.Now()); err != nil {
 		s.warn(err)
 	}
 }

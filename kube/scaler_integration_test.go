@@ -7,7 +7,6 @@ import (
 	"time"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -121,19 +120,8 @@ func TestConflictKeepsOutOfBandChange(t *testing.T) {
 func TestRefusesWhileHPATargetsDeployment(t *testing.T) {
 	cp, ns := workload(t, 2)
 	ctx := testCtx(t)
-	minR := int32(1)
-	for _, h := range []struct{ name, target string }{{"other-hpa", "other-deployment"}, {"worker-hpa", kube.DefaultDeployment}} {
-		hpa := &autoscalingv2.HorizontalPodAutoscaler{
-			ObjectMeta: metav1.ObjectMeta{Name: h.name, Namespace: ns},
-			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
-				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: h.target},
-				MinReplicas:    &minR, MaxReplicas: 10,
-			},
-		}
-		if _, err := cp.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, hpa, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createHPA(t, cp, ns, "other-hpa", "other-deployment")
+	createHPA(t, cp, ns, "worker-hpa", kube.DefaultDeployment)
 
 	s := newScaler(t, cp.Config, ns, false)
 	as, err := s.Autoscalers(ctx)
@@ -278,7 +266,7 @@ func TestFailedUpdateRecordsWarningEvent(t *testing.T) {
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "deployments/scale"}, Verbs: []string{"get"}},
 			{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: []string{"list"}},
-			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 		},
 	}
 	binding := &rbacv1.RoleBinding{
@@ -314,5 +302,16 @@ func TestFailedUpdateRecordsWarningEvent(t *testing.T) {
 	ev := deploymentEvents(t, cp, ns, kube.ReasonFailedRescale)
 	if len(ev) != 1 || ev[0].Type != "Warning" || !strings.Contains(ev[0].Message, "New size: 9; reason: 9,000 messages; error: "+want) {
 		t.Fatalf("want one FailedRescale warning about the update, got %+v", ev)
+	}
+	// Repeated failures (each with another size, so another message) add
+	// to the same Event's count, as the Kubernetes event series does.
+	for n := int32(10); n <= 12; n++ {
+		if err := s.SetScale(ctx, engine.ScaleRequest{From: from, Replicas: n, Reason: "more messages", By: "auto"}); !errors.Is(err, engine.ErrForbidden) {
+			t.Fatalf("SetScale %d: %v", n, err)
+		}
+	}
+	ev = deploymentEvents(t, cp, ns, kube.ReasonFailedRescale)
+	if len(ev) != 1 || ev[0].Count != 4 || !strings.Contains(ev[0].Message, "New size: 12;") || ev[0].LastTimestamp.Before(&ev[0].FirstTimestamp) {
+		t.Fatalf("after 4 failures want one FailedRescale Event with count 4, the last size and lastTimestamp not before firstTimestamp; got %d: %+v", len(ev), ev)
 	}
 }

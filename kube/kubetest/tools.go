@@ -111,21 +111,41 @@ func EnsureTools(ctx context.Context, names ...string) (Tools, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
 		return t, fmt.Errorf("kubetest: %w", err)
 	}
-	unlock, err := lockFile(filepath.Join(dir, ".lock"))
+	unlock, waited, err := lockFileReport(filepath.Join(dir, ".lock"), func() {
+		progressf("kubetest: another process is building the Kubernetes tools in %s; waiting for it (first run only)", dir)
+	})
 	if err != nil {
 		return t, err
 	}
 	defer unlock()
 	if missing(t, names) == nil { // another process built them meanwhile
+		if waited > 0 {
+			progressf("kubetest: the Kubernetes tools are ready (waited %s)", waited.Round(time.Second))
+		}
 		return t, nil
 	}
 	// One go build of everything missing links in parallel and spares the
 	// next caller (e.g. the workload tools) a second wait.
 	miss := missing(t, AllTools)
+	progressf("kubetest: building %s into %s: first run only, about 7 minutes on 2 cores (log: %s)",
+		joinAnd(miss), filepath.Join(dir, "bin"), filepath.Join(dir, "build.log"))
 	start := time.Now()
 	err = build(ctx, t, miss)
 	t.BuildTime = time.Since(start)
+	if err != nil {
+		progressf("kubetest: building the Kubernetes tools failed after %s", t.BuildTime.Round(time.Second))
+	} else {
+		progressf("kubetest: built %s in %s", joinAnd(miss), t.BuildTime.Round(time.Second))
+	}
 	return t, err
+}
+
+// joinAnd returns "a, b and c".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // missing returns the tools that are not in t's bin directory.
@@ -207,18 +227,33 @@ func goBin() string {
 
 // lockFile takes an exclusive flock on path, waiting for other holders.
 func lockFile(path string) (unlock func(), err error) {
+	unlock, _, err = lockFileReport(path, nil)
+	return unlock, err
+}
+
+// lockFileReport is lockFile that calls busy (when not nil) before it
+// starts waiting for another holder, and says how long it waited.
+func lockFileReport(path string, busy func()) (unlock func(), waited time.Duration, err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("kubetest: lock: %w", err)
+		return nil, 0, fmt.Errorf("kubetest: lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+	start := time.Now()
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		if busy != nil {
+			busy()
+		}
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+	}
+	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("kubetest: lock %s: %w", path, err)
+		return nil, 0, fmt.Errorf("kubetest: lock %s: %w", path, err)
 	}
 	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
-	}, nil
+	}, time.Since(start), nil
 }
 
 // KwokStages returns the path of the kwok stage configuration (node fast,

@@ -278,6 +278,11 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 				m.setLeader(id == lc.Identity)
 			}
 		}
+		lease := newLeaseHealth(logger, m, lc.LeaseDuration+3*lc.RetryPeriod)
+		lc.OnLeaseResult = lease.observe
+		if m != nil {
+			m.setLeaseCheck(lease.reachable)
+		}
 		err = kube.RunWithLeaderElection(ctx, lc, run)
 	} else {
 		run(ctx)

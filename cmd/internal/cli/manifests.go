@@ -5,6 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yeeter/yeetscale/cmd/internal/version"
+	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/kube"
 	"github.com/yeeter/yeetscale/rabbit"
 )
@@ -24,6 +26,14 @@ RabbitMQ credentials taken from a Secret (keys username and password).`,
   %[1]s manifests --namespace shop --deployment order-worker --queue orders --image registry.example/yeetscale:v1`, a.name),
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			if o.Image == "" {
+				img, ok := kube.ReleaseImage(version.Version)
+				if !ok {
+					return usage(fmt.Errorf("manifests: this is a development build (version %s), for which no image is published: pass --image with an image you built and pushed, or use a release build (its manifests name %s:<its version>)",
+						engine.Printable(version.Version), kube.ImageRepository))
+				}
+				o.Image = img
+			}
 			out, err := kube.Manifests(o)
 			if err != nil {
 				return usage(err)
@@ -39,10 +49,10 @@ RabbitMQ credentials taken from a Secret (keys username and password).`,
 	fs.StringVar(&o.VHost, "vhost", "/", "RabbitMQ virtual host of the queue")
 	fs.StringVar(&o.LeaseName, "lease-name", "", "leader-election Lease, in the Role and the arguments alike (default yeetscale-<deployment>)")
 	fs.StringVar(&o.RabbitURL, "mgmt-url", rabbit.DefaultMgmtURL, "RabbitMQ management API URL as seen from inside the cluster (no credentials: those come from --secret)")
-	fs.StringVar(&o.Image, "image", kube.DefaultImage, "yeetscale container image")
+	fs.StringVar(&o.Image, "image", "", "yeetscale container image (default: "+kube.ImageRepository+":<this release's version>; a development build has none and needs --image)")
 	fs.StringVar(&o.Secret, "secret", kube.DefaultSecret, "Secret with the RabbitMQ username and password")
 	fs.IntVar(&o.MetricsPort, "metrics-port", kube.DefaultMetricsPort, "port of /metrics, /healthz and /readyz")
 	fs.BoolVar(&o.KEDA, "keda", true, "allow listing KEDA ScaledObjects, which yeetscale checks for where KEDA is installed (harmless elsewhere; --keda=false drops the rule)")
-	fs.StringSliceVar(&o.ExtraArgs, "arg", nil, "extra argument for yeetscale --auto (repeatable), e.g. --arg=--max-replicas=40")
+	fs.StringArrayVar(&o.ExtraArgs, "arg", nil, "extra argument for yeetscale --auto (repeatable), e.g. --arg=--max-replicas=40; credentials (--password, --username, --token, user info in --mgmt-url) are refused: they come from --secret")
 	return c
 }

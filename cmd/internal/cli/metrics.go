@@ -28,6 +28,9 @@ type metrics struct {
 	lastEvent uint64
 	errSeen   map[string]int // the engine's error counts already exported
 	isLeader  bool
+	// leaseOK, with leader election, says whether a standby can reach its
+	// Lease (leaseHealth.reachable); nil without leader election.
+	leaseOK func() bool
 }
 
 func newMetrics(ctl *engine.Controller, leader bool) *metrics {
@@ -49,7 +52,7 @@ func newMetrics(ctl *engine.Controller, leader bool) *metrics {
 		scaleActions: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yeetscale", Name: "scale_actions_total",
 			Help: "Applied scale changes by direction (up, down)."}, []string{"direction"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yeetscale", Name: "errors_total",
-			Help: "Failed polls and applies by kind (unavailable, unauthorized, not_found, forbidden, conflict, bad_response, refused, other)."}, []string{"kind"}),
+			Help: "Failed polls and applies by kind (unavailable, unauthorized, not_found, forbidden, conflict, bad_response, refused, other), and failed leader-election Lease requests (leader_election)."}, []string{"kind"}),
 		isLeader: leader,
 		errSeen:  map[string]int{},
 	}
@@ -72,6 +75,17 @@ func (m *metrics) setLeader(on bool) {
 	}
 	m.leader.Set(v)
 }
+
+// setLeaseCheck makes /readyz of a standby depend on ok (see readyNow).
+func (m *metrics) setLeaseCheck(ok func() bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.leaseOK = ok
+}
+
+// countError adds one to errors_total{kind}, for failures that are not the
+// controller's (a Lease request).
+func (m *metrics) countError(kind string) { m.errors.WithLabelValues(kind).Inc() }
 
 // observe updates the metrics from a snapshot.
 func (m *metrics) observe(s engine.Snapshot) {
@@ -111,17 +125,27 @@ func (m *metrics) observe(s engine.Snapshot) {
 	}
 }
 
-// readyNow reports whether the instance is serving: a standby (not leader) is
-// ready; a leader is ready once a poll succeeded and its data is not stale.
-func (m *metrics) readyNow() bool {
+// readyNow reports whether the instance can do its job, and why not: the
+// leader (or the only instance, without leader election) once a poll
+// succeeded and its data is not stale; a standby while its requests for
+// the Lease are answered (even "held by another"), so that it can take
+// over; a standby whose Lease requests fail (forbidden, unreachable) is not
+// ready.
+func (m *metrics) readyNow() (bool, string) {
 	m.mu.Lock()
-	leader := m.isLeader
+	leader, leaseOK := m.isLeader, m.leaseOK
 	m.mu.Unlock()
 	if !leader {
-		return true
+		if leaseOK != nil && !leaseOK() {
+			return false, "standby: cannot reach the leader-election Lease (see the log)"
+		}
+		return true, ""
 	}
 	s := m.ctl.Snapshot()
-	return !s.LastGoodPoll.IsZero() && time.Since(s.LastGoodPoll) <= 3*s.Config.PollInterval+10*time.Second
+	if s.LastGoodPoll.IsZero() || time.Since(s.LastGoodPoll) > 3*s.Config.PollInterval+10*time.Second {
+		return false, "no successful poll recently"
+	}
+	return true, ""
 }
 
 // serve starts the HTTP server on addr and returns it (Addr is the bound
@@ -135,8 +159,8 @@ func (m *metrics) serve(addr string) (*http.Server, error) {
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !m.readyNow() {
-			http.Error(w, "no successful poll recently", http.StatusServiceUnavailable)
+		if ok, why := m.readyNow(); !ok {
+			http.Error(w, why, http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ok\n"))

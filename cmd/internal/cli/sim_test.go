@@ -227,7 +227,7 @@ func TestVersionAndManifests(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "yeetscale ") || !strings.Contains(out, "commit") {
 		t.Errorf("version: exit %d, %q", code, out)
 	}
-	code, out, errOut := run(t, "manifests", "-n", "shop", "--deployment", "order-worker")
+	code, out, errOut := run(t, "manifests", "-n", "shop", "--deployment", "order-worker", "--image", "example.com/yeetscale:v1")
 	if code != 0 {
 		t.Fatalf("manifests: exit %d: %s", code, errOut)
 	}
@@ -244,7 +244,7 @@ func TestVersionAndManifests(t *testing.T) {
 // TestManifestsLeaseNameEverywhere checks that a custom lease name reaches
 // both the Role's rule and yeetscale's arguments, so RBAC and election agree.
 func TestManifestsLeaseNameEverywhere(t *testing.T) {
-	code, out, errOut := run(t, "manifests", "--lease-name", "my-lease")
+	code, out, errOut := run(t, "manifests", "--image", "example.com/yeetscale:v1", "--lease-name", "my-lease")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -259,8 +259,8 @@ func TestManifestsLeaseNameEverywhere(t *testing.T) {
 // ScaledObjects by default (the guard looks for them wherever KEDA is
 // installed) and that --keda=false drops the rule.
 func TestManifestsKEDARule(t *testing.T) {
-	_, def, _ := run(t, "manifests")
-	_, off, _ := run(t, "manifests", "--keda=false")
+	_, def, _ := run(t, "manifests", "--image", "example.com/yeetscale:v1")
+	_, off, _ := run(t, "manifests", "--image", "example.com/yeetscale:v1", "--keda=false")
 	if !strings.Contains(def, `apiGroups: ["keda.sh"]`) {
 		t.Errorf("the default Role lacks the keda.sh rule")
 	}

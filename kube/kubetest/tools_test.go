@@ -1,0 +1,72 @@
+package kubetest
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestEnsureToolsSaysWhatItBuilds builds one small stand-in tool in a
+// scratch cache and checks the two progress lines: one when the build
+// starts (what, where, how long to expect) and one when it ends (how long
+// it took); a second call with everything built says nothing.
+func TestEnsureToolsSaysWhatItBuilds(t *testing.T) {
+	src := t.TempDir()
+	write := func(name, text string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/faketools\n\ngo 1.22\n")
+	write("cmd/kwok/main.go", "package main\n\nfunc main() {}\n")
+	cache := t.TempDir()
+	t.Setenv(EnvToolsDir, cache)
+	t.Setenv(EnvToolsSrc, src)
+	if err := os.MkdirAll(filepath.Join(cache, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range AllTools {
+		if n != Kwok {
+			if err := os.WriteFile(filepath.Join(cache, "bin", n), []byte("stand-in"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	saved := toolPackages[Kwok]
+	toolPackages[Kwok] = "example.com/faketools/cmd/kwok"
+	t.Cleanup(func() { toolPackages[Kwok] = saved })
+	var out bytes.Buffer
+	progressOut = &out
+	t.Cleanup(func() { progressOut = nil })
+
+	if _, err := EnsureTools(context.Background(), Kwok); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "kubetest: building kwok into ") ||
+		!strings.Contains(lines[0], "first run only, about 7 minutes") || !strings.HasPrefix(lines[1], "kubetest: built kwok in ") {
+		t.Fatalf("progress lines:\n%s", out.String())
+	}
+	out.Reset()
+	if _, err := EnsureTools(context.Background(), Kwok); err != nil || out.Len() != 0 {
+		t.Errorf("a warm call: err %v, said %q", err, out.String())
+	}
+}
+
+// TestJoinAnd checks the list wording of the progress line.
+func TestJoinAnd(t *testing.T) {
+	for _, tt := range []struct {
+		in   []string
+		want string
+	}{{nil, ""}, {[]string{"etcd"}, "etcd"}, {[]string{"etcd", "kwok"}, "etcd and kwok"}, {AllTools, "etcd, kube-apiserver, kube-controller-manager, kubectl and kwok"}} {
+		if got := joinAnd(tt.in); got != tt.want {
+			t.Errorf("joinAnd(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
