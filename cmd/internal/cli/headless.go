@@ -187,8 +187,14 @@ func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		res.Deployment.Replicas, res.Deployment.Ready = &scaleBefore.Desired, &scaleBefore.Ready
 		res.Desired = &s.Decision.Desired
 	}
-	if s.Err != nil {
-		res.Error, res.ErrorKind = s.Err.Error(), engine.ErrorKind(s.Err)
+	err = s.Err
+	if err != nil && ctx.Err() != nil {
+		// Stopped by a signal: the failure is the stop, not the broker
+		// or the cluster (whose read it cut short).
+		err = stopCause(ctx)
+		res.Error, res.ErrorKind = err.Error(), "interrupted"
+	} else if err != nil {
+		res.Error, res.ErrorKind = err.Error(), engine.ErrorKind(err)
 	}
 	if o.output == "json" {
 		if err := json.NewEncoder(jsonSafe{a.Out}).Encode(res); err != nil {
@@ -197,10 +203,7 @@ func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 	} else if s.ConsecutiveErrors == 0 {
 		writeOnceText(a.Out, res)
 	}
-	if s.Err != nil {
-		return s.Err
-	}
-	return nil
+	return err
 }
 
 func writeOnceText(w io.Writer, r onceResult) {
