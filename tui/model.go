@@ -41,8 +41,8 @@ type Model struct {
 	inflight int
 
 	hdr    *header
-	queue  *queuePanel
-	reps   *replicasPanel
+	queue  *chartPanel
+	reps   *chartPanel
 	dec    *decision
 	events *eventsPanel
 
