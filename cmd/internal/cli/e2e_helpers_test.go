@@ -21,27 +21,6 @@ import (
 	"github.com/yeeter/yeetscale/rabbit/rabbittest"
 )
 
-func TestMain(m *testing.M) {
-	if args := os.Getenv(asYeetscale); args != "" {
-		os.Exit(mainWith(args)) // a child of a process-level test
-	}
-	kubetest.Main(m)
-}
-
-// asYeetscale is the environment variable that makes the test binary run
-// as yeetscale with the arguments it holds (a JSON array, argv[0] first),
-// for tests that need a process of their own: signals, exit codes.
-const asYeetscale = "YEETSCALE_TEST_MAIN_ARGS"
-
-func mainWith(argsJSON string) int {
-	var args []string
-	if err := json.Unmarshal([]byte(argsJSON), &args); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", asYeetscale, err)
-		return 99
-	}
-	return Main(args, os.Stdin, os.Stdout, os.Stderr)
-}
-
 // world is one test's share of the real broker and the real cluster: its own
 // vhost, queue, monitoring user, namespace and worker Deployment.
 type world struct {
