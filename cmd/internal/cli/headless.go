@@ -100,7 +100,7 @@ func (a *app) runRoot(ctx context.Context, o *rootOptions) error {
 
 	logger := newLogger(a.Err, o.logFormat)
 	cfg := a.cfg
-	lv, err := o.live.connect(&cfg, func(err error) { logger.Warn("kubernetes", "error", err.Error()) })
+	lv, err := o.live.connect(&cfg, func(err error) { logger.Warn("kubernetes", "error", engine.Printable(err.Error())) })
 	if err != nil {
 		return err
 	}
