@@ -49,12 +49,8 @@ func (a *app) setupRoot(root *cobra.Command) {
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "--auto: serve Prometheus /metrics, /healthz and /readyz on this address (e.g. :9090)")
 	bindPolicyFlags(fs, &a.cfg)
 	o.live.addFlags(fs)
-	root.RunE = func(c *cobra.Command, args []string) error {
-		if len(args) > 0 {
-			return usage(fmt.Errorf("unexpected argument %q (see '%s --help')", args[0], a.name))
-		}
-		return a.runRoot(c.Context(), o)
-	}
+	// An argument is refused before RunE, as an unknown command (usageArgs).
+	root.RunE = func(c *cobra.Command, _ []string) error { return a.runRoot(c.Context(), o) }
 }
 
 // validate checks the combination of mode flags.
