@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -183,6 +184,8 @@ func (o *Options) Validate() error {
 		return bad(FlagMgmtURL, shown, "must start with http:// or https://")
 	case u.Host == "" || u.Hostname() == "":
 		return bad(FlagMgmtURL, shown, "must name a host, like "+DefaultMgmtURL)
+	case u.Port() != "" && !validPort(u.Port()):
+		return bad(FlagMgmtURL, shown, "its port must be 1 to 65535")
 	case u.User != nil:
 		return bad(FlagMgmtURL, shown, "holds credentials: call Complete before Validate")
 	case strings.Contains(o.MgmtURL, "@"):
@@ -218,4 +221,11 @@ func (o *Options) Validate() error {
 		return bad(FlagPassword, `""`, fmt.Sprintf("no password for user %q: set $%s, --%s or --%s", o.Username, EnvPassword, FlagPasswordFile, FlagPassword))
 	}
 	return nil
+}
+
+// validPort reports whether p (all digits, as url.Parse leaves it) is a
+// TCP port number.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }

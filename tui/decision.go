@@ -31,7 +31,7 @@ func (d *decision) SetSize(w, _ int) { d.w = w }
 // View implements component.
 func (d *decision) View() string {
 	st := d.st
-	why := d.snap.Decision.Reason
+	why := engine.Printable(d.snap.Decision.Reason)
 	if why == "" {
 		why = st.Dim.Render("no decision yet")
 	}

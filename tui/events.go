@@ -41,11 +41,11 @@ func (p *eventsPanel) render() string {
 		if len(lines) == p.h {
 			break
 		}
-		by := e.By
+		by := engine.Printable(e.By)
 		if by == "" {
 			by = "-"
 		}
-		msg := e.Message
+		msg := engine.Printable(e.Message) // may quote a broker's or an apiserver's text
 		if e.Repeats > 0 {
 			// Up front, so that truncating a long message keeps the count.
 			msg = st.Warn.Render(fmt.Sprintf("×%d", e.Repeats+1)) + " " + msg

@@ -74,12 +74,13 @@ func age(d time.Duration) string {
 	}
 }
 
-// label returns s, or "?" when it is empty.
+// label returns s with its control characters escaped (names come from
+// flags and the kubeconfig), or "?" when it is empty.
 func label(s string) string {
 	if s == "" {
 		return "?"
 	}
-	return s
+	return engine.Printable(s)
 }
 
 // replicaCount says "1 replica" or "N replicas".

@@ -41,8 +41,8 @@ type Model struct {
 	inflight int
 
 	hdr    *header
-	queue  *queuePanel
-	reps   *replicasPanel
+	queue  *chartPanel
+	reps   *chartPanel
 	dec    *decision
 	events *eventsPanel
 
@@ -211,7 +211,7 @@ func (m *Model) messageLine() string {
 	case m.form != nil:
 		prompt := " set MIN MAX [TARGET], enter applies, esc cancels: "
 		if m.notice != "" {
-			prompt = " " + m.notice + "; esc cancels: "
+			prompt = " " + oneLine(m.notice) + "; esc cancels: "
 		}
 		return st.Prompt.Render(fit(prompt, m.w/2)) + " " + m.form.input.View()
 	case m.confirm != nil:
@@ -223,7 +223,7 @@ func (m *Model) messageLine() string {
 	case s.Err != nil:
 		return st.Banner.Render(fit(" ✗ "+oneLine(s.Err.Error()), m.w))
 	case m.notice != "":
-		return fit(st.OK.Render(" ✓ ")+m.notice, m.w)
+		return fit(st.OK.Render(" ✓ ")+oneLine(m.notice), m.w)
 	}
 	return strings.Repeat(" ", m.w)
 }
@@ -239,5 +239,9 @@ func (m *Model) helpView() string {
 	return strings.Join(lines, "\n")
 }
 
-// oneLine joins a multi-line error message into one line.
-func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
+// oneLine joins a multi-line error message into one line, with every
+// control character escaped: an error may quote a broker's or an
+// apiserver's text.
+func oneLine(s string) string {
+	return engine.Printable(strings.ReplaceAll(strings.TrimSpace(s), "\n", "; "))
+}

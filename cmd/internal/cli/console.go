@@ -66,18 +66,55 @@ func runConsoleOn(ctx context.Context, ctl *engine.Controller, opts tui.Options)
 // once the first signal has arrived the default handling comes back: an
 // operator's second Ctrl-C ends a process stuck in timeouts. The default
 // handling is back before the context is done, so a second signal sent by
-// someone who saw the process start stopping is never swallowed.
+// someone who saw the process start stopping is never swallowed. The
+// context's cause is then an interrupted error naming the signal.
 func notifyContext(parent context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancelCause(parent)
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		select {
-		case <-ch:
+		case sig := <-ch:
+			signal.Stop(ch)
+			cancel(interrupted{sig})
 		case <-ctx.Done():
+			signal.Stop(ch)
 		}
-		signal.Stop(ch)
-		cancel()
 	}()
-	return ctx, func() { signal.Stop(ch); cancel() }
+	return ctx, func() { signal.Stop(ch); cancel(nil) }
+}
+
+// interrupted is a run stopped from outside: by a signal, or by the
+// cancellation of its context (sig nil).
+type interrupted struct{ sig os.Signal }
+
+func (e interrupted) Error() string {
+	switch e.sig {
+	case nil:
+		return "interrupted"
+	case os.Interrupt:
+		return "interrupted by SIGINT"
+	case syscall.SIGTERM:
+		return "interrupted by SIGTERM"
+	}
+	return "interrupted by " + e.sig.String()
+}
+
+// code is the shell's code for a death by the signal: 128 + its number
+// (130 for SIGINT, 143 for SIGTERM); 130 without a signal.
+func (e interrupted) code() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return ExitInterrupted
+}
+
+// stopCause returns why ctx, which has ended, ended: the interrupted error
+// naming the signal, or a plain interruption.
+func stopCause(ctx context.Context) error {
+	var in interrupted
+	if errors.As(context.Cause(ctx), &in) {
+		return in
+	}
+	return interrupted{}
 }

@@ -17,12 +17,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/kube/kubetest"
 	"github.com/yeeter/yeetscale/rabbit/rabbittest"
 )
-
-func TestMain(m *testing.M) { kubetest.Main(m) }
 
 // world is one test's share of the real broker and the real cluster: its own
 // vhost, queue, monitoring user, namespace and worker Deployment.
@@ -192,14 +189,7 @@ func (s *syncBuffer) String() string {
 // runCLI runs the real command tree in-process, as Main does, but under ctx
 // (cancelling it is what SIGINT/SIGTERM does to the process).
 func runCLI(ctx context.Context, args []string, out, errOut io.Writer) int {
-	a := &app{streams: streams{In: strings.NewReader(""), Out: out, Err: errOut}, name: invokedAs(args), cfg: engine.DefaultConfig()}
-	root := a.rootCommand()
-	root.SetArgs(args[1:])
-	err := root.ExecuteContext(ctx)
-	if err != nil {
-		fmt.Fprintf(errOut, "%s: %v\n", a.name, err)
-	}
-	return exitCode(err)
+	return execute(ctx, args, streams{In: strings.NewReader(""), Out: out, Err: errOut})
 }
 
 // once runs a one-shot command and returns its exit code, stdout and stderr.

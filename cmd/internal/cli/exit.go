@@ -14,6 +14,9 @@ const (
 	ExitBroker  = 3 // RabbitMQ unreachable, wrong credentials, queue missing
 	ExitCluster = 4 // Kubernetes unreachable, forbidden, deployment missing, conflict
 	ExitRefused = 5 // another autoscaler owns the deployment, or nothing may be applied
+	// ExitInterrupted is --once stopped by SIGINT before it finished
+	// (128 + 2, as a shell reports it; SIGTERM gives 143).
+	ExitInterrupted = 130
 )
 
 // usageError marks an error as the user's input being wrong.
@@ -58,9 +61,12 @@ func exitCode(err error) int {
 	var u usageError
 	var s sideError
 	var ce *engine.ConfigError
+	var in interrupted
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &in):
+		return in.code()
 	case errors.As(err, &u), errors.As(err, &ce):
 		return ExitUsage
 	case errors.Is(err, engine.ErrRefused):

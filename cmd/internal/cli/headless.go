@@ -49,12 +49,8 @@ func (a *app) setupRoot(root *cobra.Command) {
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "--auto: serve Prometheus /metrics, /healthz and /readyz on this address (e.g. :9090)")
 	bindPolicyFlags(fs, &a.cfg)
 	o.live.addFlags(fs)
-	root.RunE = func(c *cobra.Command, args []string) error {
-		if len(args) > 0 {
-			return usage(fmt.Errorf("unexpected argument %q (see '%s --help')", args[0], a.name))
-		}
-		return a.runRoot(c.Context(), o)
-	}
+	// An argument is refused before RunE, as an unknown command (usageArgs).
+	root.RunE = func(c *cobra.Command, _ []string) error { return a.runRoot(c.Context(), o) }
 }
 
 // validate checks the combination of mode flags.
@@ -100,7 +96,7 @@ func (a *app) runRoot(ctx context.Context, o *rootOptions) error {
 
 	logger := newLogger(a.Err, o.logFormat)
 	cfg := a.cfg
-	lv, err := o.live.connect(&cfg, func(err error) { logger.Warn("kubernetes", "error", err.Error()) })
+	lv, err := o.live.connect(&cfg, func(err error) { logger.Warn("kubernetes", "error", engine.Printable(err.Error())) })
 	if err != nil {
 		return err
 	}
@@ -187,20 +183,23 @@ func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		res.Deployment.Replicas, res.Deployment.Ready = &scaleBefore.Desired, &scaleBefore.Ready
 		res.Desired = &s.Decision.Desired
 	}
-	if s.Err != nil {
-		res.Error, res.ErrorKind = s.Err.Error(), engine.ErrorKind(s.Err)
+	err = s.Err
+	if err != nil && ctx.Err() != nil {
+		// Stopped by a signal: the failure is the stop, not the broker
+		// or the cluster (whose read it cut short).
+		err = stopCause(ctx)
+		res.Error, res.ErrorKind = err.Error(), "interrupted"
+	} else if err != nil {
+		res.Error, res.ErrorKind = err.Error(), engine.ErrorKind(err)
 	}
 	if o.output == "json" {
-		if err := json.NewEncoder(a.Out).Encode(res); err != nil {
+		if err := json.NewEncoder(jsonSafe{a.Out}).Encode(res); err != nil {
 			return err
 		}
 	} else if s.ConsecutiveErrors == 0 {
 		writeOnceText(a.Out, res)
 	}
-	if s.Err != nil {
-		return s.Err
-	}
-	return nil
+	return err
 }
 
 func writeOnceText(w io.Writer, r onceResult) {
@@ -210,12 +209,15 @@ func writeOnceText(w io.Writer, r onceResult) {
 		}
 		return fmt.Sprintf("%.1f/s", *p)
 	}
+	// Every name and the reason come from outside (flags, kubeconfig,
+	// broker): escaped, so that none can drive the terminal or fake a line.
+	p := engine.Printable
 	q, d := r.Queue, r.Deployment
 	fmt.Fprintf(w, "queue       %s (vhost %s): %s messages (%s ready, %s unacked), %d consumers; publish %s, deliver %s, ack %s\n",
-		q.Name, q.VHost, engine.Thousands(*q.Messages), engine.Thousands(*q.Ready), engine.Thousands(*q.Unacked), *q.Consumers,
+		p(q.Name), p(q.VHost), engine.Thousands(*q.Messages), engine.Thousands(*q.Ready), engine.Thousands(*q.Unacked), *q.Consumers,
 		rate(q.PublishRate), rate(q.DeliverRate), rate(q.AckRate))
-	fmt.Fprintf(w, "deployment  %s/%s (context %s): %d replicas, %d ready\n", d.Namespace, d.Name, d.Context, *d.Replicas, *d.Ready)
-	fmt.Fprintf(w, "decision    %d replicas (policy %s): %s\n", *r.Desired, r.Policy, r.Reason)
+	fmt.Fprintf(w, "deployment  %s/%s (context %s): %d replicas, %d ready\n", p(d.Namespace), p(d.Name), p(d.Context), *d.Replicas, *d.Ready)
+	fmt.Fprintf(w, "decision    %d replicas (policy %s): %s\n", *r.Desired, p(r.Policy), p(r.Reason))
 	switch {
 	case r.Applied:
 		fmt.Fprintf(w, "applied     %d -> %d\n", *d.Replicas, *r.Desired)
@@ -236,8 +238,9 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 	if err != nil {
 		return err
 	}
-	logger.Info("starting", "mode", mode.String(), "policy", cfg.Policy, "queue", cfg.Queue, "vhost", cfg.VHost, "broker", lv.source.URL(),
-		"namespace", cfg.Namespace, "deployment", cfg.Deployment, "context", lv.target.Context,
+	p := engine.Printable // the names come from flags and the kubeconfig
+	logger.Info("starting", "mode", mode.String(), "policy", p(cfg.Policy), "queue", p(cfg.Queue), "vhost", p(cfg.VHost), "broker", p(lv.source.URL()),
+		"namespace", p(cfg.Namespace), "deployment", p(cfg.Deployment), "context", p(lv.target.Context),
 		"min_replicas", cfg.MinReplicas, "max_replicas", cfg.MaxReplicas, "target_messages", cfg.TargetMessages, "poll_interval", cfg.PollInterval.String())
 
 	var m *metrics
@@ -300,6 +303,7 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 // error: one line per backoff step) and one per new event, until ctx ends;
 // then it logs the newest snapshot not yet seen, if any, and returns.
 func logSnapshots(ctx context.Context, logger *slog.Logger, snaps <-chan engine.Snapshot, m *metrics) {
+	p := engine.Printable // messages and reasons may quote text from outside
 	var polls int
 	var lastEvent uint64
 	for done := false; !done; {
@@ -325,9 +329,9 @@ func logSnapshots(ctx context.Context, logger *slog.Logger, snaps <-chan engine.
 			lastEvent = e.ID
 			switch e.Kind {
 			case engine.EventScale:
-				logger.Info("scaled", "from", e.From, "to", e.To, "by", e.By, "reason", e.Message)
+				logger.Info("scaled", "from", e.From, "to", e.To, "by", p(e.By), "reason", p(e.Message))
 			case engine.EventConfig:
-				logger.Info("config", "change", e.Message, "by", e.By)
+				logger.Info("config", "change", p(e.Message), "by", p(e.By))
 			}
 		}
 		if s.Polls == polls {
@@ -335,14 +339,14 @@ func logSnapshots(ctx context.Context, logger *slog.Logger, snaps <-chan engine.
 		}
 		polls = s.Polls
 		if s.ConsecutiveErrors > 0 {
-			logger.Error("poll failed", "error", s.Err.Error(), "kind", engine.ErrorKind(s.Err), "consecutive", s.ConsecutiveErrors,
+			logger.Error("poll failed", "error", p(s.Err.Error()), "kind", engine.ErrorKind(s.Err), "consecutive", s.ConsecutiveErrors,
 				"holding", s.Scale.Desired, "retry_in", engine.Backoff(s.Config, s.ConsecutiveErrors).String())
 			continue
 		}
 		attrs := []any{"messages", s.Stats.Messages, "ready", s.Stats.Ready, "unacked", s.Stats.Unacked, "consumers", s.Stats.Consumers,
-			"replicas", s.Scale.Desired, "ready_replicas", s.Scale.Ready, "desired", s.Decision.Desired, "reason", s.Decision.Reason}
+			"replicas", s.Scale.Desired, "ready_replicas", s.Scale.Ready, "desired", s.Decision.Desired, "reason", p(s.Decision.Reason)}
 		if s.Err != nil {
-			attrs = append(attrs, "error", s.Err.Error(), "kind", engine.ErrorKind(s.Err))
+			attrs = append(attrs, "error", p(s.Err.Error()), "kind", engine.ErrorKind(s.Err))
 			logger.Warn("decision not applied", attrs...)
 			continue
 		}
@@ -352,7 +356,7 @@ func logSnapshots(ctx context.Context, logger *slog.Logger, snaps <-chan engine.
 
 func newLogger(w io.Writer, format string) *slog.Logger {
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		return slog.New(slog.NewJSONHandler(jsonSafe{w}, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
 }

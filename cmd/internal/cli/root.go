@@ -5,6 +5,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,12 +38,22 @@ var subcommands []func(*app) *cobra.Command
 
 // Main runs the command line and returns the process exit code.
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
-	a := &app{streams: streams{In: in, Out: out, Err: errOut}, name: invokedAs(args), cfg: engine.DefaultConfig()}
+	return execute(context.Background(), args, streams{In: in, Out: out, Err: errOut})
+}
+
+// execute runs the command tree under ctx and returns the exit code. An
+// error is printed as one line, its control characters escaped: it may
+// quote a queue name, a broker's or an apiserver's message.
+func execute(ctx context.Context, args []string, s streams) int {
+	a := &app{streams: s, name: invokedAs(args), cfg: engine.DefaultConfig()}
 	root := a.rootCommand()
-	root.SetArgs(args[1:])
-	err := root.Execute()
+	if len(args) > 0 {
+		args = args[1:]
+	}
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintf(errOut, "%s: %v\n", a.name, err)
+		fmt.Fprintf(s.Err, "%s: %s\n", a.name, engine.Printable(err.Error()))
 	}
 	return exitCode(err)
 }
@@ -86,7 +98,49 @@ func (a *app) rootCommand() *cobra.Command {
 		root.AddCommand(sub(a))
 	}
 	a.setupRoot(root)
+	// Created now rather than by Execute, so that usageArgs reaches them.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes every argument error in the tree under c a usage error
+// (exit 2) of one line: an unknown command, an unexpected argument. A
+// command without its own check takes cobra's default: one with
+// subcommands refuses an unknown one, a leaf takes any arguments.
+func usageArgs(c *cobra.Command) {
+	check := c.Args
+	if check == nil {
+		check = unknownCommand
+	}
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		err := check(cmd, args)
+		var u usageError
+		if err == nil || errors.As(err, &u) {
+			return err
+		}
+		return usage(fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath()))
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
+}
+
+// unknownCommand is cobra's default check of a command's arguments, with
+// its suggestion on the same line.
+func unknownCommand(c *cobra.Command, args []string) error {
+	if !c.HasSubCommands() || len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2 // cobra's default
+	}
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(": did you mean %q?", s[0])
+	}
+	return errors.New(msg)
 }
 
 // isTerminal reports whether w is a terminal.
