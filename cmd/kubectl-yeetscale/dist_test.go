@@ -5,8 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"debug/buildinfo"
 	"debug/elf"
-	"debug/macho"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,20 +60,44 @@ var (
 	nameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*[a-z0-9]$`)
 )
 
-var distPlatforms = []struct{ os, arch string }{{"linux", "amd64"}, {"linux", "arm64"}, {"darwin", "amd64"}, {"darwin", "arm64"}}
+// distVersion is the release version the tests give make dist.
+const distVersion = "v0.0.1-test"
 
-// TestDist runs make dist into a temporary DIST and checks the archives, their
-// .sha256 files, the binaries inside (static, right OS and architecture,
-// version stamped in) and the rendered krew manifest.
+// distPlatforms are the platforms of a release: make dist's DIST_PLATFORMS
+// and the krew manifest's.
+var distPlatforms = []string{"linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64"}
+
+// testPlatform is the one platform TestDist builds: a foreign one, so that
+// the test proves cross-compilation, and Linux, whose binary must be
+// static. Every platform costs a full compile (about a minute on two
+// cores); make dist builds them all.
+func testPlatform() string {
+	if runtime.GOOS+"/"+runtime.GOARCH == "linux/arm64" {
+		return "linux/amd64"
+	}
+	return "linux/arm64"
+}
+
+// TestDist runs make dist-archives for one foreign platform into a
+// temporary DIST and checks the archive, its .sha256 file and the binary
+// inside (static, right OS and architecture, built with -trimpath, version
+// stamped in); then make dist-manifest, with stand-in .sha256 files for the
+// other platforms, and checks the rendered krew manifest carries every sum
+// to its platform.
 func TestDist(t *testing.T) {
 	repo := repoRoot(t)
 	dist := filepath.Join(t.TempDir(), "dist")
-	const version, url = "v0.0.1-test", "https://example.invalid/releases/v0.0.1-test"
-	cmd := exec.Command("make", "-C", repo, "dist", "DIST="+dist, "VERSION="+version,
-		"COMMIT="+testCommit, "DATE="+testDate, "RELEASE_URL="+url)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make dist: %v\n%s", err, out)
+	const version, url = distVersion, "https://example.invalid/releases/" + distVersion
+	platform := testPlatform()
+	goos, goarch, _ := strings.Cut(platform, "/")
+	makeDist := func(target string, vars ...string) {
+		t.Helper()
+		cmd := exec.Command("make", append([]string{"-C", repo, target, "DIST=" + dist, "VERSION=" + version, "RELEASE_URL=" + url}, vars...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("make %s: %v\n%s", target, err, out)
+		}
 	}
+	makeDist("dist-archives", "DIST_PLATFORMS="+platform, "COMMIT="+testCommit, "DATE="+testDate)
 	readme, err := os.ReadFile(filepath.Join(repo, "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -82,66 +107,67 @@ func TestDist(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sums := map[string]string{} // os/arch -> sha256
-	for _, p := range distPlatforms {
-		name := fmt.Sprintf("kubectl-yeetscale_%s_%s_%s.tar.gz", version, p.os, p.arch)
-		data, err := os.ReadFile(filepath.Join(dist, name))
-		if err != nil {
-			t.Fatalf("make dist did not write %s: %v", name, err)
-		}
-		sum := sha256.Sum256(data)
-		hexSum := hex.EncodeToString(sum[:])
-		sums[p.os+"/"+p.arch] = hexSum
-		sumFile, err := os.ReadFile(filepath.Join(dist, name+".sha256"))
-		if err != nil {
-			t.Fatalf("no %s.sha256: %v", name, err)
-		}
-		// sha256sum's format, checkable with sha256sum -c.
-		if want := hexSum + "  " + name + "\n"; string(sumFile) != want {
-			t.Errorf("%s.sha256 = %q, want %q", name, sumFile, want)
-		}
-
-		files := untar(t, name, data)
-		if len(files) != 3 {
-			t.Errorf("%s holds %d files, want kubectl-yeetscale, kubectl_complete-yeetscale and README.md", name, len(files))
-		}
-		for _, want := range []struct {
-			name string
-			mode int64
-		}{{"kubectl-yeetscale", 0o755}, {"kubectl_complete-yeetscale", 0o755}, {"README.md", 0o644}} {
-			f, ok := files[want.name]
-			if !ok {
-				t.Errorf("%s lacks %s (at the top level)", name, want.name)
-				continue
-			}
-			if f.mode != want.mode {
-				t.Errorf("%s: %s has mode %o, want %o", name, want.name, f.mode, want.mode)
-			}
-		}
-		if !bytes.Equal(files["README.md"].data, readme) {
-			t.Errorf("%s: README.md differs from the repository's", name)
-		}
-		if !bytes.Equal(files["kubectl_complete-yeetscale"].data, complete) {
-			t.Errorf("%s: kubectl_complete-yeetscale differs from cmd/kubectl-yeetscale's", name)
-		}
-		checkBinary(t, name, p.os, p.arch, files["kubectl-yeetscale"].data)
-		// The binary for this machine runs, and says its version.
-		if p.os == runtime.GOOS && p.arch == runtime.GOARCH {
-			bin := filepath.Join(t.TempDir(), "kubectl-yeetscale")
-			if err := os.WriteFile(bin, files["kubectl-yeetscale"].data, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			want := "yeetscale " + version + " (commit " + testCommit + ", built " + testDate + ")"
-			if got := strings.TrimSpace(mustRun(t, os.Environ(), bin, "version")); got != want {
-				t.Errorf("%s: kubectl-yeetscale version = %q, want %q", name, got, want)
-			}
-		}
+	name := fmt.Sprintf("kubectl-yeetscale_%s_%s_%s.tar.gz", version, goos, goarch)
+	if entries, err := os.ReadDir(dist); err != nil || len(entries) != 2 {
+		t.Errorf("make dist-archives for %s wrote %v (%v), want %s and its .sha256", platform, entries, err, name)
+	}
+	data, err := os.ReadFile(filepath.Join(dist, name))
+	if err != nil {
+		t.Fatalf("make dist-archives did not write %s: %v", name, err)
+	}
+	sum := sha256.Sum256(data)
+	sums := map[string]string{platform: hex.EncodeToString(sum[:])} // os/arch -> sha256
+	sumFile, err := os.ReadFile(filepath.Join(dist, name+".sha256"))
+	if err != nil {
+		t.Fatalf("no %s.sha256: %v", name, err)
+	}
+	// sha256sum's format, checkable with sha256sum -c.
+	if want := sums[platform] + "  " + name + "\n"; string(sumFile) != want {
+		t.Errorf("%s.sha256 = %q, want %q", name, sumFile, want)
 	}
 
-	// The rendered manifest: krew's shape, with the archives' real sha256.
+	files := untar(t, name, data)
+	if len(files) != 3 {
+		t.Errorf("%s holds %d files, want kubectl-yeetscale, kubectl_complete-yeetscale and README.md", name, len(files))
+	}
+	for _, want := range []struct {
+		name string
+		mode int64
+	}{{"kubectl-yeetscale", 0o755}, {"kubectl_complete-yeetscale", 0o755}, {"README.md", 0o644}} {
+		f, ok := files[want.name]
+		if !ok {
+			t.Errorf("%s lacks %s (at the top level)", name, want.name)
+			continue
+		}
+		if f.mode != want.mode {
+			t.Errorf("%s: %s has mode %o, want %o", name, want.name, f.mode, want.mode)
+		}
+	}
+	if !bytes.Equal(files["README.md"].data, readme) {
+		t.Errorf("%s: README.md differs from the repository's", name)
+	}
+	if !bytes.Equal(files["kubectl_complete-yeetscale"].data, complete) {
+		t.Errorf("%s: kubectl_complete-yeetscale differs from cmd/kubectl-yeetscale's", name)
+	}
+	checkBinary(t, name, goos, goarch, files["kubectl-yeetscale"].data)
+
+	// The manifest: the built archive's real sum, stand-ins for the others.
+	for _, p := range distPlatforms {
+		if p == platform {
+			continue
+		}
+		o, a, _ := strings.Cut(p, "/")
+		other := fmt.Sprintf("kubectl-yeetscale_%s_%s_%s.tar.gz", version, o, a)
+		stand := sha256.Sum256([]byte(p))
+		sums[p] = hex.EncodeToString(stand[:])
+		if err := os.WriteFile(filepath.Join(dist, other+".sha256"), []byte(sums[p]+"  "+other+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	makeDist("dist-manifest")
 	raw, err := os.ReadFile(filepath.Join(dist, "yeetscale.yaml"))
 	if err != nil {
-		t.Fatalf("make dist did not render the krew manifest: %v", err)
+		t.Fatalf("make dist-manifest did not render the krew manifest: %v", err)
 	}
 	if regexp.MustCompile(`@[A-Z0-9_]+@`).Match(raw) {
 		t.Errorf("placeholders left in dist/yeetscale.yaml:\n%s", raw)
@@ -157,19 +183,38 @@ func TestDist(t *testing.T) {
 		seen[key] = true
 		want, ok := sums[key]
 		if !ok {
-			t.Errorf("manifest has a platform %s that make dist did not build", key)
+			t.Errorf("manifest has a platform %s that make dist does not build", key)
 			continue
 		}
 		if p.SHA256 != want {
 			t.Errorf("%s: manifest sha256 %s, archive's %s", key, p.SHA256, want)
 		}
-		goos, goarch, _ := strings.Cut(key, "/")
-		if wantURI := fmt.Sprintf("%s/kubectl-yeetscale_%s_%s_%s.tar.gz", url, version, goos, goarch); p.URI != wantURI {
+		o, a, _ := strings.Cut(key, "/")
+		if wantURI := fmt.Sprintf("%s/kubectl-yeetscale_%s_%s_%s.tar.gz", url, version, o, a); p.URI != wantURI {
 			t.Errorf("%s: uri %s, want %s", key, p.URI, wantURI)
 		}
 	}
 	if len(seen) != len(distPlatforms) {
-		t.Errorf("manifest covers %v, want linux and darwin on amd64 and arm64", seen)
+		t.Errorf("manifest covers %v, want %v", seen, distPlatforms)
+	}
+}
+
+// TestDistBuildsEveryPlatform checks, without building, that make dist
+// still builds the whole matrix and renders the manifest (make -n prints
+// the commands it would run).
+func TestDistBuildsEveryPlatform(t *testing.T) {
+	dist := filepath.Join(t.TempDir(), "dist")
+	out, err := exec.Command("make", "-n", "-C", repoRoot(t), "dist", "DIST="+dist, "VERSION="+distVersion).CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n dist: %v\n%s", err, out)
+	}
+	for _, want := range []string{"for p in " + strings.Join(distPlatforms, " ") + "; do", "GOOS=$os GOARCH=$arch", "render-manifest.sh '" + distVersion + "'"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("make -n dist lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(dist); err == nil {
+		t.Error("make -n dist created DIST")
 	}
 }
 
@@ -200,11 +245,16 @@ func TestManifestTemplate(t *testing.T) {
 	pl := parseManifest(t, []byte(r.Replace(string(raw))))
 	checkManifest(t, pl)
 	sums := map[string]bool{}
+	var platforms []string
 	for _, p := range pl.Spec.Platforms {
 		sums[p.SHA256] = true
+		platforms = append(platforms, p.Selector.MatchLabels["os"]+"/"+p.Selector.MatchLabels["arch"])
 	}
-	if len(sums) != 4 {
+	if len(sums) != len(distPlatforms) {
 		t.Errorf("every platform needs its own sha256 placeholder; got %d distinct", len(sums))
+	}
+	if !slices.Equal(platforms, distPlatforms) {
+		t.Errorf("the manifest's platforms are %v, make dist's %v", platforms, distPlatforms)
 	}
 }
 
@@ -316,35 +366,49 @@ func untar(t *testing.T, name string, data []byte) map[string]tarFile {
 	}
 }
 
-// checkBinary checks that data is an executable for goos/goarch and, on
-// Linux, statically linked (CGO_ENABLED=0: no program interpreter).
+// checkBinary checks that data is a static Linux executable for goarch
+// (CGO_ENABLED=0: no program interpreter), built with -trimpath, with the
+// test's version, commit and date stamped in. (With -trimpath the build
+// information leaves -ldflags out, so the values are in the binary only if
+// -X found the variables.)
 func checkBinary(t *testing.T, archive, goos, goarch string, data []byte) {
 	t.Helper()
-	switch goos {
-	case "linux":
-		f, err := elf.NewFile(bytes.NewReader(data))
-		if err != nil {
-			t.Errorf("%s: kubectl-yeetscale is not ELF: %v", archive, err)
-			return
+	if goos != "linux" {
+		t.Fatalf("checkBinary knows Linux binaries only, not %s", goos)
+	}
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Errorf("%s: kubectl-yeetscale is not ELF: %v", archive, err)
+		return
+	}
+	want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[goarch]
+	if f.Machine != want {
+		t.Errorf("%s: ELF machine %v, want %v", archive, f.Machine, want)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Errorf("%s: kubectl-yeetscale is dynamically linked (PT_INTERP): built without CGO_ENABLED=0?", archive)
 		}
-		want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[goarch]
-		if f.Machine != want {
-			t.Errorf("%s: ELF machine %v, want %v", archive, f.Machine, want)
+	}
+	bi, err := buildinfo.Read(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: no build information in kubectl-yeetscale: %v", archive, err)
+	}
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	for k, v := range map[string]string{"CGO_ENABLED": "0", "-trimpath": "true", "GOOS": goos, "GOARCH": goarch} {
+		if settings[k] != v {
+			t.Errorf("%s: built with %s=%q, want %q", archive, k, settings[k], v)
 		}
-		for _, p := range f.Progs {
-			if p.Type == elf.PT_INTERP {
-				t.Errorf("%s: kubectl-yeetscale is dynamically linked (PT_INTERP): built without CGO_ENABLED=0?", archive)
-			}
-		}
-	case "darwin":
-		f, err := macho.NewFile(bytes.NewReader(data))
-		if err != nil {
-			t.Errorf("%s: kubectl-yeetscale is not Mach-O: %v", archive, err)
-			return
-		}
-		want := map[string]macho.Cpu{"amd64": macho.CpuAmd64, "arm64": macho.CpuArm64}[goarch]
-		if f.Cpu != want || f.Type != macho.TypeExec {
-			t.Errorf("%s: Mach-O cpu %v type %v, want %v executable", archive, f.Cpu, f.Type, want)
+	}
+	if _, ok := settings["-ldflags"]; ok {
+		t.Errorf("%s: the build information holds -ldflags: built without -trimpath?", archive)
+	}
+	for _, v := range []string{distVersion, testCommit, testDate} {
+		if !bytes.Contains(data, []byte(v)) {
+			t.Errorf("%s: %q is not stamped into kubectl-yeetscale (-X in make's LDFLAGS)", archive, v)
 		}
 	}
 }
