@@ -41,11 +41,12 @@ waits, pod-seconds, scale events and reversals. The scenario's "policy" object
 sets the scaling flags; flags given here override it.
 
 A SCENARIO is the name of a built-in scenario (--list shows them), "all" for
-every built-in one, or a scenario file. A bare name is a built-in when one has
-that name, wherever the command runs; an argument with a "/" or ending in
-".json" is always a file (./burst-10k reads the file of that name). The file
-format is documented in engine/sim/scenarios/README.md; files are read up to
-10 MiB.`,
+every built-in one (the load patterns the tests also use are files, under
+engine/sim/testdata/patterns in the repository), or a scenario file. A bare
+name is a built-in when one has that name, wherever the command runs; an
+argument with a "/" or ending in ".json" is always a file (./burst-10k reads
+the file of that name). The file format is documented in
+engine/sim/scenarios/README.md; files are read up to 10 MiB.`,
 		Example: fmt.Sprintf(`  %[1]s sim --list
   %[1]s sim burst-10k
   %[1]s sim --compare all
