@@ -15,49 +15,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
-
-	"sigs.k8s.io/yaml"
-)
-
-// krewPlugin is the part of krew's v1alpha2 Plugin that the index checks.
-type krewPlugin struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name string `json:"name"`
-	} `json:"metadata"`
-	Spec struct {
-		Version          string         `json:"version"`
-		Homepage         string         `json:"homepage"`
-		ShortDescription string         `json:"shortDescription"`
-		Description      string         `json:"description"`
-		Caveats          string         `json:"caveats"`
-		Platforms        []krewPlatform `json:"platforms"`
-	} `json:"spec"`
-}
-
-type krewPlatform struct {
-	Selector struct {
-		MatchLabels map[string]string `json:"matchLabels"`
-	} `json:"selector"`
-	URI    string `json:"uri"`
-	SHA256 string `json:"sha256"`
-	Bin    string `json:"bin"`
-	Files  []struct {
-		From string `json:"from"`
-		To   string `json:"to"`
-	} `json:"files"`
-}
-
-var (
-	// krew's rules: a semantic version with a leading v, a lowercase hex
-	// sha256, a plugin name of lowercase letters, digits and dashes.
-	semverRE = regexp.MustCompile(`^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
-	sha256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	nameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*[a-z0-9]$`)
 )
 
 // distVersion is the release version the tests give make dist.
@@ -79,6 +38,15 @@ func testPlatform() string {
 	return "linux/arm64"
 }
 
+// distURL is the release URL the tests give make dist.
+const distURL = "https://example.invalid/releases/" + distVersion
+
+// archiveName is the release archive of platform ("os/arch").
+func archiveName(platform string) string {
+	goos, goarch, _ := strings.Cut(platform, "/")
+	return fmt.Sprintf("kubectl-yeetscale_%s_%s_%s.tar.gz", distVersion, goos, goarch)
+}
+
 // TestDist runs make dist-archives for one foreign platform into a
 // temporary DIST and checks the archive, its .sha256 file and the binary
 // inside (static, right OS and architecture, built with -trimpath, version
@@ -88,42 +56,53 @@ func testPlatform() string {
 func TestDist(t *testing.T) {
 	repo := repoRoot(t)
 	dist := filepath.Join(t.TempDir(), "dist")
-	const version, url = distVersion, "https://example.invalid/releases/" + distVersion
-	platform := testPlatform()
-	goos, goarch, _ := strings.Cut(platform, "/")
 	makeDist := func(target string, vars ...string) {
 		t.Helper()
-		cmd := exec.Command("make", append([]string{"-C", repo, target, "DIST=" + dist, "VERSION=" + version, "RELEASE_URL=" + url}, vars...)...)
+		cmd := exec.Command("make", append([]string{"-C", repo, target, "DIST=" + dist, "VERSION=" + distVersion, "RELEASE_URL=" + distURL}, vars...)...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("make %s: %v\n%s", target, err, out)
 		}
 	}
+	platform := testPlatform()
 	makeDist("dist-archives", "DIST_PLATFORMS="+platform, "COMMIT="+testCommit, "DATE="+testDate)
-	readme, err := os.ReadFile(filepath.Join(repo, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	complete, err := os.ReadFile("kubectl_complete-yeetscale")
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	name := fmt.Sprintf("kubectl-yeetscale_%s_%s_%s.tar.gz", version, goos, goarch)
 	if entries, err := os.ReadDir(dist); err != nil || len(entries) != 2 {
-		t.Errorf("make dist-archives for %s wrote %v (%v), want %s and its .sha256", platform, entries, err, name)
+		t.Errorf("make dist-archives for %s wrote %v (%v), want %s and its .sha256", platform, entries, err, archiveName(platform))
 	}
+	sums := map[string]string{platform: checkArchive(t, repo, dist, platform)} // os/arch -> sha256
+
+	// The manifest: the built archive's real sum, stand-ins for the others.
+	for _, p := range distPlatforms {
+		if p == platform {
+			continue
+		}
+		stand := sha256.Sum256([]byte(p))
+		sums[p] = hex.EncodeToString(stand[:])
+		line := sums[p] + "  " + archiveName(p) + "\n"
+		if err := os.WriteFile(filepath.Join(dist, archiveName(p)+".sha256"), []byte(line), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	makeDist("dist-manifest")
+	checkRenderedManifest(t, filepath.Join(dist, "yeetscale.yaml"), sums)
+}
+
+// checkArchive checks the archive of platform in dist and its .sha256, and
+// returns its sha256.
+func checkArchive(t *testing.T, repo, dist, platform string) string {
+	t.Helper()
+	name := archiveName(platform)
 	data, err := os.ReadFile(filepath.Join(dist, name))
 	if err != nil {
 		t.Fatalf("make dist-archives did not write %s: %v", name, err)
 	}
 	sum := sha256.Sum256(data)
-	sums := map[string]string{platform: hex.EncodeToString(sum[:])} // os/arch -> sha256
+	hexSum := hex.EncodeToString(sum[:])
 	sumFile, err := os.ReadFile(filepath.Join(dist, name+".sha256"))
 	if err != nil {
 		t.Fatalf("no %s.sha256: %v", name, err)
 	}
 	// sha256sum's format, checkable with sha256sum -c.
-	if want := sums[platform] + "  " + name + "\n"; string(sumFile) != want {
+	if want := hexSum + "  " + name + "\n"; string(sumFile) != want {
 		t.Errorf("%s.sha256 = %q, want %q", name, sumFile, want)
 	}
 
@@ -132,9 +111,9 @@ func TestDist(t *testing.T) {
 		t.Errorf("%s holds %d files, want kubectl-yeetscale, kubectl_complete-yeetscale and README.md", name, len(files))
 	}
 	for _, want := range []struct {
-		name string
-		mode int64
-	}{{"kubectl-yeetscale", 0o755}, {"kubectl_complete-yeetscale", 0o755}, {"README.md", 0o644}} {
+		name, source string
+		mode         int64
+	}{{"kubectl-yeetscale", "", 0o755}, {"kubectl_complete-yeetscale", "kubectl_complete-yeetscale", 0o755}, {"README.md", filepath.Join(repo, "README.md"), 0o644}} {
 		f, ok := files[want.name]
 		if !ok {
 			t.Errorf("%s lacks %s (at the top level)", name, want.name)
@@ -143,30 +122,24 @@ func TestDist(t *testing.T) {
 		if f.mode != want.mode {
 			t.Errorf("%s: %s has mode %o, want %o", name, want.name, f.mode, want.mode)
 		}
-	}
-	if !bytes.Equal(files["README.md"].data, readme) {
-		t.Errorf("%s: README.md differs from the repository's", name)
-	}
-	if !bytes.Equal(files["kubectl_complete-yeetscale"].data, complete) {
-		t.Errorf("%s: kubectl_complete-yeetscale differs from cmd/kubectl-yeetscale's", name)
-	}
-	checkBinary(t, name, goos, goarch, files["kubectl-yeetscale"].data)
-
-	// The manifest: the built archive's real sum, stand-ins for the others.
-	for _, p := range distPlatforms {
-		if p == platform {
+		if want.source == "" {
 			continue
 		}
-		o, a, _ := strings.Cut(p, "/")
-		other := fmt.Sprintf("kubectl-yeetscale_%s_%s_%s.tar.gz", version, o, a)
-		stand := sha256.Sum256([]byte(p))
-		sums[p] = hex.EncodeToString(stand[:])
-		if err := os.WriteFile(filepath.Join(dist, other+".sha256"), []byte(sums[p]+"  "+other+"\n"), 0o644); err != nil {
-			t.Fatal(err)
+		if source, err := os.ReadFile(want.source); err != nil || !bytes.Equal(f.data, source) {
+			t.Errorf("%s: %s differs from the repository's %s (%v)", name, want.name, want.source, err)
 		}
 	}
-	makeDist("dist-manifest")
-	raw, err := os.ReadFile(filepath.Join(dist, "yeetscale.yaml"))
+	goos, goarch, _ := strings.Cut(platform, "/")
+	checkBinary(t, name, goos, goarch, files["kubectl-yeetscale"].data)
+	return hexSum
+}
+
+// checkRenderedManifest checks the krew manifest make dist rendered: krew's
+// shape, the release version, and for every platform its archive's URL and
+// its sha256 from sums (os/arch -> sha256).
+func checkRenderedManifest(t *testing.T, path string, sums map[string]string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("make dist-manifest did not render the krew manifest: %v", err)
 	}
@@ -175,8 +148,8 @@ func TestDist(t *testing.T) {
 	}
 	pl := parseManifest(t, raw)
 	checkManifest(t, pl)
-	if pl.Spec.Version != version {
-		t.Errorf("spec.version = %q, want %q", pl.Spec.Version, version)
+	if pl.Spec.Version != distVersion {
+		t.Errorf("spec.version = %q, want %q", pl.Spec.Version, distVersion)
 	}
 	seen := map[string]bool{}
 	for _, p := range pl.Spec.Platforms {
@@ -190,8 +163,7 @@ func TestDist(t *testing.T) {
 		if p.SHA256 != want {
 			t.Errorf("%s: manifest sha256 %s, archive's %s", key, p.SHA256, want)
 		}
-		o, a, _ := strings.Cut(key, "/")
-		if wantURI := fmt.Sprintf("%s/kubectl-yeetscale_%s_%s_%s.tar.gz", url, version, o, a); p.URI != wantURI {
+		if wantURI := distURL + "/" + archiveName(key); p.URI != wantURI {
 			t.Errorf("%s: uri %s, want %s", key, p.URI, wantURI)
 		}
 	}
@@ -230,103 +202,6 @@ func TestDistNeedsSemver(t *testing.T) {
 	if _, err := os.Stat(dist); err == nil {
 		t.Error("make dist with a bad VERSION created DIST")
 	}
-}
-
-// TestManifestTemplate checks the kept manifest: krew's shape, one
-// placeholder per platform for the renderer, the files the archives hold.
-func TestManifestTemplate(t *testing.T) {
-	raw, err := os.ReadFile("yeetscale.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Render with dummy values the way render-manifest.sh does, then check.
-	r := strings.NewReplacer("@VERSION@", "v1.2.3", "@URL@", "https://example.invalid/v1.2.3",
-		"@SHA256_LINUX_AMD64@", strings.Repeat("a", 64), "@SHA256_LINUX_ARM64@", strings.Repeat("b", 64),
-		"@SHA256_DARWIN_AMD64@", strings.Repeat("c", 64), "@SHA256_DARWIN_ARM64@", strings.Repeat("d", 64))
-	pl := parseManifest(t, []byte(r.Replace(string(raw))))
-	checkManifest(t, pl)
-	sums := map[string]bool{}
-	var platforms []string
-	for _, p := range pl.Spec.Platforms {
-		sums[p.SHA256] = true
-		platforms = append(platforms, p.Selector.MatchLabels["os"]+"/"+p.Selector.MatchLabels["arch"])
-	}
-	if len(sums) != len(distPlatforms) {
-		t.Errorf("every platform needs its own sha256 placeholder; got %d distinct", len(sums))
-	}
-	if !slices.Equal(platforms, distPlatforms) {
-		t.Errorf("the manifest's platforms are %v, make dist's %v", platforms, distPlatforms)
-	}
-}
-
-// checkManifest applies krew's manifest rules.
-func checkManifest(t *testing.T, pl krewPlugin) {
-	t.Helper()
-	if pl.APIVersion != "krew.googlecontainertools.github.com/v1alpha2" || pl.Kind != "Plugin" {
-		t.Errorf("apiVersion/kind = %s/%s", pl.APIVersion, pl.Kind)
-	}
-	// The index requires the file to be named after the plugin, and the
-	// plugin's binary to be kubectl-<name>.
-	if pl.Metadata.Name != "yeetscale" || !nameRE.MatchString(pl.Metadata.Name) {
-		t.Errorf("metadata.name = %q, want yeetscale", pl.Metadata.Name)
-	}
-	if !semverRE.MatchString(pl.Spec.Version) {
-		t.Errorf("spec.version %q is not a v-prefixed semantic version", pl.Spec.Version)
-	}
-	if !strings.HasPrefix(pl.Spec.Homepage, "https://") {
-		t.Errorf("spec.homepage %q is not an https URL", pl.Spec.Homepage)
-	}
-	if n := len(pl.Spec.ShortDescription); n == 0 || n > 50 || strings.Contains(pl.Spec.ShortDescription, "\n") {
-		t.Errorf("spec.shortDescription %q: want one line of at most 50 characters", pl.Spec.ShortDescription)
-	}
-	if strings.TrimSpace(pl.Spec.Description) == "" {
-		t.Error("spec.description is empty")
-	}
-	if len(pl.Spec.Platforms) == 0 {
-		t.Fatal("no platforms")
-	}
-	selectors := map[string]bool{}
-	for i, p := range pl.Spec.Platforms {
-		ml := p.Selector.MatchLabels
-		key := ml["os"] + "/" + ml["arch"]
-		if len(ml) != 2 || ml["os"] == "" || ml["arch"] == "" {
-			t.Errorf("platform %d: selector matchLabels %v, want os and arch", i, ml)
-		}
-		if selectors[key] {
-			t.Errorf("platform %s appears twice", key)
-		}
-		selectors[key] = true
-		if !strings.HasPrefix(p.URI, "https://") || !strings.HasSuffix(p.URI, ".tar.gz") {
-			t.Errorf("%s: uri %q, want an https .tar.gz", key, p.URI)
-		}
-		if !sha256RE.MatchString(p.SHA256) {
-			t.Errorf("%s: sha256 %q is not 64 lowercase hex digits", key, p.SHA256)
-		}
-		if p.Bin != "kubectl-yeetscale" {
-			t.Errorf("%s: bin %q, want kubectl-yeetscale", key, p.Bin)
-		}
-		from := map[string]bool{}
-		for _, f := range p.Files {
-			if f.From == "" || f.To == "" || strings.Contains(f.To, "..") || filepath.IsAbs(f.To) {
-				t.Errorf("%s: bad file entry %+v", key, f)
-			}
-			from[f.From] = true
-		}
-		for _, want := range []string{"kubectl-yeetscale", "kubectl_complete-yeetscale", "README.md"} {
-			if !from[want] {
-				t.Errorf("%s: files do not copy %s", key, want)
-			}
-		}
-	}
-}
-
-func parseManifest(t *testing.T, raw []byte) krewPlugin {
-	t.Helper()
-	var pl krewPlugin
-	if err := yaml.UnmarshalStrict(raw, &pl); err != nil {
-		t.Fatalf("krew manifest: %v\n%s", err, raw)
-	}
-	return pl
 }
 
 type tarFile struct {
