@@ -104,18 +104,9 @@ func (o *simOptions) run(ctx context.Context, c *cobra.Command, args []string, o
 			return usage(fmt.Errorf("--policy: %w", err))
 		}
 	}
-	var scenarios []sim.Scenario
-	for _, arg := range args {
-		scs, err := sim.Resolve(arg)
-		if err != nil {
-			return usage(err)
-		}
-		for _, sc := range scs {
-			if o.seed != 0 {
-				sc.Seed = &o.seed
-			}
-			scenarios = append(scenarios, sc)
-		}
+	scenarios, err := resolveScenarios(args, o.seed)
+	if err != nil {
+		return err
 	}
 	// create opens the file a flag names; it is closed on return, and a
 	// failed close is that flag's error.
@@ -206,6 +197,25 @@ func (o *simOptions) run(ctx context.Context, c *cobra.Command, args []string, o
 		overrideChanged(c.Flags(), &cfg, &o.cfg)
 		return sim.LowerBounds(sc, cfg)
 	})
+}
+
+// resolveScenarios returns the scenarios the arguments name (built-in
+// names, "all", files), with seed when it is not 0.
+func resolveScenarios(args []string, seed uint64) ([]sim.Scenario, error) {
+	var scenarios []sim.Scenario
+	for _, arg := range args {
+		scs, err := sim.Resolve(arg)
+		if err != nil {
+			return nil, usage(err)
+		}
+		for _, sc := range scs {
+			if seed != 0 {
+				sc.Seed = &seed
+			}
+			scenarios = append(scenarios, sc)
+		}
+	}
+	return scenarios, nil
 }
 
 // listScenarios prints the built-in scenarios, one a line.
