@@ -31,15 +31,25 @@ install: build
 # (kubectl-yeetscale, kubectl_complete-yeetscale, README.md), each with its
 # .sha256, and dist/yeetscale.yaml, the krew manifest rendered with them.
 # Needs a semantic version: make dist VERSION=v0.1.0
+# dist-archives builds the archives of DIST_PLATFORMS only; dist-manifest
+# renders the manifest from the .sha256 files in DIST (the test of make dist
+# builds one platform and renders with stand-in sums for the others).
 DIST_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 RELEASE_URL    ?= https://github.com/yeeter/yeetscale/releases/download/$(VERSION)
-dist:
+RENDER_MANIFEST = sh cmd/kubectl-yeetscale/render-manifest.sh '$(VERSION)' '$(RELEASE_URL)' '$(DIST)'
+.PHONY: dist-archives dist-manifest
+dist: dist-archives
+	$(RENDER_MANIFEST)
+dist-manifest:
+	$(RENDER_MANIFEST)
+dist-archives:
 	@printf '%s\n' '$(VERSION)' | grep -Eq '^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$$' || \
 		{ echo "make dist: VERSION '$(VERSION)' is not vX.Y.Z, which krew needs: make dist VERSION=v0.1.0" >&2; exit 2; }
 	rm -rf '$(DIST)'
 	mkdir -p '$(DIST)'
 	set -e; for p in $(DIST_PLATFORMS); do \
 		os=$${p%/*}; arch=$${p#*/}; name=kubectl-yeetscale_$(VERSION)_$${os}_$${arch}; \
+		echo "make dist: building $$name"; \
 		mkdir -p $(DIST)/$$name; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/$$name/kubectl-yeetscale ./cmd/kubectl-yeetscale; \
 		cp README.md cmd/kubectl-yeetscale/kubectl_complete-yeetscale $(DIST)/$$name/; \
@@ -47,13 +57,17 @@ dist:
 		(cd '$(DIST)' && sha256sum $$name.tar.gz >$$name.tar.gz.sha256); \
 		rm -rf $(DIST)/$$name; \
 	done
-	sh cmd/kubectl-yeetscale/render-manifest.sh '$(VERSION)' '$(RELEASE_URL)' '$(DIST)'
 
 # Every test: unit, golden, fuzz seed corpora and the integration tests that
 # start a real RabbitMQ and a real kube-apiserver (built on first use).
+# go vet checks every package and its tests with all analyzers, so go test
+# does not repeat its own subset (-vet=off). go test prints a package's
+# result when it and every package listed before it are done.
 test: test-deps
+	@echo 'make test: go vet ./... (a first run downloads and compiles every dependency: a few minutes)'
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 60m ./...
+	@echo 'make test: go test ./... (a first run also builds the Kubernetes tools, about 7 minutes, and one release archive)'
+	$(GO) test -count=1 -vet=off -timeout 60m ./...
 
 # System packages the integration tests use: RabbitMQ (the harness runs its
 # own node from it) and tmux (terminal tests). Installed with apt-get when

@@ -142,7 +142,7 @@ const (
 // HPAKeda models KEDA's RabbitMQ trigger (QueueLength) behind a Kubernetes
 // HPA with default behaviour: 15 s sync, 10% tolerance, scale-up at most
 // max(+4 pods, +100%) per 15 s, scale-down stabilization 300 s, then at most
-// -100% per 15 s. It follows ../shared/scenarios/README.md exactly.
+// -100% per 15 s. It follows engine/sim/scenarios/README.md exactly.
 type HPAKeda struct{}
 
 // Name implements Policy.
@@ -225,7 +225,7 @@ func (HPAKeda) Decide(in Input) Decision {
 }
 
 // Proportional is the operations guide's rule with the safeguards of
-// ../shared/DESIGN.md: about TargetMessages per replica, no change inside the
+// README.md ("The scaling policy"): about TargetMessages per replica, no change inside the
 // tolerance band, scale up at once (optionally capped per step), scale down
 // through a stabilization window and a per-step cap.
 type Proportional struct{}

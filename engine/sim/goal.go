@@ -3,7 +3,7 @@ package sim
 import "math"
 
 // Goal compares a policy's result with hpa-keda's on one scenario (the goal
-// of issue 7 and ../shared/scenarios): the latency ratio (burst drain when
+// of issue 7 and scenarios/README.md): the latency ratio (burst drain when
 // there are bursts, and p95 wait: the worse of the two), the pod-seconds
 // ratio, and whether the per-scenario goal holds (latency no worse,
 // pod-seconds at most 2% above, reversals no more, nothing unprocessed).

@@ -8,7 +8,7 @@ import (
 )
 
 // TestDefaultPolicyGoalsPerScenario guards the default policy's goal on the
-// shared scenarios (../shared/scenarios/README.md, issue 7), for the files'
+// shared scenarios (scenarios/README.md, issue 7), for the files'
 // seeds and two others: against hpa-keda in the same world, latency (burst
 // drain when there are bursts, and p95 wait) no worse, pod-seconds at most
 // 2% above, reversals no more, nothing unprocessed.

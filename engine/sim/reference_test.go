@@ -3,18 +3,18 @@ package sim
 import (
 	"context"
 	"math"
-	"path/filepath"
 	"testing"
 )
 
-// scenarioDir is the shared scenarios folder beside the repository.
-var scenarioDir = filepath.Join("..", "..", "..", "shared", "scenarios")
+// scenarioDir holds the built-in scenarios' files (embedded in the binary).
+const scenarioDir = "scenarios"
 
+// load returns the built-in scenario called name, as the binary embeds it.
 func load(t testing.TB, name string) Scenario {
 	t.Helper()
-	sc, err := Load(filepath.Join(scenarioDir, name+".json"))
-	if err != nil {
-		t.Fatalf("loading shared scenario: %v", err)
+	sc, ok := Builtin(name)
+	if !ok {
+		t.Fatalf("no built-in scenario %q (have %v)", name, BuiltinNames())
 	}
 	return sc
 }
@@ -31,7 +31,7 @@ func run(t testing.TB, sc Scenario, policy string) Result {
 }
 
 // TestReferenceBurstExact checks the deterministic burst-10k scenario against
-// the reference figures of ../shared/scenarios/README.md, to the letter.
+// the reference figures of scenarios/README.md, to the letter.
 func TestReferenceBurstExact(t *testing.T) {
 	sc := load(t, "burst-10k")
 	tests := []struct {

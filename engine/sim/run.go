@@ -15,7 +15,7 @@ import (
 var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Result is how a configuration behaved on a scenario. JSON names are those
-// of ../shared/scenarios/README.md.
+// of scenarios/README.md.
 type Result struct {
 	Scenario        string   `json:"scenario"`
 	Policy          string   `json:"policy"`
@@ -128,7 +128,7 @@ func (w *World) row(t, arrivals int) TimelineRow {
 	return r
 }
 
-// score computes the metrics of ../shared/scenarios/README.md at the end of
+// score computes the metrics of scenarios/README.md at the end of
 // the scenario.
 func (w *World) score() Result {
 	w.mu.Lock()

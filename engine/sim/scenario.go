@@ -1,6 +1,7 @@
 // Package sim is yeetscale's simulated world: a RabbitMQ queue and a worker
 // Deployment in discrete, deterministic time, as specified in
-// ../shared/scenarios/README.md. The World implements engine.QueueSource and
+// scenarios/README.md (which also documents the scenario file format and
+// the built-in scenarios). The World implements engine.QueueSource and
 // engine.Scaler, so the real Controller and policies drive it: in virtual
 // time for `yeetscale sim` and the tests, and in real or accelerated time
 // (Live) for `yeetscale demo`.
@@ -13,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"github.com/yeeter/yeetscale/engine"
 )
@@ -22,6 +22,7 @@ import (
 // the policy settings it was written for.
 type Scenario struct {
 	Name              string    `json:"name"`
+	Description       string    `json:"description,omitempty"`
 	DurationS         int       `json:"duration_s"`
 	ServiceTimeS      float64   `json:"service_time_s"`
 	ServiceJitter     string    `json:"service_jitter,omitempty"`
@@ -60,15 +61,16 @@ func (s Settings) Apply(cfg engine.Config) (engine.Config, error) {
 	return engine.ApplySettings(cfg, s)
 }
 
-// Load reads and validates a scenario file.
+// Load reads and validates a scenario file: a regular file of at most
+// MaxScenarioBytes.
 func Load(path string) (Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := readScenarioFile(path)
 	if err != nil {
-		return Scenario{}, fmt.Errorf("reading scenario: %w", err)
+		return Scenario{}, err
 	}
 	sc, err := Parse(data)
 	if err != nil {
-		return Scenario{}, fmt.Errorf("%s: %w", path, err)
+		return Scenario{}, fmt.Errorf("%s: %w", engine.Printable(path), err)
 	}
 	return sc, nil
 }
@@ -110,6 +112,8 @@ const (
 	maxDuration    = 7 * 24 * 3600
 	maxConcurrency = 1000
 	maxMessages    = 50_000_000
+	maxName        = 100
+	maxDescription = 200
 )
 
 // Validate checks the scenario, naming the offending field.
@@ -117,7 +121,12 @@ func (sc Scenario) Validate() error {
 	bad := func(field string, v any, allowed string) error {
 		return fmt.Errorf("field %q = %v: %s", field, v, allowed)
 	}
+	text := func(s string, limit int) bool { return len(s) <= limit && engine.Printable(s) == s }
 	switch {
+	case !text(sc.Name, maxName):
+		return bad("name", excerpt(sc.Name), fmt.Sprintf("must be at most %d bytes, without control characters", maxName))
+	case !text(sc.Description, maxDescription):
+		return bad("description", excerpt(sc.Description), fmt.Sprintf("must be one line of at most %d bytes, without control characters", maxDescription))
 	case sc.DurationS < 1 || sc.DurationS > maxDuration:
 		return bad("duration_s", sc.DurationS, fmt.Sprintf("must be from 1 to %d", maxDuration))
 	case !(sc.ServiceTimeS > 0) || sc.ServiceTimeS > 3600:
@@ -170,6 +179,15 @@ func (sc Scenario) Validate() error {
 		return bad("arrivals", fmt.Sprintf("%.0f messages", total), fmt.Sprintf("at most %d messages fit one simulation", maxMessages))
 	}
 	return nil
+}
+
+// excerpt quotes the start of a string from a scenario file for an error.
+func excerpt(s string) string {
+	const n = 40
+	if len(s) > n {
+		return engine.Printable(s[:n]) + "..."
+	}
+	return engine.Printable(s)
 }
 
 // Config returns the engine configuration for the scenario: defaults, then

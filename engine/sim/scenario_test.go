@@ -2,9 +2,12 @@ package sim
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,6 +60,10 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"negative initial replicas", wrap(burst, `, "initial_replicas": -1`), []string{`"initial_replicas"`}},
 		{"trailing data", wrap(burst, "") + ` {}`, []string{"trailing"}},
 		{"not JSON", `duration_s: 5`, []string{"not a valid scenario"}},
+		{"a control character in the name", wrap(burst, `, "name": "x\u001b[2J"`), []string{`"name"`, `x\x1b[2J`, "without control characters"}},
+		{"a long name", wrap(burst, `, "name": "`+strings.Repeat("n", 101)+`"`), []string{`"name"`, "at most 100 bytes"}},
+		{"a newline in the description", wrap(burst, `, "description": "one\ntwo"`), []string{`"description"`, `one\ntwo`, "one line"}},
+		{"a long description", wrap(burst, `, "description": "`+strings.Repeat("d", 201)+`"`), []string{`"description"`, "at most 200 bytes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,25 +167,157 @@ func TestSettingsApply(t *testing.T) {
 	}
 }
 
-func TestSharedScenariosLoad(t *testing.T) {
+// TestBuiltinScenarios checks the embedded scenarios: each loads, is named
+// after its file, has a one-line description, and is byte for byte the
+// file in scenarios/ (what the binary embeds is what the repository shows).
+func TestBuiltinScenarios(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(scenarioDir, "*.json"))
 	if err != nil || len(files) < 5 {
-		t.Fatalf("shared scenarios: %v (%d files)", err, len(files))
+		t.Fatalf("scenario files: %v (%d files)", err, len(files))
 	}
-	for _, f := range files {
-		sc, err := Load(f)
+	scs := Builtins()
+	if len(scs) != len(files) {
+		t.Fatalf("%d built-in scenarios, %d files in %s", len(scs), len(files), scenarioDir)
+	}
+	for i, f := range files {
+		want := strings.TrimSuffix(filepath.Base(f), ".json")
+		sc := scs[i]
+		if sc.Name != want {
+			t.Errorf("built-in %d is %q, want %q (sorted by name, named after the file)", i, sc.Name, want)
+		}
+		fromFile, err := Load(f)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		if want := strings.TrimSuffix(filepath.Base(f), ".json"); sc.Name != want {
-			t.Errorf("%s: name %q, want %q", f, sc.Name, want)
+		if !reflect.DeepEqual(fromFile, sc) {
+			t.Errorf("%s: the embedded scenario differs from the file", f)
+		}
+		if sc.Description == "" || len(sc.Description) > 80 {
+			t.Errorf("%s: description %q: want one line of at most 80 bytes for sim --list", f, sc.Description)
 		}
 		if err := sc.Config().Validate(); err != nil {
 			t.Errorf("%s: config: %v", f, err)
 		}
 	}
-	if _, err := Load(filepath.Join(scenarioDir, "no-such.json")); err == nil || !strings.Contains(err.Error(), "reading scenario") {
-		t.Errorf("Load of a missing file = %v", err)
+	if got := BuiltinNames(); !reflect.DeepEqual(got, []string{"burst-10k", "ramp", "spike-train", "steady-noisy", "trickle-after-burst"}) {
+		t.Errorf("BuiltinNames() = %v", got)
+	}
+	// Builtins hands out copies: a caller cannot change another's.
+	scs[0].Name = "changed"
+	if Builtins()[0].Name == "changed" {
+		t.Error("Builtins shares its slice with its callers")
+	}
+}
+
+// TestResolve checks how a command-line argument becomes scenarios: "all",
+// a built-in name from any directory, a path, and which wins when a file
+// has a built-in's name.
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	own := `{"name": "mine", "duration_s": 60, "service_time_s": 1, "arrivals": [{"at_s": 0, "count": 5}]}`
+	for _, f := range []string{"burst-10k", "burst-10k.json", "mine", "all"} {
+		if err := os.WriteFile(f, []byte(own), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		arg     string
+		want    []string // scenario names
+		wantErr string
+	}{
+		{"burst-10k", []string{"burst-10k"}, ""},                      // a built-in wins over a file of its name
+		{"./burst-10k", []string{"mine"}, ""},                         // an explicit path is a file
+		{"burst-10k.json", []string{"mine"}, ""},                      // so is a .json name
+		{filepath.Join(dir, "burst-10k"), []string{"mine"}, ""},       // and an absolute path
+		{"mine", []string{"mine"}, ""},                                // not built-in, but a file
+		{"all", BuiltinNames(), ""},                                   // every built-in
+		{"./all", []string{"mine"}, ""},                               // a file called all
+		{"burst-10", nil, `unknown scenario "burst-10": no built-in`}, // a typo
+		{"nope.json", nil, "reading scenario nope.json: no such file"},
+		{"./burst-10k/", nil, "reading scenario ./burst-10k/: not a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.arg, func(t *testing.T) {
+			scs, err := Resolve(tt.arg)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Resolve(%q) = %v, want an error with %q", tt.arg, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, sc := range scs {
+				got = append(got, sc.Name)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Resolve(%q) = %v, want %v", tt.arg, got, tt.want)
+			}
+		})
+	}
+	_, err := Resolve("burst-10")
+	for _, want := range BuiltinNames() {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error for an unknown name does not list %s: %v", want, err)
+		}
+	}
+	if !errors.Is(err, ErrUnknownScenario) {
+		t.Errorf("errors.Is(%v, ErrUnknownScenario) = false", err)
+	}
+}
+
+// TestLoadRefusesWhatIsNotAScenarioFile checks that Load reads only regular
+// files of at most 10 MiB: /dev/zero once grew without bound, and a named
+// pipe would block.
+func TestLoadRefusesWhatIsNotAScenarioFile(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.json")
+	if err := os.WriteFile(big, make([]byte, MaxScenarioBytes+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	atLimit := filepath.Join(dir, "limit.json") // JSON padded with spaces to exactly 10 MiB
+	body := `{"duration_s": 60, "service_time_s": 1, "arrivals": [{"at_s": 0, "count": 5}]}`
+	if err := os.WriteFile(atLimit, []byte(body+strings.Repeat(" ", MaxScenarioBytes-len(body))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path string
+		want       string // "" for a scenario that loads
+	}{
+		{"a device", "/dev/zero", "scenario /dev/zero is a device, not a regular file: give a JSON scenario file"},
+		{"a directory", dir, "is a directory, not a regular file"},
+		{"a named pipe", fifo, "is a named pipe, not a regular file"},
+		{"over 10 MiB", big, "is 10485761 bytes, over the limit of 10485760 (10 MiB)"},
+		{"exactly 10 MiB", atLimit, ""},
+		{"a control character in a missing path", filepath.Join(dir, "x\x1b]0;t\a.json"), `x\x1b]0;t\x07.json: no such file`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { _, err := Load(tt.path); done <- err }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Load(%q) still reading after 10 s", tt.path)
+			}
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Load(%q) = %v", tt.path, err)
+			case tt.want == "":
+			case err == nil || !strings.Contains(err.Error(), tt.want):
+				t.Fatalf("Load(%q) = %v, want an error with %q", tt.path, err, tt.want)
+			case strings.ContainsAny(err.Error(), "\x1b\a\n"):
+				t.Errorf("the error holds control characters: %q", err)
+			}
+		})
 	}
 }

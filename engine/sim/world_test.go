@@ -15,7 +15,7 @@ import (
 func intp(n int) *int { return &n }
 
 // expectedArrivals counts the arrivals of second t of a scenario without
-// Poisson segments, by the formula of ../shared/scenarios/README.md.
+// Poisson segments, by the formula of scenarios/README.md.
 func expectedArrivals(sc Scenario, t int) int {
 	n := 0
 	for _, a := range sc.Arrivals {

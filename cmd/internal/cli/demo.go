@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -41,7 +42,8 @@ by itself; press A to turn it off and approve proposals with a, or start with
 --mode manual.`,
 		Example: fmt.Sprintf(`  %[1]s demo
   %[1]s demo --mode manual --speed 5
-  %[1]s demo --scenario ../shared/scenarios/burst-10k.json --max-replicas 20`, a.name),
+  %[1]s demo --scenario spike-train
+  %[1]s demo --scenario ./my-scenario.json --max-replicas 20`, a.name),
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usage(fmt.Errorf("unexpected argument %q: demo takes flags only (see '%s demo --help')", args[0], a.name))
@@ -53,7 +55,7 @@ by itself; press A to turn it off and approve proposals with a, or start with
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.scenario, "scenario", "", "scenario file to simulate instead of the built-in burst demo (format of 'sim')")
+	fs.StringVar(&o.scenario, "scenario", "", "scenario to simulate instead of the burst demo: a built-in name ("+strings.Join(sim.BuiltinNames(), ", ")+") or a file (format of 'sim')")
 	fs.Float64Var(&o.speed, "speed", 10, "simulated seconds per wall-clock second")
 	fs.StringVar(&o.mode, "mode", "auto", "starting mode: auto, manual or dry-run")
 	fs.BoolVar(&o.readOnly, "read-only", false, "disable every action (implies dry-run)")
@@ -76,10 +78,14 @@ func (o *demoOptions) config(c *cobra.Command) (sim.Scenario, engine.Config, eng
 	}
 	sc := sim.Demo()
 	if o.scenario != "" {
-		var err error
-		if sc, err = sim.Load(o.scenario); err != nil {
-			return sim.Scenario{}, engine.Config{}, 0, usage(err)
+		scs, err := sim.Resolve(o.scenario)
+		switch {
+		case err != nil:
+			return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf("--scenario: %w", err))
+		case len(scs) != 1:
+			return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf("--scenario %s: the demo runs one scenario; name one (%s) or a file", engine.Printable(o.scenario), strings.Join(sim.BuiltinNames(), ", ")))
 		}
+		sc = scs[0]
 	}
 	cfg := sc.Config()
 	overrideChanged(c.Flags(), &cfg, &o.cfg)
@@ -95,7 +101,7 @@ func (o *demoOptions) run(ctx context.Context, c *cobra.Command, a *app) error {
 		return err
 	}
 	if !isTerminal(a.Out) {
-		return usage(fmt.Errorf("demo needs a terminal: it is an interactive console (try '%s sim SCENARIO.json' for a report)", a.name))
+		return usage(fmt.Errorf("demo needs a terminal: it is an interactive console (try '%s sim burst-10k' for a report)", a.name))
 	}
 	if ctx == nil {
 		ctx = context.Background()

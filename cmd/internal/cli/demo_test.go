@@ -16,7 +16,11 @@ func TestDemoRefusesBadInput(t *testing.T) {
 		{"bad mode", []string{"demo", "--mode", "yolo"}, `invalid --mode "yolo"`},
 		{"zero speed", []string{"demo", "--speed", "0"}, "invalid --speed 0"},
 		{"huge speed", []string{"demo", "--speed", "1e9"}, "invalid --speed"},
-		{"missing scenario", []string{"demo", "--scenario", "/nonexistent/scenario.json"}, "/nonexistent/scenario.json"},
+		{"missing scenario", []string{"demo", "--scenario", "/nonexistent/scenario.json"}, "--scenario: reading scenario /nonexistent/scenario.json: no such file"},
+		{"unknown scenario", []string{"demo", "--scenario", "spike"}, `--scenario: unknown scenario "spike"`},
+		{"every scenario", []string{"demo", "--scenario", "all"}, "--scenario all: the demo runs one scenario"},
+		{"a device as the scenario", []string{"demo", "--scenario", "/dev/zero"}, "--scenario: scenario /dev/zero is a device, not a regular file"},
+		{"a built-in scenario, by name, but no terminal", []string{"demo", "--scenario", "spike-train"}, "demo needs a terminal"},
 		{"bad clamp", []string{"demo", "--min-replicas", "50", "--max-replicas", "5"}, "invalid --min-replicas 50"},
 		{"argument", []string{"demo", "extra"}, `unexpected argument "extra"`},
 	}

@@ -3,13 +3,13 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +20,7 @@ import (
 func init() { subcommands = append(subcommands, newSimCmd) }
 
 type simOptions struct {
+	list      bool
 	json      bool
 	policies  []string
 	compare   bool
@@ -32,27 +33,44 @@ type simOptions struct {
 func newSimCmd(a *app) *cobra.Command {
 	o := &simOptions{cfg: engine.DefaultConfig()}
 	c := &cobra.Command{
-		Use:   "sim SCENARIO.json...",
+		Use:   "sim SCENARIO...",
 		Short: "Replay load scenarios through the real decision code and score them",
 		Long: `Replays each scenario through the real controller and policy in virtual time
 (a simulated queue and deployment, second by second) and reports drain time,
 waits, pod-seconds, scale events and reversals. The scenario's "policy" object
-sets the scaling flags; flags given here override it.`,
-		Example: fmt.Sprintf(`  %[1]s sim ../shared/scenarios/burst-10k.json
-  %[1]s sim --compare ../shared/scenarios/*.json
-  %[1]s sim --policy seed,hpa-keda --json scenario.json
-  %[1]s sim --max-replicas 20 --timeline burst.csv scenario.json`, a.name),
+sets the scaling flags; flags given here override it.
+
+A SCENARIO is the name of a built-in scenario (--list shows them), "all" for
+every built-in one (the load patterns the tests also use are files, under
+engine/sim/testdata/patterns in the repository), or a scenario file. A bare
+name is a built-in when one has that name, wherever the command runs; an
+argument with a "/" or ending in ".json" is always a file (./burst-10k reads
+the file of that name). The file format is documented in
+engine/sim/scenarios/README.md; files are read up to 10 MiB.`,
+		Example: fmt.Sprintf(`  %[1]s sim --list
+  %[1]s sim burst-10k
+  %[1]s sim --compare all
+  %[1]s sim --compare all engine/sim/testdata/patterns/*.json
+  %[1]s sim --policy seed,hpa-keda --json ./my-scenario.json
+  %[1]s sim --max-replicas 20 --timeline burst.csv burst-10k`, a.name),
 		Args: func(c *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usage(errors.New("sim needs at least one scenario file (e.g. ../shared/scenarios/burst-10k.json)"))
+			switch {
+			case o.list && len(args) > 0:
+				return usage(fmt.Errorf("--list takes no scenario (got %q)", args[0]))
+			case !o.list && len(args) == 0:
+				return usage(fmt.Errorf("sim needs at least one scenario: a built-in name (%s), %q for all of them, or a file", strings.Join(sim.BuiltinNames(), ", "), sim.All))
 			}
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
+			if o.list {
+				return listScenarios(a.Out)
+			}
 			return o.run(c.Context(), c, args, a.Out)
 		},
 	}
 	fs := c.Flags()
+	fs.BoolVar(&o.list, "list", false, "list the built-in scenarios, one a line: name, duration, load")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per scenario and policy")
 	fs.StringSliceVar(&o.policies, "policy", []string{engine.DefaultPolicyName}, "policies to run, comma-separated: "+strings.Join(engine.PolicyNames(), ", "))
 	fs.BoolVar(&o.compare, "compare", false, "run the default policy, seed and hpa-keda side by side, with the scenario's lower bounds")
@@ -73,7 +91,7 @@ type simRun struct {
 	result sim.Result
 }
 
-func (o *simOptions) run(ctx context.Context, c *cobra.Command, files []string, out io.Writer) (err error) {
+func (o *simOptions) run(ctx context.Context, c *cobra.Command, args []string, out io.Writer) (err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -86,16 +104,9 @@ func (o *simOptions) run(ctx context.Context, c *cobra.Command, files []string, 
 			return usage(fmt.Errorf("--policy: %w", err))
 		}
 	}
-	scenarios := make([]sim.Scenario, 0, len(files))
-	for _, f := range files {
-		sc, err := sim.Load(f)
-		if err != nil {
-			return usage(err)
-		}
-		if o.seed != 0 {
-			sc.Seed = &o.seed
-		}
-		scenarios = append(scenarios, sc)
+	scenarios, err := resolveScenarios(args, o.seed)
+	if err != nil {
+		return err
 	}
 	// create opens the file a flag names; it is closed on return, and a
 	// failed close is that flag's error.
@@ -188,6 +199,47 @@ func (o *simOptions) run(ctx context.Context, c *cobra.Command, files []string, 
 	})
 }
 
+// resolveScenarios returns the scenarios the arguments name (built-in
+// names, "all", files), with seed when it is not 0.
+func resolveScenarios(args []string, seed uint64) ([]sim.Scenario, error) {
+	var scenarios []sim.Scenario
+	for _, arg := range args {
+		scs, err := sim.Resolve(arg)
+		if err != nil {
+			return nil, usage(err)
+		}
+		for _, sc := range scs {
+			if seed != 0 {
+				sc.Seed = &seed
+			}
+			scenarios = append(scenarios, sc)
+		}
+	}
+	return scenarios, nil
+}
+
+// listScenarios prints the built-in scenarios, one a line.
+func listScenarios(out io.Writer) error {
+	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO\tDURATION\tLOAD")
+	for _, sc := range sim.Builtins() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", sc.Name, fmtSeconds(sc.DurationS), sc.Description)
+	}
+	return tw.Flush()
+}
+
+// fmtSeconds writes a whole number of seconds as 1h10m, 50m or 45s.
+func fmtSeconds(s int) string {
+	d := (time.Duration(s) * time.Second).String()
+	if strings.HasSuffix(d, "m0s") {
+		d = strings.TrimSuffix(d, "0s")
+	}
+	if strings.HasSuffix(d, "h0m") {
+		d = strings.TrimSuffix(d, "0m")
+	}
+	return d
+}
+
 func fmtOpt(p *float64) string {
 	if p == nil {
 		return "-"
@@ -197,8 +249,8 @@ func fmtOpt(p *float64) string {
 
 // writeSimTable prints the results; with compare, also the lower bounds, a
 // goal column for the default policy and the geometric means over all
-// scenarios (the goal of ../shared/scenarios: latency and pod-seconds
-// against hpa-keda).
+// scenarios (the goal of engine/sim/scenarios/README.md: latency and
+// pod-seconds against hpa-keda).
 func writeSimTable(out io.Writer, runs [][]simRun, compare bool, bounds func(sim.Scenario) sim.Bounds) error {
 	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tpolicy\tdrain_s\tburst_drain_s\twait_p50_s\twait_p95_s\twait_max_s\tpod_seconds\tscale_events\treversals\tmax_replicas\tunprocessed\t")

@@ -4,16 +4,16 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
-)
 
-// shared is the shared scenarios folder beside the repository.
-var shared = filepath.Join("..", "..", "..", "..", "shared", "scenarios")
+	"github.com/yeeter/yeetscale/engine/sim"
+)
 
 // run runs the command line in-process and returns its exit code, stdout and
 // stderr.
@@ -27,7 +27,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 // TestSimJSONReproducesReference runs the command of the foundation issue and
 // checks the exact metric names and the reference figures of burst-10k.
 func TestSimJSONReproducesReference(t *testing.T) {
-	code, out, errOut := run(t, "sim", "--policy", "seed,hpa-keda", "--json", filepath.Join(shared, "burst-10k.json"))
+	code, out, errOut := run(t, "sim", "--policy", "seed,hpa-keda", "--json", "burst-10k")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -73,7 +73,7 @@ func TestSimJSONReproducesReference(t *testing.T) {
 // TestSimCompare checks that --compare shows the default policy beside seed,
 // hpa-keda and the lower bounds, marks the goal and prints the means.
 func TestSimCompare(t *testing.T) {
-	code, out, errOut := run(t, "sim", "--compare", filepath.Join(shared, "burst-10k.json"), filepath.Join(shared, "ramp.json"))
+	code, out, errOut := run(t, "sim", "--compare", "burst-10k", "ramp")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -87,10 +87,77 @@ func TestSimCompare(t *testing.T) {
 	}
 }
 
+// TestSimList checks sim --list: a header, then one line per built-in
+// scenario with its name, duration and description.
+func TestSimList(t *testing.T) {
+	code, out, errOut := run(t, "sim", "--list")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	scs := sim.Builtins()
+	if len(lines) != 1+len(scs) || !strings.HasPrefix(lines[0], "SCENARIO") {
+		t.Fatalf("want a header and %d lines, got:\n%s", len(scs), out)
+	}
+	wantDur := map[string]string{"burst-10k": "1h", "ramp": "50m", "spike-train": "1h10m", "steady-noisy": "1h10m", "trickle-after-burst": "1h"}
+	for i, sc := range scs {
+		f := strings.Fields(lines[i+1])
+		if len(f) < 3 || f[0] != sc.Name || f[1] != wantDur[sc.Name] || !strings.HasSuffix(lines[i+1], "  "+sc.Description) {
+			t.Errorf("line %q, want %s, %s and %q", lines[i+1], sc.Name, wantDur[sc.Name], sc.Description)
+		}
+	}
+}
+
+// TestSimBuiltinsFromAnyDirectory runs the built-in scenarios by name from
+// a directory with nothing in it but a file named like a built-in: "all"
+// runs every built-in, a bare name is the built-in, ./name the file.
+func TestSimBuiltinsFromAnyDirectory(t *testing.T) {
+	t.Chdir(t.TempDir())
+	own := `{"name": "mine", "duration_s": 60, "service_time_s": 1, "arrivals": [{"at_s": 0, "count": 5}]}`
+	if err := os.WriteFile("burst-10k", []byte(own), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want []string // scenarios run, in order
+	}{
+		{[]string{"all"}, sim.BuiltinNames()},
+		{[]string{"spike-train", "burst-10k"}, []string{"spike-train", "burst-10k"}},
+		{[]string{"./burst-10k"}, []string{"mine"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := run(t, append([]string{"sim", "--policy", "seed", "--json"}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var got []string
+			dec := json.NewDecoder(strings.NewReader(out))
+			for dec.More() {
+				var r struct{ Scenario string }
+				if err := dec.Decode(&r); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, r.Scenario)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ran %v, want %v", got, tt.want)
+			}
+		})
+	}
+	code, out, errOut := run(t, "sim", "--compare", "all")
+	if code != 0 {
+		t.Fatalf("sim --compare all: exit %d: %s", code, errOut)
+	}
+	if want := fmt.Sprintf("geometric mean over %d scenarios", len(sim.BuiltinNames())); !strings.Contains(out, want) {
+		t.Errorf("sim --compare all: output lacks %q:\n%s", want, out)
+	}
+}
+
 // TestSimFlagsOverrideScenario checks that a flag given on the command line
 // overrides the scenario's policy object, and only that one.
 func TestSimFlagsOverrideScenario(t *testing.T) {
-	code, out, errOut := run(t, "sim", "--policy", "seed", "--json", "--max-replicas", "20", filepath.Join(shared, "burst-10k.json"))
+	code, out, errOut := run(t, "sim", "--policy", "seed", "--json", "--max-replicas", "20", "burst-10k")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -109,7 +176,7 @@ func TestSimFlagsOverrideScenario(t *testing.T) {
 // TestSimTimeline checks the per-second CSV series.
 func TestSimTimeline(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "out.csv")
-	code, _, errOut := run(t, "sim", "--policy", "seed,hpa-keda", "--timeline", path, filepath.Join(shared, "burst-10k.json"))
+	code, _, errOut := run(t, "sim", "--policy", "seed,hpa-keda", "--timeline", path, "burst-10k")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -138,7 +205,7 @@ func TestSimTimeline(t *testing.T) {
 // steps on burst-10k (+4 or x2 per 15 s, from the reference model), one line
 // per change, with the reason; and the file form.
 func TestSimDecisions(t *testing.T) {
-	code, out, errOut := run(t, "sim", "--policy", "hpa-keda", "--decisions", "-", filepath.Join(shared, "burst-10k.json"))
+	code, out, errOut := run(t, "sim", "--policy", "hpa-keda", "--decisions", "-", "burst-10k")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -163,7 +230,7 @@ func TestSimDecisions(t *testing.T) {
 	}
 
 	path := filepath.Join(t.TempDir(), "decisions.txt")
-	if code, _, errOut := run(t, "sim", "--decisions", path, filepath.Join(shared, "burst-10k.json")); code != 0 {
+	if code, _, errOut := run(t, "sim", "--decisions", path, "burst-10k"); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	b, err := os.ReadFile(path)
@@ -186,14 +253,23 @@ func TestCommandLineErrors(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(`{"name":"x","duration_s":-5,"service_time_s":1,"pod_startup_s":1,"arrivals":[{"at_s":0,"count":1}],"policy":{}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	burst := filepath.Join(shared, "burst-10k.json")
+	burst := "burst-10k"
+	huge := filepath.Join(t.TempDir(), "huge.json")
+	if err := os.WriteFile(huge, make([]byte, 10<<20+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
-		{"sim without a scenario", []string{"sim"}, "at least one scenario"},
-		{"a missing scenario file", []string{"sim", "nope.json"}, "nope.json"},
+		{"sim without a scenario", []string{"sim"}, "at least one scenario: a built-in name (burst-10k, ramp,"},
+		{"a missing scenario file", []string{"sim", "nope.json"}, "reading scenario nope.json: no such file"},
+		{"an unknown scenario name", []string{"sim", "burst-10"}, `unknown scenario "burst-10": no built-in scenario and no file of that name (built-in: burst-10k,`},
+		{"a device as the scenario", []string{"sim", "/dev/zero"}, "scenario /dev/zero is a device, not a regular file"},
+		{"a directory as the scenario", []string{"sim", "."}, "scenario . is a directory, not a regular file"},
+		{"a scenario over 10 MiB", []string{"sim", huge}, "bytes, over the limit of 10485760 (10 MiB)"},
+		{"list with a scenario", []string{"sim", "--list", "burst-10k"}, `--list takes no scenario (got "burst-10k")`},
 		{"a scenario field out of range", []string{"sim", bad}, `"duration_s"`},
 		{"an unknown policy", []string{"sim", "--policy", "magic", burst}, `unknown policy "magic"`},
 		{"min above max", []string{"sim", "--min-replicas", "50", "--max-replicas", "5", burst}, "--min-replicas 50"},
