@@ -114,13 +114,6 @@ func (c *Controller) Close() {
 	defer c.op.Unlock()
 }
 
-// Wait is Close.
-//
-// Deprecated: Wait used to wait only for an operation already holding the
-// lock, so that an approval starting just after it could still be cut in
-// half; use Close.
-func (c *Controller) Wait() { c.Close() }
-
 // closed reports whether Close was called.
 func (c *Controller) closed() bool {
 	c.mu.Lock()

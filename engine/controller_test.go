@@ -173,7 +173,7 @@ func TestNoUpdateStartsAfterStop(t *testing.T) {
 	if r.sc.gets != gets {
 		t.Errorf("Run polled %d more times after the stop", r.sc.gets-gets)
 	}
-	r.ctl.Wait() // returns: nothing in flight
+	r.ctl.Close() // returns: nothing in flight
 }
 
 // TestPollAsRecordsWho checks that a one-shot evaluation is recorded as

@@ -55,17 +55,17 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.form, m.notice = newSetForm(m.cfg.MinReplicas, m.cfg.MaxReplicas, m.cfg.TargetMessages), ""
 		return nil
 	case key.Matches(msg, k.MinDown):
-		return m.clamp(m.cfg.MinReplicas-1, m.cfg.MaxReplicas)
+		return m.adjustClamp(-1, 0)
 	case key.Matches(msg, k.MinUp):
-		return m.clamp(m.cfg.MinReplicas+1, m.cfg.MaxReplicas)
+		return m.adjustClamp(+1, 0)
 	case key.Matches(msg, k.MaxDown):
-		return m.clamp(m.cfg.MinReplicas, m.cfg.MaxReplicas-1)
+		return m.adjustClamp(0, -1)
 	case key.Matches(msg, k.MaxUp):
-		return m.clamp(m.cfg.MinReplicas, m.cfg.MaxReplicas+1)
+		return m.adjustClamp(0, +1)
 	case key.Matches(msg, k.TargetDn):
-		return m.target(stepTarget(m.cfg.TargetMessages, -1))
+		return m.stepTarget(-1)
 	case key.Matches(msg, k.TargetUp):
-		return m.target(stepTarget(m.cfg.TargetMessages, +1))
+		return m.stepTarget(+1)
 	}
 	return nil
 }
@@ -119,16 +119,19 @@ func (m *Model) toggle(mode engine.Mode) tea.Cmd {
 	return m.do(mode.String(), note, func() error { eng.Toggle(mode, by); return nil })
 }
 
-// clamp sets the replica range, refusing steps outside what the engine
-// accepts without a round trip.
-func (m *Model) clamp(minR, maxR int32) tea.Cmd {
+// adjustClamp moves the replica range by (dMin, dMax). The engine applies
+// the step to the range in force when it runs, so quick presses add up in
+// any order; the model's copy moves at once for the screen and for
+// refusing steps outside what the engine accepts without a round trip.
+func (m *Model) adjustClamp(dMin, dMax int32) tea.Cmd {
+	minR, maxR := m.cfg.MinReplicas+dMin, m.cfg.MaxReplicas+dMax
 	if problem := clampProblem(minR, maxR); problem != "" {
 		m.notice = problem
 		return nil
 	}
 	m.cfg.MinReplicas, m.cfg.MaxReplicas = minR, maxR
 	eng, by := m.eng, m.opts.By
-	return m.do("clamp", fmt.Sprintf("clamp set to %d–%d replicas", minR, maxR), func() error { return eng.SetClamp(minR, maxR, by) })
+	return m.do("clamp", fmt.Sprintf("clamp set to %d–%d replicas", minR, maxR), func() error { return eng.AdjustClamp(dMin, dMax, by) })
 }
 
 // clampProblem says why [minR, maxR] cannot be the clamp ("" if it can).
@@ -146,14 +149,18 @@ func clampProblem(minR, maxR int32) string {
 	return ""
 }
 
-// target sets the target messages per replica.
-func (m *Model) target(n int64) tea.Cmd {
+// stepTarget moves the target messages per replica one round step up
+// (dir > 0) or down; like adjustClamp, the engine takes the step from the
+// target in force when it runs.
+func (m *Model) stepTarget(dir int) tea.Cmd {
+	n := stepTarget(m.cfg.TargetMessages, dir)
 	if n == m.cfg.TargetMessages {
 		return nil
 	}
 	m.cfg.TargetMessages = n
 	eng, by := m.eng, m.opts.By
-	return m.do("target", fmt.Sprintf("target set to %s messages per replica", commas(n)), func() error { return eng.SetTarget(n, by) })
+	step := func(cur int64) int64 { return stepTarget(cur, dir) }
+	return m.do("target", fmt.Sprintf("target set to %s messages per replica", commas(n)), func() error { return eng.AdjustTarget(step, by) })
 }
 
 // stepTarget returns the next round target above (dir > 0) or below n:

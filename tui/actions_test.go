@@ -107,8 +107,37 @@ func TestClampAndTargetKeysChangeTheEngine(t *testing.T) {
 	m2 := sized(New(context.Background(), f, testOptions(engine.NewManualClock(t0))), 100, 30)
 	m2.cfg.MinReplicas, m2.cfg.MaxReplicas = 0, 1
 	press(t, m2, "[", "{", "]", "]")
-	if got := f.Calls(); !slices.Equal(got, []string{"clamp 1 1"}) {
-		t.Fatalf("calls %v, want only clamp 1 1", got)
+	if got := f.Calls(); !slices.Equal(got, []string{"clamp +1 +0"}) {
+		t.Fatalf("calls %v, want only clamp +1 +0", got)
+	}
+}
+
+// The keys' commands run on their own goroutines, so the engine may see
+// them in any order: each must be a step from the value in force, not a
+// value computed from the screen's copy (which, run late, would undo a
+// later press).
+func TestClampAndTargetStepsAddUpInAnyOrder(t *testing.T) {
+	ctl, _ := manualController(t)
+	m := sized(New(context.Background(), ctl, testOptions(engine.NewManualClock(t0))), 100, 30)
+	defer m.Close()
+	before := ctl.Snapshot().Config
+	var cmds []tea.Cmd
+	for _, k := range []string{"}", "}", "]", "+", "+"} {
+		_, cmd := m.Update(keyMsg(k))
+		if cmd == nil {
+			t.Fatalf("key %q gave no command", k)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for i := len(cmds) - 1; i >= 0; i-- { // the last press lands first
+		cmds[i]()
+	}
+	cfg := ctl.Snapshot().Config
+	if cfg.MaxReplicas != before.MaxReplicas+2 || cfg.MinReplicas != before.MinReplicas+1 {
+		t.Fatalf("clamp [%d, %d] after +1 min and +2 max from [%d, %d]", cfg.MinReplicas, cfg.MaxReplicas, before.MinReplicas, before.MaxReplicas)
+	}
+	if want := stepTarget(stepTarget(before.TargetMessages, +1), +1); cfg.TargetMessages != want {
+		t.Fatalf("target %d after two steps up from %d, want %d", cfg.TargetMessages, before.TargetMessages, want)
 	}
 }
 

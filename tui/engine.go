@@ -23,6 +23,11 @@ type Engine interface {
 	SetClamp(minR, maxR int32, by string) error
 	// SetTarget changes the target messages per replica.
 	SetTarget(n int64, by string) error
+	// AdjustClamp moves the replica range by (dMin, dMax) from the range in
+	// force when it runs, so that quick steps add up in any order.
+	AdjustClamp(dMin, dMax int32, by string) error
+	// AdjustTarget sets the target to step(the target in force).
+	AdjustTarget(step func(current int64) int64, by string) error
 	// PollNow asks the running loop to poll at once.
 	PollNow()
 }

@@ -54,6 +54,14 @@ func (f *fakeEngine) SetTarget(n int64, by string) error {
 	f.record("target %d", n)
 	return nil
 }
+func (f *fakeEngine) AdjustClamp(dMin, dMax int32, by string) error {
+	f.record("clamp %+d %+d", dMin, dMax)
+	return nil
+}
+func (f *fakeEngine) AdjustTarget(step func(int64) int64, by string) error {
+	f.record("target step from 100 to %d", step(100))
+	return nil
+}
 func (f *fakeEngine) PollNow() { f.record("poll now") }
 
 // countingWorld is a fixed queue and a deployment that counts scale calls.

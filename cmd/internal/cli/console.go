@@ -21,7 +21,7 @@ func (a *app) runConsole(ctx context.Context, o *rootOptions, cfg engine.Config,
 	if o.dryRun || o.readOnly {
 		mode = engine.ModeDryRun
 	}
-	ctl, err := lv.controller(cfg, mode)
+	ctl, err := lv.controller(cfg, mode, false)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func runConsoleOn(ctx context.Context, ctl *engine.Controller, opts tui.Options)
 	err := tui.Run(ctx, ctl, opts)
 	cancel()
 	<-loopDone
-	ctl.Wait()
+	ctl.Close()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

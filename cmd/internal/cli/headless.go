@@ -152,7 +152,7 @@ func ratePtr(r engine.Rate) *float64 {
 
 // runOnce evaluates one time and prints the decision.
 func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv *live) error {
-	ctl, err := lv.controller(cfg, o.headlessMode())
+	ctl, err := lv.controller(cfg, o.headlessMode(), true)
 	if err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func writeOnceText(w io.Writer, r onceResult) {
 // metrics and optional leader election, until SIGINT or SIGTERM.
 func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv *live, logger *slog.Logger) error {
 	mode := o.headlessMode()
-	ctl, err := lv.controller(cfg, mode)
+	ctl, err := lv.controller(cfg, mode, true)
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func logSnapshots(ctx context.Context, logger *slog.Logger, snaps <-chan engine.
 		polls = s.Polls
 		if s.ConsecutiveErrors > 0 {
 			logger.Error("poll failed", "error", p(s.Err.Error()), "kind", engine.ErrorKind(s.Err), "consecutive", s.ConsecutiveErrors,
-				"holding", s.Scale.Desired, "retry_in", engine.Backoff(s.Config, s.ConsecutiveErrors).String())
+				"holding", s.Scale.Desired, "retry_in", s.RetryIn().String())
 			continue
 		}
 		attrs := []any{"messages", s.Stats.Messages, "ready", s.Stats.Ready, "unacked", s.Stats.Unacked, "consumers", s.Stats.Consumers,

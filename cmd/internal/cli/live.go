@@ -104,7 +104,15 @@ func (s clusterScaler) SetScale(ctx context.Context, req engine.ScaleRequest) er
 	return clusterErr(err)
 }
 
-// controller returns an engine controller on the live world.
-func (l *live) controller(cfg engine.Config, mode engine.Mode) (*engine.Controller, error) {
-	return engine.New(engine.Options{Config: cfg, Source: brokerSource{l.source}, Scaler: clusterScaler{l.scaler}, Mode: mode, RequestTimeout: l.timeout})
+// controller returns an engine controller on the live world. The headless
+// modes remember (engine.Options.Memory, an annotation on the Deployment),
+// so that --once runs from cron, and an --auto that restarts, decide as one
+// continuous controller would; the console, an operator's session, does not
+// write it.
+func (l *live) controller(cfg engine.Config, mode engine.Mode, remember bool) (*engine.Controller, error) {
+	o := engine.Options{Config: cfg, Source: brokerSource{l.source}, Scaler: clusterScaler{l.scaler}, Mode: mode, RequestTimeout: l.timeout}
+	if remember {
+		o.Memory = l.scaler
+	}
+	return engine.New(o)
 }
