@@ -153,6 +153,11 @@ func (HPAKeda) Describe() string {
 	return "KEDA's RabbitMQ trigger behind a default HPA (15 s sync, 10% tolerance, 300 s scale-down window)"
 }
 
+// SyncPeriod is the HPA's sync period: the simulator decides on its grid
+// whatever the poll interval (the live controller, which decides at each
+// poll, holds between syncs).
+func (HPAKeda) SyncPeriod() time.Duration { return hpaSync }
+
 // Decide implements Policy.
 func (HPAKeda) Decide(in Input) Decision {
 	c := in.Config
