@@ -191,18 +191,20 @@ func median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// Decide implements Policy.
-func (Adaptive) Decide(in Input) Decision {
+// Decide implements Policy. It sizes first and clamps after (clampAfter).
+func (a Adaptive) Decide(in Input) Decision {
+	depth := in.Config.Depth(in.Stats)
+	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), Thousands(in.Config.TargetMessages), replicas(ceilDiv(depth, in.Config.TargetMessages)))
+	return clampAfter(in, a.size(in, base), base)
+}
+
+// size is the adaptive decision from the current size, before the clamp;
+// base is the reason's opening (messages / target = replicas).
+func (Adaptive) size(in Input, base string) Decision {
 	c := in.Config
 	cur := in.Current
 	depth := c.Depth(in.Stats)
 	up := ceilDiv(depth, c.TargetMessages)
-	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), Thousands(c.TargetMessages), replicas(up))
-	if cur > c.MaxReplicas || cur < c.MinReplicas {
-		want := c.Clamp(cur)
-		return Decision{Desired: want, Recommendation: up,
-			Reason: fmt.Sprintf("%s; %s replicas is outside [%s, %s]: set to %s", base, replicas(cur), replicas(c.MinReplicas), replicas(c.MaxReplicas), replicas(want))}
-	}
 	e := Estimate(in)
 	known := e.ArrivalKnown && e.PerWorkerKnown && e.PerWorker > 0
 	// keepUp is the replicas that serve the arrivals with headroom: when
@@ -224,8 +226,7 @@ func (Adaptive) Decide(in Input) Decision {
 
 	// Adding replicas: the guide's trigger, sized at least for the arrivals.
 	if up > cur {
-		ratio := float64(depth) / (float64(c.TargetMessages) * float64(max(cur, 1)))
-		if cur == 0 || math.Abs(ratio-1) > c.Tolerance {
+		if !withinTolerance(depth, c.TargetMessages, cur, c.Tolerance) {
 			want := max(up, keepUp)
 			why := base + "; scaling up"
 			if want > up {
