@@ -352,3 +352,44 @@ func TestAdaptiveBurstHold(t *testing.T) {
 		})
 	}
 }
+
+// TestAdaptiveReasonsSayWhereRatesCameFrom checks that every reason that
+// uses a rate says whether it came from the broker's rate fields or from
+// the counters' differences (QueueStats.RatesFrom), and that mixed samples
+// say both.
+func TestAdaptiveReasonsSayWhereRatesCameFrom(t *testing.T) {
+	from := func(s engine.QueueStats, f string) engine.QueueStats { s.RatesFrom = f; return s }
+	learned := func(f string, arrival ...float64) []engine.Observation {
+		h := adLearned(append(arrival, 2)[0])
+		for i := range h {
+			h[i].Stats.RatesFrom = f
+		}
+		return h
+	}
+	cases := []struct {
+		name   string
+		in     engine.Input
+		reason string
+	}{
+		{"scale-down from counters", engine.Input{Current: 20, Stats: from(adStats(10, 0, 20, 2, 2), engine.RatesFromCounters), History: learned(engine.RatesFromCounters)},
+			"keep only 5 workers busy at 0.50/s each (from counters)"},
+		{"scale-down from the broker", engine.Input{Current: 20, Stats: from(adStats(10, 0, 20, 2, 2), engine.RatesFromBroker), History: learned(engine.RatesFromBroker)},
+			"keep only 5 workers busy at 0.50/s each (from the broker)"},
+		{"mixed samples say both", engine.Input{Current: 20, Stats: from(adStats(10, 0, 20, 2, 2), engine.RatesFromCounters), History: learned(engine.RatesFromBroker)},
+			"(from the broker and counters)"},
+		{"hold", engine.Input{Current: 5, Stats: from(adStats(100, 95, 5, 10, 2.5), engine.RatesFromCounters), History: learned(engine.RatesFromCounters, 10)},
+			"10.0/s arriving keep all of them busy past the next poll at 0.50/s each (from counters)"},
+		{"scale-up sized for arrivals", engine.Input{Current: 5, Stats: from(adStats(600, 595, 4, 10, 2), engine.RatesFromCounters), History: learned(engine.RatesFromCounters, 10)},
+			"to keep up with 10.0/s arriving (from counters)"},
+	}
+	p, _ := engine.PolicyByName("adaptive")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			in.Config, in.Now = adConfig(), adNow
+			if d := engine.Decide(p, in); !strings.Contains(d.Reason, tc.reason) {
+				t.Errorf("reason %q does not say %q", d.Reason, tc.reason)
+			}
+		})
+	}
+}
