@@ -233,7 +233,7 @@ func TestAdaptiveEstimate(t *testing.T) {
 			hist:  []engine.Observation{at(-30, adStats(900, 900, 2, 3, 1)), at(-15, adStats(900, 900, 8, 3, 1))},
 			stats: adStats(900, 900, 16, 3, 2), arrival: 3, perWorker: unknown},
 		{name: "idle workers' acks alone do not move the estimate (noisy, and only a lower bound)",
-			hist:  append(adHistory(3, sat), at(0, adStats(5, 0, 4, 3, 3))),
+			hist:  append(adHistory(3, sat), at(-5, adStats(5, 0, 4, 3, 3))),
 			stats: adStats(5, 0, 4, 3, 3.2), arrival: 3, perWorker: 0.5},
 		{name: "Little's law corrects a throughput learned from too few messages",
 			// Saturated: 4 workers, one message each, acked 0.1/s each (a few slow
@@ -278,6 +278,9 @@ func TestAdaptiveEstimate(t *testing.T) {
 		{name: "arrivals: the median of the last three, so one burst is not a rate",
 			hist:  []engine.Observation{at(-45, adStats(0, 0, 1, 9, 0)), at(-30, adStats(0, 0, 1, 2, 0)), at(-15, adStats(0, 0, 1, 2000, 0))},
 			stats: adStats(0, 0, 1, 3, 0), arrival: 3, perWorker: unknown},
+		{name: "arrivals: the latest three count (history is oldest first)",
+			hist:  adSeq(append(repeat(4, adStats(0, 0, 1, 9, 0)), repeat(2, adStats(0, 0, 1, 2, 0))...)...),
+			stats: adStats(0, 0, 1, 2, 0), arrival: 2, perWorker: unknown},
 		{name: "unknown, negative, NaN and huge rates are ignored",
 			hist: []engine.Observation{at(-60, sat), at(-45, adStats(1000, 990, 4, -7, -2)),
 				at(-30, adStats(1000, 990, 4, math.NaN(), math.NaN())), at(-15, adStats(1000, 990, 4, 5e9, 5e9))},
@@ -288,6 +291,7 @@ func TestAdaptiveEstimate(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			oldestFirst(t, tc.hist)
 			e := engine.Estimate(engine.Input{Config: adConfig(), Now: adNow, Stats: tc.stats, History: tc.hist})
 			check := func(what string, got float64, known bool, want float64) {
 				if math.IsNaN(want) {
@@ -320,10 +324,11 @@ func TestAdaptiveBurstHold(t *testing.T) {
 		return engine.Observation{At: adNow.Add(-time.Duration(ago) * time.Second), OK: true, Stats: s,
 			Scale: engine.Scale{Desired: from}, Applied: to, Decision: engine.Decision{Recommendation: -1, Bursty: bursty}}
 	}
-	// saturated is a learned throughput: 0.5/s per worker.
+	// learned is a throughput learned long ago, oldest first as History
+	// documents: 0.5/s per worker.
 	learned := adHistory(3, adStats(1000, 990, 4, 0.5, 2))
 	for i := range learned {
-		learned[i].At = adNow.Add(-time.Duration(1000+15*i) * time.Second)
+		learned[i].At = adNow.Add(-time.Duration(1000+15*(len(learned)-1-i)) * time.Second)
 	}
 	cases := []struct {
 		name     string
@@ -345,6 +350,7 @@ func TestAdaptiveBurstHold(t *testing.T) {
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
+			oldestFirst(t, tt.history)
 			d := engine.Decide(engine.Adaptive{}, engine.Input{Config: cfg, Now: adNow, Stats: idle, Current: 10, Ready: 10, History: tt.history})
 			if d.Desired != tt.want || d.Bursty != tt.bursty || !strings.Contains(d.Reason, tt.contains) {
 				t.Errorf("Decide = %d (bursty %v) %q; want %d (bursty %v) containing %q", d.Desired, d.Bursty, d.Reason, tt.want, tt.bursty, tt.contains)
@@ -391,5 +397,17 @@ func TestAdaptiveReasonsSayWhereRatesCameFrom(t *testing.T) {
 				t.Errorf("reason %q does not say %q", d.Reason, tc.reason)
 			}
 		})
+	}
+}
+
+// oldestFirst fails t unless hist is in the order Input.History documents:
+// oldest first, and before adNow. A fixture in the wrong order would test
+// something no controller produces.
+func oldestFirst(t *testing.T, hist []engine.Observation) {
+	t.Helper()
+	for i, o := range hist {
+		if !o.At.Before(adNow) || (i > 0 && !hist[i-1].At.Before(o.At)) {
+			t.Fatalf("fixture history is not oldest first before now: observation %d at %s", i, o.At.Sub(adNow))
+		}
 	}
 }

@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"time"
@@ -266,13 +265,4 @@ func LowerBounds(sc Scenario, cfg engine.Config) Bounds {
 	work /= float64(sc.WorkerConcurrency)
 	work = math.Max(work, float64(cfg.MinReplicas)*float64(sc.DurationS))
 	return Bounds{DrainS: r.DrainS, BurstDrainS: r.BurstDrainS, WaitP95S: r.WaitP95S, WorkPodSeconds: round2(work)}
-}
-
-// WriteTimelineCSV writes a CSV header and returns a Timeline callback that
-// writes one row per second to out.
-func WriteTimelineCSV(out io.Writer) func(TimelineRow) {
-	fmt.Fprintln(out, "t,arrivals,ready,unacked,replicas,starting,running,observed_messages")
-	return func(r TimelineRow) {
-		fmt.Fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d\n", r.T, r.Arrivals, r.Ready, r.Unacked, r.Replicas, r.Starting, r.Running, r.Observed)
-	}
 }
