@@ -1,0 +1,138 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/yeeter/yeetscale/engine"
+)
+
+// goalRun is one scenario at one seed: the default policy against hpa-keda.
+type goalRun struct {
+	file      string
+	seed      uint64
+	lat, pods float64
+	ok        bool
+	def, keda Result
+}
+
+// goalSweep runs every scenario at every seed under policy and hpa-keda.
+func goalSweep(tb testing.TB, scs map[string]Scenario, seeds []uint64, policy string) []goalRun {
+	tb.Helper()
+	var out []goalRun
+	names := make([]string, 0, len(scs))
+	for n := range scs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, seed := range seeds {
+			sc := scs[name]
+			s := seed
+			sc.Seed = &s
+			res := [2]Result{}
+			for i, p := range []string{policy, "hpa-keda"} {
+				cfg := sc.Config()
+				cfg.Policy = p
+				r, err := Run(context.Background(), sc, cfg, Options{})
+				if err != nil {
+					tb.Fatalf("%s/%s seed %d: %v", name, p, seed, err)
+				}
+				res[i] = r
+			}
+			lat, pods, ok := Goal(res[0], res[1])
+			out = append(out, goalRun{file: name, seed: seed, lat: lat, pods: pods, ok: ok, def: res[0], keda: res[1]})
+		}
+	}
+	return out
+}
+
+// loadDir loads every scenario file in dir, by file name.
+func loadDir(tb testing.TB, dir string, into map[string]Scenario) {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no scenarios in %s: %v", dir, err)
+	}
+	for _, f := range files {
+		sc, err := Load(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		into[strings.TrimSuffix(filepath.Base(f), ".json")] = sc
+	}
+}
+
+// summarize returns the geometric means of the latency and pod-seconds
+// ratios over runs and the misses by file.
+func summarize(runs []goalRun) (lat, pods float64, misses map[string]int) {
+	misses = map[string]int{}
+	var sl, sp float64
+	for _, r := range runs {
+		sl += math.Log(r.lat)
+		sp += math.Log(r.pods)
+		if !r.ok {
+			misses[r.file]++
+		}
+	}
+	n := float64(len(runs))
+	return math.Exp(sl / n), math.Exp(sp / n), misses
+}
+
+// TestGoalSweepReport prints the full sweep (every pattern, plus the
+// scenarios in $YEETSCALE_SCENARIOS if set, at seeds 1-20) when
+// YEETSCALE_SWEEP is set: it is a measurement, run with
+// `YEETSCALE_SWEEP=1 go test ./engine/sim -run GoalSweepReport -v`.
+func TestGoalSweepReport(t *testing.T) {
+	if os.Getenv("YEETSCALE_SWEEP") == "" {
+		t.Skip("a measurement: set YEETSCALE_SWEEP=1")
+	}
+	scs := map[string]Scenario{}
+	loadDir(t, filepath.Join("testdata", "patterns"), scs)
+	if d := os.Getenv("YEETSCALE_SCENARIOS"); d != "" {
+		loadDir(t, d, scs)
+	}
+	if only := os.Getenv("YEETSCALE_SWEEP_ONLY"); only != "" {
+		keep := map[string]Scenario{}
+		for _, n := range strings.Split(only, ",") {
+			keep[n] = scs[n]
+		}
+		scs = keep
+	}
+	var seeds []uint64
+	for s := uint64(1); s <= 20; s++ {
+		seeds = append(seeds, s)
+	}
+	runs := goalSweep(t, scs, seeds, engine.DefaultPolicyName)
+	lat, pods, misses := summarize(runs)
+	byFile := map[string][]goalRun{}
+	for _, r := range runs {
+		byFile[r.file] = append(byFile[r.file], r)
+	}
+	names := make([]string, 0, len(byFile))
+	for n := range byFile {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		l, p, _ := summarize(byFile[n])
+		var why []string
+		for _, r := range byFile[n] {
+			if !r.ok {
+				why = append(why, fmt.Sprintf("s%d:lat%.3f,pods%.3f,rev%d/%d", r.seed, r.lat, r.pods, r.def.Reversals, r.keda.Reversals))
+			}
+		}
+		t.Logf("%-22s lat %.3f pods %.3f misses %2d %s", n, l, p, misses[n], strings.Join(why, " "))
+	}
+	total := 0
+	for _, m := range misses {
+		total += m
+	}
+	t.Logf("ALL: latency %.4f pod-seconds %.4f misses %d of %d", lat, pods, total, len(runs))
+}
