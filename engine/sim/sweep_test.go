@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/yeeter/yeetscale/engine"
@@ -22,35 +23,59 @@ type goalRun struct {
 	def, keda Result
 }
 
-// goalSweep runs every scenario at every seed under policy and hpa-keda.
+// goalSweep runs every scenario at every seed under policy and hpa-keda,
+// on two goroutines.
 func goalSweep(tb testing.TB, scs map[string]Scenario, seeds []uint64, policy string) []goalRun {
 	tb.Helper()
-	var out []goalRun
 	names := make([]string, 0, len(scs))
 	for n := range scs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	var jobs []goalRun
 	for _, name := range names {
 		for _, seed := range seeds {
-			sc := scs[name]
-			s := seed
-			sc.Seed = &s
-			res := [2]Result{}
-			for i, p := range []string{policy, "hpa-keda"} {
-				cfg := sc.Config()
-				cfg.Policy = p
-				r, err := Run(context.Background(), sc, cfg, Options{})
-				if err != nil {
-					tb.Fatalf("%s/%s seed %d: %v", name, p, seed, err)
-				}
-				res[i] = r
-			}
-			lat, pods, ok := Goal(res[0], res[1])
-			out = append(out, goalRun{file: name, seed: seed, lat: lat, pods: pods, ok: ok, def: res[0], keda: res[1]})
+			jobs = append(jobs, goalRun{file: name, seed: seed})
 		}
 	}
-	return out
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				j := &jobs[i]
+				sc := scs[j.file]
+				s := j.seed
+				sc.Seed = &s
+				res := [2]Result{}
+				for k, p := range []string{policy, "hpa-keda"} {
+					cfg := sc.Config()
+					cfg.Policy = p
+					r, err := Run(context.Background(), sc, cfg, Options{})
+					if err != nil {
+						errs[i] = fmt.Errorf("%s/%s seed %d: %w", j.file, p, s, err)
+					}
+					res[k] = r
+				}
+				j.def, j.keda = res[0], res[1]
+				j.lat, j.pods, j.ok = Goal(res[0], res[1])
+			}
+		}()
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return jobs
 }
 
 // loadDir loads every scenario file in dir, by file name.
