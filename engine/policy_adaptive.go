@@ -14,9 +14,10 @@ import (
 // replicas only when they would go idle: it learns the per-worker
 // throughput from the broker's ack rate while workers are saturated (checked
 // against Little's law while they are not) and the arrival rate from the
-// publish rate, and keeps every worker that the backlog and the arrivals
-// will keep busy until the next poll. While rates are unknown it behaves
-// like Proportional.
+// publish rate, adds replicas to keep up with the arrivals once the backlog
+// nears the target, and keeps every worker that the backlog and the
+// arrivals will keep busy until the next poll. While rates are unknown it
+// behaves like Proportional.
 type Adaptive struct{}
 
 // Constants of the adaptive policy: one set for every load pattern.
@@ -24,6 +25,10 @@ const (
 	// adaptiveSamples is how many recent samples the estimates use (the
 	// median, so that one burst or one stale sample does not swing them).
 	adaptiveSamples = 16
+	// arrivalSamples is how many recent publish-rate samples the arrival
+	// estimate is the median of (five: one 5 s sample of a low rate is
+	// noise, and two bursts within them still do not count as a rate).
+	arrivalSamples = 5
 	// adaptiveEvidence is how many consumer-intervals of saturated work
 	// make the throughput estimate trusted.
 	adaptiveEvidence = 6
@@ -38,8 +43,16 @@ const (
 	littleTrustBelow = 4 * adaptiveEvidence
 	// adaptiveMemory is how far back throughput samples are remembered.
 	adaptiveMemory = 30 * time.Minute
-	// adaptiveHeadroom is the spare capacity kept above the arrival rate.
-	adaptiveHeadroom = 0.10
+	// drainHeadroom is the spare capacity over the arrivals that
+	// --drain-within sizes for.
+	drainHeadroom = 0.10
+	// keepUpBacklog is the share of the target per replica from which
+	// arrivals that outgrow busy workers add replicas (sized to the
+	// arrivals, before the backlog reaches the target). Replicas are
+	// removed down to what the arrivals and the waiting messages keep busy,
+	// with no spare capacity: the target is the backlog the operator
+	// accepts, so a little queue is not a reason to keep idle pods.
+	keepUpBacklog = 0.7
 	// adaptiveUpHeadroom is the spare capacity a scale-up sizes for.
 	adaptiveUpHeadroom = 0.20
 	// maxPlausibleRate bounds a per-second rate; beyond it a sample is
@@ -81,7 +94,7 @@ func (Adaptive) size(in Input, base string) Decision {
 
 	// Drain-within: size for the arrivals plus clearing the backlog in time.
 	if c.DrainWithin > 0 && known {
-		need := ceilF((e.Arrival*(1+adaptiveHeadroom) + float64(depth)/c.DrainWithin.Seconds()) / e.PerWorker)
+		need := ceilF((e.Arrival*(1+drainHeadroom) + float64(depth)/c.DrainWithin.Seconds()) / e.PerWorker)
 		if need > cur {
 			return capUp(c, cur, need, fmt.Sprintf("%s; to drain them within %s at %s per worker with %s arriving needs %s",
 				messages(depth), c.DrainWithin, rate(e.PerWorker, 2), rate(e.Arrival, 1), replicas(need))+e.from())
@@ -106,11 +119,20 @@ func (Adaptive) size(in Input, base string) Decision {
 		return stepTowards(in, up, base+" (throughput not learned yet)")
 	}
 
+	// Keeping up: the backlog nears the target and the arrivals outgrow the
+	// workers: add what serves the arrivals now rather than let the
+	// backlog reach the target (then the target's trigger above adds more,
+	// with headroom).
+	waiting := float64(in.Stats.Ready)
+	if keep := ceilF(e.Arrival / e.PerWorker); keep > cur && waiting >= keepUpBacklog*float64(c.TargetMessages)*float64(cur) {
+		return capUp(c, cur, keep, fmt.Sprintf("%s; scaling up to %s: %s waiting (%s of the target for %s) and %s arriving outgrow them at %s each%s",
+			base, replicas(keep), Thousands(in.Stats.Ready), percent(keepUpBacklog), replicas(cur), rate(e.Arrival, 1), rate(e.PerWorker, 2), e.from()))
+	}
+
 	// Removing replicas: keep every worker that the waiting messages and the
 	// arrivals keep busy until the next poll.
-	waiting := float64(in.Stats.Ready)
 	horizon := c.PollInterval.Seconds()
-	busy := ceilF((e.Arrival*(1+adaptiveHeadroom) + waiting/horizon) / e.PerWorker)
+	busy := ceilF((e.Arrival + waiting/horizon) / e.PerWorker)
 	want := c.Clamp(max(busy, up))
 	if want >= cur && max(busy, up) < cur {
 		return Decision{Desired: cur, Recommendation: want,

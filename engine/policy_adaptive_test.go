@@ -123,8 +123,8 @@ func TestAdaptiveDecide(t *testing.T) {
 			want: 5, reasons: []string{"holding 5", "95 waiting", "10.0/s arriving"}},
 		{name: "idle workers are removed", cfg: adConfig(),
 			in: engine.Input{Current: 20, Stats: adStats(10, 0, 20, 2, 2), History: adLearned(2)},
-			// 2/s with 10% headroom at 0.5/s = 4.4 -> 5 workers busy.
-			want: 5, reasons: []string{"scaling down to 5", "0 waiting and 2.0/s arriving keep only 5 workers busy at 0.50/s each"}},
+			// 2/s at 0.5/s = 4 workers busy: no spare capacity is kept.
+			want: 4, reasons: []string{"scaling down to 4", "0 waiting and 2.0/s arriving keep only 4 workers busy at 0.50/s each"}},
 		{name: "workers the backlog keeps busy are kept", cfg: withCfg(func(c *engine.Config) { c.TargetMessages = 250 }),
 			in:   engine.Input{Current: 20, Stats: adStats(3000, 2980, 20, 2, 10), History: adLearned(2)},
 			want: 20, reasons: []string{"3,000 messages / 250 per replica = 12", "holding 20", "2,980 waiting"}},
@@ -165,7 +165,7 @@ func TestAdaptiveDecide(t *testing.T) {
 		{name: "drain-within already met defers to the other rules",
 			cfg:  withCfg(func(c *engine.Config) { c.DrainWithin = 5 * time.Minute }),
 			in:   engine.Input{Current: 20, Stats: adStats(10, 0, 20, 2, 2), History: adLearned(2)},
-			want: 5, reasons: []string{"scaling down to 5"}},
+			want: 4, reasons: []string{"scaling down to 4"}},
 	}
 	p, err := engine.PolicyByName("adaptive")
 	if err != nil {
@@ -275,9 +275,10 @@ func TestAdaptiveEstimate(t *testing.T) {
 		{name: "a failed poll breaks the chain",
 			hist:  []engine.Observation{at(-30, sat), {At: adNow.Add(-15 * time.Second), OK: false, Stats: sat}},
 			stats: sat, arrival: 3, perWorker: unknown},
-		{name: "arrivals: the median of the last three, so one burst is not a rate",
-			hist:  []engine.Observation{at(-45, adStats(0, 0, 1, 9, 0)), at(-30, adStats(0, 0, 1, 2, 0)), at(-15, adStats(0, 0, 1, 2000, 0))},
-			stats: adStats(0, 0, 1, 3, 0), arrival: 3, perWorker: unknown},
+		{name: "arrivals: the median of the last five, so one or two bursts are not a rate",
+			hist: []engine.Observation{at(-75, adStats(0, 0, 1, 9, 0)), at(-60, adStats(0, 0, 1, 4, 0)), at(-45, adStats(0, 0, 1, 2000, 0)),
+				at(-30, adStats(0, 0, 1, 3, 0)), at(-15, adStats(0, 0, 1, 1500, 0))},
+			stats: adStats(0, 0, 1, 3, 0), arrival: 4, perWorker: unknown},
 		{name: "arrivals: the latest three count (history is oldest first)",
 			hist:  adSeq(append(repeat(4, adStats(0, 0, 1, 9, 0)), repeat(2, adStats(0, 0, 1, 2, 0))...)...),
 			stats: adStats(0, 0, 1, 2, 0), arrival: 2, perWorker: unknown},
@@ -338,15 +339,15 @@ func TestAdaptiveBurstHold(t *testing.T) {
 		contains string
 	}{
 		{"a single burst: idle workers go", append(append([]engine.Observation{}, learned...),
-			obs(120, 500, 1, 10, false)), 2, false, "scaling down"},
+			obs(120, 500, 1, 10, false)), 1, false, "scaling down"},
 		{"a bounce: the burst came back after a scale-down, hold", append(append([]engine.Observation{}, learned...),
 			obs(280, 500, 1, 10, false), obs(200, 0, 10, 1, false), obs(100, 500, 1, 10, false)), 10, true, "comes in bursts"},
 		{"still bursty: bursts keep coming within the window", append(append([]engine.Observation{}, learned...),
 			obs(250, 500, 10, 10, true), obs(60, 500, 10, 10, false)), 10, true, "comes in bursts"},
 		{"a late trim before the next burst is not a bounce (the big scale-down was outside the window)", append(append([]engine.Observation{}, learned...),
-			obs(450, 0, 20, 3, false), obs(300, 0, 3, 2, false), obs(100, 500, 2, 10, false)), 2, false, "scaling down"},
+			obs(450, 0, 20, 3, false), obs(300, 0, 3, 2, false), obs(100, 500, 2, 10, false)), 1, false, "scaling down"},
 		{"bursts stopped: the hold ends", append(append([]engine.Observation{}, learned...),
-			obs(400, 500, 10, 10, true), obs(310, 0, 10, 10, true)), 2, false, "scaling down"},
+			obs(400, 500, 10, 10, true), obs(310, 0, 10, 10, true)), 1, false, "scaling down"},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
@@ -378,9 +379,9 @@ func TestAdaptiveReasonsSayWhereRatesCameFrom(t *testing.T) {
 		reason string
 	}{
 		{"scale-down from counters", engine.Input{Current: 20, Stats: from(adStats(10, 0, 20, 2, 2), engine.RatesFromCounters), History: learned(engine.RatesFromCounters)},
-			"keep only 5 workers busy at 0.50/s each (from counters)"},
+			"keep only 4 workers busy at 0.50/s each (from counters)"},
 		{"scale-down from the broker", engine.Input{Current: 20, Stats: from(adStats(10, 0, 20, 2, 2), engine.RatesFromBroker), History: learned(engine.RatesFromBroker)},
-			"keep only 5 workers busy at 0.50/s each (from the broker)"},
+			"keep only 4 workers busy at 0.50/s each (from the broker)"},
 		{"mixed samples say both", engine.Input{Current: 20, Stats: from(adStats(10, 0, 20, 2, 2), engine.RatesFromCounters), History: learned(engine.RatesFromBroker)},
 			"(from the broker and counters)"},
 		{"hold", engine.Input{Current: 5, Stats: from(adStats(100, 95, 5, 10, 2.5), engine.RatesFromCounters), History: learned(engine.RatesFromCounters, 10)},
@@ -409,5 +410,46 @@ func oldestFirst(t *testing.T, hist []engine.Observation) {
 		if !o.At.Before(adNow) || (i > 0 && !hist[i-1].At.Before(o.At)) {
 			t.Fatalf("fixture history is not oldest first before now: observation %d at %s", i, o.At.Sub(adNow))
 		}
+	}
+}
+
+// TestAdaptiveKeepsUpBeforeTheTarget checks the keep-up rule: once the
+// backlog reaches 70% of the target per replica and the arrivals outgrow the
+// workers, replicas are added to serve the arrivals (no more), before the
+// backlog reaches the target; below that backlog, or while the workers keep
+// up, nothing is added.
+func TestAdaptiveKeepsUpBeforeTheTarget(t *testing.T) {
+	withMax := func(n int32) engine.Config { c := adConfig(); c.MaxReplicas = n; return c }
+	cases := []struct {
+		name    string
+		cfg     engine.Config
+		stats   engine.QueueStats
+		want    int32
+		reasons []string
+	}{
+		// 8/s at 0.5/s per worker needs 16; 400 waiting >= 0.7 * 50 * 10.
+		{"arrivals outgrow the workers near the target", adConfig(), adStats(410, 400, 10, 8, 5), 16,
+			[]string{"410 messages / 50 per replica = 9", "scaling up to 16: 400 waiting (70% of the target for 10) and 8.0/s arriving outgrow them at 0.50/s each"}},
+		{"below 70% of the target nothing is added yet", adConfig(), adStats(310, 300, 10, 8, 5), 10,
+			[]string{"holding 10"}},
+		{"workers that keep up are not added to", adConfig(), adStats(410, 400, 10, 4, 5), 10,
+			[]string{"holding 10"}},
+		{"capped at max replicas", withMax(12), adStats(410, 400, 10, 8, 5), 12,
+			[]string{"scaling up to 16", "capped at --max-replicas 12"}},
+	}
+	p, _ := engine.PolicyByName("adaptive")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := engine.Input{Config: tc.cfg, Now: adNow, Current: 10, Stats: tc.stats, History: adLearned(tc.stats.PublishRate.PerSecond)}
+			d := engine.Decide(p, in)
+			if d.Desired != tc.want {
+				t.Errorf("Desired %d, want %d (reason %q)", d.Desired, tc.want, d.Reason)
+			}
+			for _, r := range tc.reasons {
+				if !strings.Contains(d.Reason, r) {
+					t.Errorf("reason %q does not say %q", d.Reason, r)
+				}
+			}
+		})
 	}
 }

@@ -9,7 +9,8 @@ import (
 // statistics.
 type Estimates struct {
 	// Arrival is the publish rate (messages/s), the median of the last
-	// three samples, so that one burst does not count as a rate;
+	// arrivalSamples samples, so that a burst or two does not count as a
+	// rate;
 	// ArrivalKnown is false before the broker reports one.
 	Arrival      float64
 	ArrivalKnown bool
@@ -132,22 +133,22 @@ func Estimate(in Input) Estimates {
 	consider(in.Stats)
 	var e Estimates
 	if len(arrivals) > 0 {
-		e.Arrival, e.ArrivalKnown = median(lastN(arrivals, 3)), true
-		e.RatesFrom = ratesFrom(lastN(arrFrom, 3))
+		e.Arrival, e.ArrivalKnown = median(lastN(arrivals, arrivalSamples)), true
+		e.RatesFrom = ratesFrom(lastN(arrFrom, arrivalSamples))
 	}
 	a, c := sum(lastN(acks, adaptiveSamples)), sum(lastN(consumers, adaptiveSamples))
 	if c < adaptiveEvidence || a <= 0 {
 		return e
 	}
 	e.PerWorker, e.PerWorkerKnown = a/c, true
-	e.RatesFrom = ratesFrom(append(lastN(arrFrom, 3), lastN(ackFrom, adaptiveSamples)...))
+	e.RatesFrom = ratesFrom(append(lastN(arrFrom, arrivalSamples), lastN(ackFrom, adaptiveSamples)...))
 	if len(idleAcks) >= littleSamples && len(slots) > 0 && c < littleTrustBelow {
 		la, lu := sum(lastN(idleAcks, littleSamples)), sum(lastN(idleUnacked, littleSamples))
 		if la > 0 && lu >= littleSamples { // at least one in flight a sample
 			little := median(lastN(slots, adaptiveSamples)) * la / lu
 			if little > littleFactor*e.PerWorker || little < e.PerWorker/littleFactor {
 				e.PerWorker = little
-				e.RatesFrom = ratesFrom(append(append(lastN(arrFrom, 3), lastN(ackFrom, adaptiveSamples)...), lastN(idleFrom, littleSamples)...))
+				e.RatesFrom = ratesFrom(append(append(lastN(arrFrom, arrivalSamples), lastN(ackFrom, adaptiveSamples)...), lastN(idleFrom, littleSamples)...))
 			}
 		}
 	}
