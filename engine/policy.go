@@ -64,6 +64,7 @@ func register(p Policy) { policies[p.Name()] = p }
 func init() {
 	register(Seed{})
 	register(HPAKeda{})
+	register(HPAKedaDefault{})
 	register(Proportional{})
 	register(Adaptive{})
 }
@@ -127,98 +128,6 @@ func (Seed) Decide(in Input) Decision {
 	want := c.Clamp(raw)
 	return Decision{Desired: want, Recommendation: raw,
 		Reason: fmt.Sprintf("%s / %s per replica = %s%s", messages(depth), Thousands(c.TargetMessages), Thousands(int64(raw)), clampNote(c, raw, want))}
-}
-
-// HPA defaults modelled by HPAKeda.
-const (
-	hpaSync          = 15 * time.Second
-	hpaTolerance     = 0.1
-	hpaDownWindow    = 300 * time.Second
-	hpaUpPods        = 4
-	hpaUpFactor      = 2.0
-	hpaMinReplicaCap = 1
-)
-
-// HPAKeda models KEDA's RabbitMQ trigger (QueueLength) behind a Kubernetes
-// HPA with default behaviour: 15 s sync, 10% tolerance, scale-up at most
-// max(+4 pods, +100%) per 15 s, scale-down stabilization 300 s, then at most
-// -100% per 15 s. It follows ../shared/scenarios/README.md exactly.
-type HPAKeda struct{}
-
-// Name implements Policy.
-func (HPAKeda) Name() string { return "hpa-keda" }
-
-// Describe implements Policy.
-func (HPAKeda) Describe() string {
-	return "KEDA's RabbitMQ trigger behind a default HPA (15 s sync, 10% tolerance, 300 s scale-down window)"
-}
-
-// SyncPeriod is the HPA's sync period: the simulator decides on its grid
-// whatever the poll interval (the live controller, which decides at each
-// poll, holds between syncs).
-func (HPAKeda) SyncPeriod() time.Duration { return hpaSync }
-
-// Decide implements Policy.
-func (HPAKeda) Decide(in Input) Decision {
-	c := in.Config
-	cur := in.Current
-	// The HPA syncs every 15 s whatever the poll interval.
-	for i := len(in.History) - 1; i >= 0; i-- {
-		o := in.History[i]
-		if o.Decision.Recommendation >= 0 {
-			if in.Now.Sub(o.At) < hpaSync {
-				return Decision{Desired: cur, Recommendation: -1,
-					Reason: fmt.Sprintf("holding at %d until the next HPA sync", cur)}
-			}
-			break
-		}
-	}
-	lo := max(int32(hpaMinReplicaCap), c.MinReplicas)
-	hi := c.MaxReplicas
-	// The HPA clamps before it sizes (kept, to model it faithfully).
-	if want, why, out := outOfRange(cur, lo, hi); out {
-		return Decision{Desired: want, Recommendation: want, Reason: why}
-	}
-	depth := c.Depth(in.Stats)
-	raw := ceilDiv(depth, c.TargetMessages)
-	within := withinTolerance(depth, c.TargetMessages, cur, hpaTolerance)
-	if within {
-		raw = cur
-	}
-	rec := min(max(cur, raw), windowMax(in, hpaDownWindow, raw))
-	var changed int32
-	for _, o := range in.History {
-		if o.At.After(in.Now.Add(-hpaSync)) {
-			changed += o.Applied - o.Scale.Desired
-		}
-	}
-	start := cur - changed
-	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), Thousands(c.TargetMessages), Thousands(int64(ceilDiv(depth, c.TargetMessages))))
-	var want int32
-	var why string
-	switch {
-	case rec > cur:
-		limit := max(start+hpaUpPods, int32(math.Ceil(hpaUpFactor*float64(start))), cur)
-		want = min(rec, hi, limit)
-		why = "; scaling up"
-		if want < rec {
-			why = fmt.Sprintf("; scale-up limited to %d this sync", want)
-		}
-	case max(rec, lo) < cur:
-		want = max(rec, lo)
-		why = "; scaling down"
-	default:
-		want = cur
-		switch {
-		case rec < cur:
-			why = fmt.Sprintf("; at the minimum %d", lo)
-		case within:
-			why = "; within 10% tolerance"
-		case raw < cur:
-			why = fmt.Sprintf("; held by the %s scale-down window", hpaDownWindow)
-		}
-	}
-	return Decision{Desired: want, Recommendation: raw, Reason: base + why}
 }
 
 // Proportional is the operations guide's rule with the safeguards of

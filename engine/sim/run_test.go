@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -50,3 +51,38 @@ func TestHPAKedaKeepsItsOwnClock(t *testing.T) {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// TestHPAKedaDefaultDoublesPerSync checks the model of a plain ScaledObject
+// (issue 17): its HPA takes the legacy path, at most max(2 x current, 4)
+// per 15 s sync, so the guide's burst scales 2 -> 4 -> 8 -> 16 -> 32 -> 40,
+// where hpa-keda (default behaviour) goes 2 -> 6 -> 12 -> 24 -> 40.
+func TestHPAKedaDefaultDoublesPerSync(t *testing.T) {
+	sc, err := Parse([]byte(`{"name": "burst-10k", "duration_s": 600, "service_time_s": 1.5, "pod_startup_s": 20, "initial_replicas": 2,
+		"arrivals": [{"at_s": 0, "count": 10000}],
+		"policy": {"min_replicas": 2, "max_replicas": 40, "target_messages": 250, "poll_interval_s": 10}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		policy string
+		want   []Change
+	}{
+		{"hpa-keda-default", []Change{{T: 7, From: 2, To: 4}, {T: 22, From: 4, To: 8}, {T: 37, From: 8, To: 16}, {T: 52, From: 16, To: 32}, {T: 67, From: 32, To: 40}}},
+		{"hpa-keda", []Change{{T: 7, From: 2, To: 6}, {T: 22, From: 6, To: 12}, {T: 37, From: 12, To: 24}, {T: 52, From: 24, To: 40}}},
+	} {
+		cfg := sc.Config()
+		cfg.Policy = tc.policy
+		var ups []Change
+		if _, err := Run(context.Background(), sc, cfg, Options{Changes: func(c Change) {
+			if c.To > c.From {
+				c.Reason = ""
+				ups = append(ups, c)
+			}
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(ups) != fmt.Sprint(tc.want) {
+			t.Errorf("%s scaled up %v, want %v", tc.policy, ups, tc.want)
+		}
+	}
+}
