@@ -125,7 +125,7 @@ func (Adaptive) size(in Input, base string) Decision {
 	// with headroom).
 	waiting := float64(in.Stats.Ready)
 	if keep := ceilF(e.Arrival / e.PerWorker); keep > cur && waiting >= keepUpBacklog*float64(c.TargetMessages)*float64(cur) {
-		return capUp(c, cur, keep, fmt.Sprintf("%s; scaling up to %s: %s waiting (%s of the target for %s) and %s arriving outgrow them at %s each%s",
+		return capUp(c, cur, keep, fmt.Sprintf("%s; scaling up to %s: %s waiting (at least %s of the target for %s replicas) and %s arriving outgrow them at %s each%s",
 			base, replicas(keep), Thousands(in.Stats.Ready), percent(keepUpBacklog), replicas(cur), rate(e.Arrival, 1), rate(e.PerWorker, 2), e.from()))
 	}
 

@@ -429,7 +429,7 @@ func TestAdaptiveKeepsUpBeforeTheTarget(t *testing.T) {
 	}{
 		// 8/s at 0.5/s per worker needs 16; 400 waiting >= 0.7 * 50 * 10.
 		{"arrivals outgrow the workers near the target", adConfig(), adStats(410, 400, 10, 8, 5), 16,
-			[]string{"410 messages / 50 per replica = 9", "scaling up to 16: 400 waiting (70% of the target for 10) and 8.0/s arriving outgrow them at 0.50/s each"}},
+			[]string{"410 messages / 50 per replica = 9", "scaling up to 16: 400 waiting (at least 70% of the target for 10 replicas) and 8.0/s arriving outgrow them at 0.50/s each"}},
 		{"below 70% of the target nothing is added yet", adConfig(), adStats(310, 300, 10, 8, 5), 10,
 			[]string{"holding 10"}},
 		{"workers that keep up are not added to", adConfig(), adStats(410, 400, 10, 4, 5), 10,
