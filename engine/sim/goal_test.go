@@ -26,7 +26,7 @@ func TestDefaultPolicyGoalsPerScenario(t *testing.T) {
 // TestDefaultPolicyGoalsOnPatterns guards the same goal on EVERY load
 // pattern under testdata/patterns (a pattern added there is checked without
 // touching this test), at three seeds; the full sweep over seeds 1-20 is
-// `make sweep-sim`, or YEETSCALE_SWEEP=1 with TestGoalSweepReport. Where the goal is out of reach
+// `make sweep-sim` (BenchmarkGoalSweep). Where the goal is out of reach
 // (goalExceptions) the test checks what is reached instead, so that it still
 // fails if that gets worse.
 func TestDefaultPolicyGoalsOnPatterns(t *testing.T) {

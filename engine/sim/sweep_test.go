@@ -110,14 +110,18 @@ func summarize(runs []goalRun) (lat, pods float64, misses map[string]int) {
 	return math.Exp(sl / n), math.Exp(sp / n), misses
 }
 
-// TestGoalSweepReport prints the full sweep (every pattern, plus the
-// scenarios in $YEETSCALE_SCENARIOS if set, at seeds 1-20) when
-// YEETSCALE_SWEEP is set: it is a measurement, run with
-// `YEETSCALE_SWEEP=1 go test ./engine/sim -run GoalSweepReport -v`.
-func TestGoalSweepReport(t *testing.T) {
-	if os.Getenv("YEETSCALE_SWEEP") == "" {
-		t.Skip("a measurement: set YEETSCALE_SWEEP=1")
+// BenchmarkGoalSweep reports the default policy's goal against hpa-keda
+// over every pattern, plus the scenarios in $YEETSCALE_SCENARIOS if set
+// (YEETSCALE_SWEEP_ONLY=a,b keeps only those files), at seeds 1-20: file by
+// file (latency and pod-seconds geometric means, misses and why), then
+// overall. `make sweep-sim` runs it once.
+func BenchmarkGoalSweep(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		goalSweepReport(b)
 	}
+}
+
+func goalSweepReport(t testing.TB) {
 	scs := map[string]Scenario{}
 	loadDir(t, filepath.Join("testdata", "patterns"), scs)
 	if d := os.Getenv("YEETSCALE_SCENARIOS"); d != "" {
