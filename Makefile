@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X github.com/yeeter/yeetscale/cmd/internal/version.Version=$(V
            -X github.com/yeeter/yeetscale/cmd/internal/version.Commit=$(COMMIT) \
            -X github.com/yeeter/yeetscale/cmd/internal/version.Date=$(DATE)
 
-.PHONY: build test bench-sim
+.PHONY: build test bench-sim sweep-sim
 
 # bin/yeetscale and the same command line as the kubectl plugin
 # bin/kubectl-yeetscale ('kubectl yeetscale' once it is on PATH).
@@ -87,6 +87,11 @@ test-deps:
 
 bench-sim:
 	$(GO) test -run '^$$' -bench BenchmarkSimAllScenarios -benchtime 3x ./engine/sim/
+
+# The default policy's goal against hpa-keda over every pattern (and the
+# scenarios in SCENARIOS=dir, if given) at seeds 1-20, file by file.
+sweep-sim:
+	YEETSCALE_SCENARIOS=$(SCENARIOS) $(GO) test -run '^$$' -bench BenchmarkGoalSweep -benchtime 1x -v ./engine/sim/
 
 # The local lab on loopback: RabbitMQ, etcd + kube-apiserver +
 # kube-controller-manager + kwok, the yeeter/yeeter-worker Deployment and

@@ -64,6 +64,7 @@ func register(p Policy) { policies[p.Name()] = p }
 func init() {
 	register(Seed{})
 	register(HPAKeda{})
+	register(HPAKedaDefault{})
 	register(Proportional{})
 	register(Adaptive{})
 }
@@ -129,101 +130,6 @@ func (Seed) Decide(in Input) Decision {
 		Reason: fmt.Sprintf("%s / %s per replica = %s%s", messages(depth), Thousands(c.TargetMessages), Thousands(int64(raw)), clampNote(c, raw, want))}
 }
 
-// HPA defaults modelled by HPAKeda.
-const (
-	hpaSync          = 15 * time.Second
-	hpaTolerance     = 0.1
-	hpaDownWindow    = 300 * time.Second
-	hpaUpPods        = 4
-	hpaUpFactor      = 2.0
-	hpaMinReplicaCap = 1
-)
-
-// HPAKeda models KEDA's RabbitMQ trigger (QueueLength) behind a Kubernetes
-// HPA with default behaviour: 15 s sync, 10% tolerance, scale-up at most
-// max(+4 pods, +100%) per 15 s, scale-down stabilization 300 s, then at most
-// -100% per 15 s. It follows engine/sim/scenarios/README.md exactly.
-type HPAKeda struct{}
-
-// Name implements Policy.
-func (HPAKeda) Name() string { return "hpa-keda" }
-
-// Describe implements Policy.
-func (HPAKeda) Describe() string {
-	return "KEDA's RabbitMQ trigger behind a default HPA (15 s sync, 10% tolerance, 300 s scale-down window)"
-}
-
-// Decide implements Policy.
-func (HPAKeda) Decide(in Input) Decision {
-	c := in.Config
-	cur := in.Current
-	// The HPA syncs every 15 s whatever the poll interval.
-	for i := len(in.History) - 1; i >= 0; i-- {
-		o := in.History[i]
-		if o.Decision.Recommendation >= 0 {
-			if in.Now.Sub(o.At) < hpaSync {
-				return Decision{Desired: cur, Recommendation: -1,
-					Reason: fmt.Sprintf("holding at %d until the next HPA sync", cur)}
-			}
-			break
-		}
-	}
-	lo := max(int32(hpaMinReplicaCap), c.MinReplicas)
-	hi := c.MaxReplicas
-	if cur > hi || cur < lo {
-		want := min(max(cur, lo), hi)
-		return Decision{Desired: want, Recommendation: want,
-			Reason: fmt.Sprintf("%d replicas is outside [%d, %d]: set to %d", cur, lo, hi, want)}
-	}
-	depth := c.Depth(in.Stats)
-	ratio := float64(depth) / (float64(c.TargetMessages) * float64(cur))
-	raw := ceilDiv(depth, c.TargetMessages)
-	within := math.Abs(ratio-1) <= hpaTolerance
-	if within {
-		raw = cur
-	}
-	rec := raw
-	for _, o := range in.History {
-		if o.Decision.Recommendation >= 0 && o.At.After(in.Now.Add(-hpaDownWindow)) && o.Decision.Recommendation > rec {
-			rec = o.Decision.Recommendation
-		}
-	}
-	rec = min(max(cur, raw), rec)
-	var changed int32
-	for _, o := range in.History {
-		if o.At.After(in.Now.Add(-hpaSync)) {
-			changed += o.Applied - o.Scale.Desired
-		}
-	}
-	start := cur - changed
-	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), Thousands(c.TargetMessages), Thousands(int64(ceilDiv(depth, c.TargetMessages))))
-	var want int32
-	var why string
-	switch {
-	case rec > cur:
-		limit := max(start+hpaUpPods, int32(math.Ceil(hpaUpFactor*float64(start))), cur)
-		want = min(rec, hi, limit)
-		why = "; scaling up"
-		if want < rec {
-			why = fmt.Sprintf("; scale-up limited to %d this sync", want)
-		}
-	case max(rec, lo) < cur:
-		want = max(rec, lo)
-		why = "; scaling down"
-	default:
-		want = cur
-		switch {
-		case rec < cur:
-			why = fmt.Sprintf("; at the minimum %d", lo)
-		case within:
-			why = "; within 10% tolerance"
-		case raw < cur:
-			why = fmt.Sprintf("; held by the %s scale-down window", hpaDownWindow)
-		}
-	}
-	return Decision{Desired: want, Recommendation: raw, Reason: base + why}
-}
-
 // Proportional is the operations guide's rule with the safeguards of
 // README.md ("The scaling policy"): about TargetMessages per replica, no change inside the
 // tolerance band, scale up at once (optionally capped per step), scale down
@@ -241,16 +147,61 @@ func (Proportional) Describe() string {
 // Decide implements Policy.
 func (Proportional) Decide(in Input) Decision {
 	c := in.Config
-	cur := in.Current
 	depth := c.Depth(in.Stats)
 	raw := ceilDiv(depth, c.TargetMessages)
 	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), Thousands(c.TargetMessages), Thousands(int64(raw)))
-	if cur > c.MaxReplicas || cur < c.MinReplicas {
-		want := c.Clamp(cur)
-		return Decision{Desired: want, Recommendation: raw,
-			Reason: fmt.Sprintf("%s; %d replicas is outside [%d, %d]: set to %d", base, cur, c.MinReplicas, c.MaxReplicas, want)}
+	return clampAfter(in, stepTowards(in, raw, base), base)
+}
+
+// outOfRange reports whether cur is outside [lo, hi], the size that brings
+// it inside, and the words for it.
+func outOfRange(cur, lo, hi int32) (want int32, why string, out bool) {
+	want = min(max(cur, lo), hi)
+	return want, fmt.Sprintf("%s replicas is outside [%s, %s]: set to %s", replicas(cur), replicas(lo), replicas(hi), replicas(want)), want != cur
+}
+
+// clampAfter brings a decision that was sized from a current size outside
+// [MinReplicas, MaxReplicas] inside it. Sizing first and clamping after
+// means that a deployment below the minimum in a burst goes straight to the
+// size the burst needs (1 -> 40, not 1 -> 2 and then 2 -> 40 a poll later).
+// When the decision ends on the bound nearest the current size, its reason
+// is base and the clamp (the sizing's own words would say "holding").
+func clampAfter(in Input, d Decision, base string) Decision {
+	c := in.Config
+	want, why, out := outOfRange(in.Current, c.MinReplicas, c.MaxReplicas)
+	if !out {
+		return d
 	}
-	return stepTowards(in, raw, base)
+	sized := d.Desired
+	d.Desired = c.Clamp(sized)
+	switch {
+	case d.Desired == want:
+		d.Reason = base + "; " + why
+	case d.Desired != sized:
+		d.Reason += clampNote(c, sized, d.Desired)
+	}
+	return d
+}
+
+// withinTolerance reports whether depth is within tol of target messages per
+// replica at cur replicas (the band in which no change is made).
+func withinTolerance(depth, target int64, cur int32, tol float64) bool {
+	if cur <= 0 || target <= 0 {
+		return false
+	}
+	ratio := float64(depth) / (float64(target) * float64(cur))
+	return math.Abs(ratio-1) <= tol
+}
+
+// windowMax returns the highest of rec and the recommendations recorded
+// within window before in.Now (scale-down stabilization).
+func windowMax(in Input, window time.Duration, rec int32) int32 {
+	for _, o := range in.History {
+		if o.Decision.Recommendation > rec && o.At.After(in.Now.Add(-window)) {
+			rec = o.Decision.Recommendation
+		}
+	}
+	return rec
 }
 
 // stepTowards applies the shared safeguards to a raw recommendation: the
@@ -260,12 +211,9 @@ func stepTowards(in Input, raw int32, base string) Decision {
 	c := in.Config
 	cur := in.Current
 	depth := c.Depth(in.Stats)
-	if cur > 0 && raw != cur {
-		ratio := float64(depth) / (float64(c.TargetMessages) * float64(cur))
-		if math.Abs(ratio-1) <= c.Tolerance {
-			return Decision{Desired: cur, Recommendation: cur,
-				Reason: fmt.Sprintf("%s; within %s tolerance of %d", base, percent(c.Tolerance), cur)}
-		}
+	if raw != cur && withinTolerance(depth, c.TargetMessages, cur, c.Tolerance) {
+		return Decision{Desired: cur, Recommendation: cur,
+			Reason: fmt.Sprintf("%s; within %s tolerance of %d", base, percent(c.Tolerance), cur)}
 	}
 	if raw > cur {
 		want := raw
@@ -277,12 +225,7 @@ func stepTowards(in Input, raw int32, base string) Decision {
 		clamped := c.Clamp(want)
 		return Decision{Desired: clamped, Recommendation: raw, Reason: base + note + clampNote(c, want, clamped)}
 	}
-	rec := raw
-	for _, o := range in.History {
-		if o.Decision.Recommendation > rec && o.At.After(in.Now.Add(-c.ScaleDownWindow)) {
-			rec = o.Decision.Recommendation
-		}
-	}
+	rec := windowMax(in, c.ScaleDownWindow, raw)
 	if c.Clamp(rec) >= cur {
 		why := ""
 		switch {

@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -15,9 +14,10 @@ import (
 // replicas only when they would go idle: it learns the per-worker
 // throughput from the broker's ack rate while workers are saturated (checked
 // against Little's law while they are not) and the arrival rate from the
-// publish rate, and keeps every worker that the backlog and the arrivals
-// will keep busy until the next poll. While rates are unknown it behaves
-// like Proportional.
+// publish rate, adds replicas to keep up with the arrivals once the backlog
+// nears the target, and keeps every worker that the backlog and the
+// arrivals will keep busy until the next poll. While rates are unknown it
+// behaves like Proportional.
 type Adaptive struct{}
 
 // Constants of the adaptive policy: one set for every load pattern.
@@ -25,6 +25,10 @@ const (
 	// adaptiveSamples is how many recent samples the estimates use (the
 	// median, so that one burst or one stale sample does not swing them).
 	adaptiveSamples = 16
+	// arrivalSamples is how many recent publish-rate samples the arrival
+	// estimate is the median of (five: one 5 s sample of a low rate is
+	// noise, and two bursts within them still do not count as a rate).
+	arrivalSamples = 5
 	// adaptiveEvidence is how many consumer-intervals of saturated work
 	// make the throughput estimate trusted.
 	adaptiveEvidence = 6
@@ -39,8 +43,16 @@ const (
 	littleTrustBelow = 4 * adaptiveEvidence
 	// adaptiveMemory is how far back throughput samples are remembered.
 	adaptiveMemory = 30 * time.Minute
-	// adaptiveHeadroom is the spare capacity kept above the arrival rate.
-	adaptiveHeadroom = 0.10
+	// drainHeadroom is the spare capacity over the arrivals that
+	// --drain-within sizes for.
+	drainHeadroom = 0.10
+	// keepUpBacklog is the share of the target per replica from which
+	// arrivals that outgrow busy workers add replicas (sized to the
+	// arrivals, before the backlog reaches the target). Replicas are
+	// removed down to what the arrivals and the waiting messages keep busy,
+	// with no spare capacity: the target is the backlog the operator
+	// accepts, so a little queue is not a reason to keep idle pods.
+	keepUpBacklog = 0.7
 	// adaptiveUpHeadroom is the spare capacity a scale-up sizes for.
 	adaptiveUpHeadroom = 0.20
 	// maxPlausibleRate bounds a per-second rate; beyond it a sample is
@@ -56,153 +68,20 @@ func (Adaptive) Describe() string {
 	return "adds replicas at once when messages exceed the target per replica; removes them only when they would go idle (learned throughput)"
 }
 
-// Estimates are what the adaptive policy learned from the broker's
-// statistics.
-type Estimates struct {
-	// Arrival is the publish rate (messages/s), the median of the last
-	// three samples, so that one burst does not count as a rate;
-	// ArrivalKnown is false before the broker reports one.
-	Arrival      float64
-	ArrivalKnown bool
-	// PerWorker is the throughput of one consumer while saturated
-	// (messages/s); PerWorkerKnown is false until workers were seen busy.
-	PerWorker      float64
-	PerWorkerKnown bool
+// Decide implements Policy. It sizes first and clamps after (clampAfter).
+func (a Adaptive) Decide(in Input) Decision {
+	depth := in.Config.Depth(in.Stats)
+	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), Thousands(in.Config.TargetMessages), replicas(ceilDiv(depth, in.Config.TargetMessages)))
+	return clampAfter(in, a.size(in, base), base)
 }
 
-// Estimate learns the arrival rate and the per-worker throughput from the
-// input's history and current statistics. Samples with unknown, negative,
-// NaN or absurd rates are ignored (a counter reset shows up as one).
-//
-// Throughput is pooled (acks and deliveries / consumers, summed: both count
-// the work done while every worker is busy) over recent samples taken while
-// the workers were saturated (at least as many ready messages as consumers,
-// plus a second of arrivals) at that sample and the one before, with the
-// same number of consumers (so that pods that just started do not dilute
-// it). It is known once samples cover adaptiveEvidence consumer-intervals.
-//
-// A few saturated samples from one or two workers can be far off (a slow
-// message or two), and once the workers are no longer saturated nothing
-// would correct them. So the estimate is checked against Little's law on the
-// unsaturated samples: a worker holds about slots messages while saturated
-// (unacked / consumers then), and a message stays unacked for unacked / acks
-// seconds, so a worker completes slots * acks / unacked messages a second.
-// When that disagrees with the saturated estimate by more than
-// littleFactor, on littleSamples samples with at least one message in flight
-// each on average (fewer are too noisy to judge by), it replaces it; but
-// only while the saturated estimate rests on little evidence (under
-// littleTrustBelow consumer-intervals). Slots are what a consumer holds,
-// which is its prefetch: with a prefetch above the worker's concurrency the
-// check overstates throughput, so plenty of saturated evidence wins.
-func Estimate(in Input) Estimates {
-	var arrivals, acks, consumers, slots []float64 // saturated samples
-	var idleAcks, idleUnacked []float64            // stable, unsaturated samples
-	var prev *QueueStats
-	consider := func(s QueueStats) {
-		// Saturated: more ready than one per consumer plus a second of
-		// arrivals (messages that just arrived and were not yet picked up
-		// prove nothing).
-		saturated := func(s *QueueStats) bool {
-			if s == nil || s.Consumers <= 0 {
-				return false
-			}
-			fresh := 0.0
-			if plausible(s.PublishRate) {
-				fresh = s.PublishRate.PerSecond
-			}
-			return float64(s.Ready) >= float64(s.Consumers)+fresh
-		}
-		if plausible(s.PublishRate) {
-			arrivals = append(arrivals, s.PublishRate.PerSecond)
-		}
-		stable := prev != nil && prev.Consumers == s.Consumers && s.Consumers > 0 && plausible(s.AckRate)
-		switch {
-		case stable && saturated(&s) && saturated(prev):
-			acks = append(acks, s.AckRate.PerSecond)
-			consumers = append(consumers, float64(s.Consumers))
-			if plausible(s.DeliverRate) {
-				acks = append(acks, s.DeliverRate.PerSecond)
-				consumers = append(consumers, float64(s.Consumers))
-			}
-			if s.Unacked > 0 {
-				slots = append(slots, float64(s.Unacked)/float64(s.Consumers))
-			}
-		case stable && s.Unacked >= 0:
-			idleAcks = append(idleAcks, s.AckRate.PerSecond)
-			idleUnacked = append(idleUnacked, float64(s.Unacked))
-		}
-		prev = &s
-	}
-	for _, o := range in.History {
-		if !o.OK || in.Now.Sub(o.At) > adaptiveMemory {
-			prev = nil
-			continue
-		}
-		consider(o.Stats)
-	}
-	consider(in.Stats)
-	var e Estimates
-	if len(arrivals) > 0 {
-		e.Arrival, e.ArrivalKnown = median(lastN(arrivals, 3)), true
-	}
-	a, c := sum(lastN(acks, adaptiveSamples)), sum(lastN(consumers, adaptiveSamples))
-	if c < adaptiveEvidence || a <= 0 {
-		return e
-	}
-	e.PerWorker, e.PerWorkerKnown = a/c, true
-	if len(idleAcks) >= littleSamples && len(slots) > 0 && c < littleTrustBelow {
-		la, lu := sum(lastN(idleAcks, littleSamples)), sum(lastN(idleUnacked, littleSamples))
-		if la > 0 && lu >= littleSamples { // at least one in flight a sample
-			little := median(lastN(slots, adaptiveSamples)) * la / lu
-			if little > littleFactor*e.PerWorker || little < e.PerWorker/littleFactor {
-				e.PerWorker = little
-			}
-		}
-	}
-	return e
-}
-
-func sum(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s
-}
-
-func plausible(r Rate) bool {
-	return r.Known && r.PerSecond >= 0 && r.PerSecond < maxPlausibleRate && !math.IsNaN(r.PerSecond)
-}
-
-func lastN(xs []float64, n int) []float64 {
-	if len(xs) > n {
-		return xs[len(xs)-n:]
-	}
-	return xs
-}
-
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// Decide implements Policy.
-func (Adaptive) Decide(in Input) Decision {
+// size is the adaptive decision from the current size, before the clamp;
+// base is the reason's opening (messages / target = replicas).
+func (Adaptive) size(in Input, base string) Decision {
 	c := in.Config
 	cur := in.Current
 	depth := c.Depth(in.Stats)
 	up := ceilDiv(depth, c.TargetMessages)
-	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), Thousands(c.TargetMessages), replicas(up))
-	if cur > c.MaxReplicas || cur < c.MinReplicas {
-		want := c.Clamp(cur)
-		return Decision{Desired: want, Recommendation: up,
-			Reason: fmt.Sprintf("%s; %s replicas is outside [%s, %s]: set to %s", base, replicas(cur), replicas(c.MinReplicas), replicas(c.MaxReplicas), replicas(want))}
-	}
 	e := Estimate(in)
 	known := e.ArrivalKnown && e.PerWorkerKnown && e.PerWorker > 0
 	// keepUp is the replicas that serve the arrivals with headroom: when
@@ -215,21 +94,20 @@ func (Adaptive) Decide(in Input) Decision {
 
 	// Drain-within: size for the arrivals plus clearing the backlog in time.
 	if c.DrainWithin > 0 && known {
-		need := ceilF((e.Arrival*(1+adaptiveHeadroom) + float64(depth)/c.DrainWithin.Seconds()) / e.PerWorker)
+		need := ceilF((e.Arrival*(1+drainHeadroom) + float64(depth)/c.DrainWithin.Seconds()) / e.PerWorker)
 		if need > cur {
 			return capUp(c, cur, need, fmt.Sprintf("%s; to drain them within %s at %s per worker with %s arriving needs %s",
-				messages(depth), c.DrainWithin, rate(e.PerWorker, 2), rate(e.Arrival, 1), replicas(need)))
+				messages(depth), c.DrainWithin, rate(e.PerWorker, 2), rate(e.Arrival, 1), replicas(need))+e.from())
 		}
 	}
 
 	// Adding replicas: the guide's trigger, sized at least for the arrivals.
 	if up > cur {
-		ratio := float64(depth) / (float64(c.TargetMessages) * float64(max(cur, 1)))
-		if cur == 0 || math.Abs(ratio-1) > c.Tolerance {
+		if !withinTolerance(depth, c.TargetMessages, cur, c.Tolerance) {
 			want := max(up, keepUp)
 			why := base + "; scaling up"
 			if want > up {
-				why = fmt.Sprintf("%s; scaling up to %s to keep up with %s arriving", base, replicas(want), rate(e.Arrival, 1))
+				why = fmt.Sprintf("%s; scaling up to %s to keep up with %s arriving%s", base, replicas(want), rate(e.Arrival, 1), e.from())
 			}
 			return capUp(c, cur, want, why)
 		}
@@ -241,23 +119,32 @@ func (Adaptive) Decide(in Input) Decision {
 		return stepTowards(in, up, base+" (throughput not learned yet)")
 	}
 
+	// Keeping up: the backlog nears the target and the arrivals outgrow the
+	// workers: add what serves the arrivals now rather than let the
+	// backlog reach the target (then the target's trigger above adds more,
+	// with headroom).
+	waiting := float64(in.Stats.Ready)
+	if keep := ceilF(e.Arrival / e.PerWorker); keep > cur && waiting >= keepUpBacklog*float64(c.TargetMessages)*float64(cur) {
+		return capUp(c, cur, keep, fmt.Sprintf("%s; scaling up to %s: %s waiting (at least %s of the target for %s replicas) and %s arriving outgrow them at %s each%s",
+			base, replicas(keep), Thousands(in.Stats.Ready), percent(keepUpBacklog), replicas(cur), rate(e.Arrival, 1), rate(e.PerWorker, 2), e.from()))
+	}
+
 	// Removing replicas: keep every worker that the waiting messages and the
 	// arrivals keep busy until the next poll.
-	waiting := float64(in.Stats.Ready)
 	horizon := c.PollInterval.Seconds()
-	busy := ceilF((e.Arrival*(1+adaptiveHeadroom) + waiting/horizon) / e.PerWorker)
+	busy := ceilF((e.Arrival + waiting/horizon) / e.PerWorker)
 	want := c.Clamp(max(busy, up))
 	if want >= cur && max(busy, up) < cur {
 		return Decision{Desired: cur, Recommendation: want,
-			Reason: fmt.Sprintf("%s; at --min-replicas %s: %s waiting and %s arriving need no more",
-				base, replicas(c.MinReplicas), Thousands(in.Stats.Ready), rate(e.Arrival, 1))}
+			Reason: fmt.Sprintf("%s; at --min-replicas %s: %s waiting and %s arriving need no more%s",
+				base, replicas(c.MinReplicas), Thousands(in.Stats.Ready), rate(e.Arrival, 1), e.from())}
 	}
 	if want >= cur {
 		why := fmt.Sprintf("%s waiting and %s arriving keep %s workers busy at %s each", Thousands(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))
 		if busy > cur {
 			why = fmt.Sprintf("%s waiting and %s arriving keep all of them busy past the next poll at %s each", Thousands(in.Stats.Ready), rate(e.Arrival, 1), rate(e.PerWorker, 2))
 		}
-		return Decision{Desired: cur, Recommendation: want, Reason: fmt.Sprintf("%s; holding %s: %s", base, replicas(cur), why)}
+		return Decision{Desired: cur, Recommendation: want, Reason: fmt.Sprintf("%s; holding %s: %s%s", base, replicas(cur), why, e.from())}
 	}
 	if hold, peak := burstHold(in); hold && peak > want {
 		// The load comes in bursts: keep what the last burst needed through
@@ -271,8 +158,8 @@ func (Adaptive) Decide(in Input) Decision {
 		want = cur - c.MaxStepDown
 	}
 	return Decision{Desired: want, Recommendation: want,
-		Reason: fmt.Sprintf("%s; scaling down to %s: %s waiting and %s arriving keep only %s workers busy at %s each",
-			base, replicas(want), Thousands(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))}
+		Reason: fmt.Sprintf("%s; scaling down to %s: %s waiting and %s arriving keep only %s workers busy at %s each%s",
+			base, replicas(want), Thousands(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2), e.from())}
 }
 
 // capUp applies the step cap and the clamp to a scale-up.

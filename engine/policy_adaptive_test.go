@@ -93,8 +93,12 @@ func TestAdaptiveDecide(t *testing.T) {
 			in:   engine.Input{Current: 1, Stats: adStats(0, 0, 1, 0, 0), History: adLearned(0)},
 			want: 1, reasons: []string{"at --min-replicas 1", "need no more"}},
 		{name: "above max is brought inside the bounds", cfg: adConfig(),
+			in: engine.Input{Current: 120, Stats: adStats(3000, 3000, 120, unknown, unknown),
+				History: []engine.Observation{{At: adNow.Add(-time.Minute), OK: true, Decision: engine.Decision{Recommendation: 120}}}},
+			want: 100, reasons: []string{"3,000 messages / 50 per replica = 60; 120 replicas is outside [1, 100]: set to 100"}},
+		{name: "above max and idle is sized first", cfg: adConfig(),
 			in:   engine.Input{Current: 120, Stats: adStats(0, 0, 120, 0, 0)},
-			want: 100, reasons: []string{"120 replicas is outside [1, 100]: set to 100"}},
+			want: 1, reasons: []string{"scaling down"}},
 		{name: "rates unknown: the guide's target adds replicas", cfg: adConfig(),
 			in:   engine.Input{Current: 2, Stats: adStats(4250, 4250, 2, unknown, unknown)},
 			want: 85, reasons: []string{"4,250 messages / 50 per replica = 85", "scaling up"}},
@@ -119,8 +123,8 @@ func TestAdaptiveDecide(t *testing.T) {
 			want: 5, reasons: []string{"holding 5", "95 waiting", "10.0/s arriving"}},
 		{name: "idle workers are removed", cfg: adConfig(),
 			in: engine.Input{Current: 20, Stats: adStats(10, 0, 20, 2, 2), History: adLearned(2)},
-			// 2/s with 10% headroom at 0.5/s = 4.4 -> 5 workers busy.
-			want: 5, reasons: []string{"scaling down to 5", "0 waiting and 2.0/s arriving keep only 5 workers busy at 0.50/s each"}},
+			// 2/s at 0.5/s = 4 workers busy: no spare capacity is kept.
+			want: 4, reasons: []string{"scaling down to 4", "0 waiting and 2.0/s arriving keep only 4 workers busy at 0.50/s each"}},
 		{name: "workers the backlog keeps busy are kept", cfg: withCfg(func(c *engine.Config) { c.TargetMessages = 250 }),
 			in:   engine.Input{Current: 20, Stats: adStats(3000, 2980, 20, 2, 10), History: adLearned(2)},
 			want: 20, reasons: []string{"3,000 messages / 250 per replica = 12", "holding 20", "2,980 waiting"}},
@@ -161,7 +165,7 @@ func TestAdaptiveDecide(t *testing.T) {
 		{name: "drain-within already met defers to the other rules",
 			cfg:  withCfg(func(c *engine.Config) { c.DrainWithin = 5 * time.Minute }),
 			in:   engine.Input{Current: 20, Stats: adStats(10, 0, 20, 2, 2), History: adLearned(2)},
-			want: 5, reasons: []string{"scaling down to 5"}},
+			want: 4, reasons: []string{"scaling down to 4"}},
 	}
 	p, err := engine.PolicyByName("adaptive")
 	if err != nil {
@@ -229,7 +233,7 @@ func TestAdaptiveEstimate(t *testing.T) {
 			hist:  []engine.Observation{at(-30, adStats(900, 900, 2, 3, 1)), at(-15, adStats(900, 900, 8, 3, 1))},
 			stats: adStats(900, 900, 16, 3, 2), arrival: 3, perWorker: unknown},
 		{name: "idle workers' acks alone do not move the estimate (noisy, and only a lower bound)",
-			hist:  append(adHistory(3, sat), at(0, adStats(5, 0, 4, 3, 3))),
+			hist:  append(adHistory(3, sat), at(-5, adStats(5, 0, 4, 3, 3))),
 			stats: adStats(5, 0, 4, 3, 3.2), arrival: 3, perWorker: 0.5},
 		{name: "Little's law corrects a throughput learned from too few messages",
 			// Saturated: 4 workers, one message each, acked 0.1/s each (a few slow
@@ -271,9 +275,13 @@ func TestAdaptiveEstimate(t *testing.T) {
 		{name: "a failed poll breaks the chain",
 			hist:  []engine.Observation{at(-30, sat), {At: adNow.Add(-15 * time.Second), OK: false, Stats: sat}},
 			stats: sat, arrival: 3, perWorker: unknown},
-		{name: "arrivals: the median of the last three, so one burst is not a rate",
-			hist:  []engine.Observation{at(-45, adStats(0, 0, 1, 9, 0)), at(-30, adStats(0, 0, 1, 2, 0)), at(-15, adStats(0, 0, 1, 2000, 0))},
-			stats: adStats(0, 0, 1, 3, 0), arrival: 3, perWorker: unknown},
+		{name: "arrivals: the median of the last five, so one or two bursts are not a rate",
+			hist: []engine.Observation{at(-75, adStats(0, 0, 1, 9, 0)), at(-60, adStats(0, 0, 1, 4, 0)), at(-45, adStats(0, 0, 1, 2000, 0)),
+				at(-30, adStats(0, 0, 1, 3, 0)), at(-15, adStats(0, 0, 1, 1500, 0))},
+			stats: adStats(0, 0, 1, 3, 0), arrival: 4, perWorker: unknown},
+		{name: "arrivals: the latest three count (history is oldest first)",
+			hist:  adSeq(append(repeat(4, adStats(0, 0, 1, 9, 0)), repeat(2, adStats(0, 0, 1, 2, 0))...)...),
+			stats: adStats(0, 0, 1, 2, 0), arrival: 2, perWorker: unknown},
 		{name: "unknown, negative, NaN and huge rates are ignored",
 			hist: []engine.Observation{at(-60, sat), at(-45, adStats(1000, 990, 4, -7, -2)),
 				at(-30, adStats(1000, 990, 4, math.NaN(), math.NaN())), at(-15, adStats(1000, 990, 4, 5e9, 5e9))},
@@ -284,6 +292,7 @@ func TestAdaptiveEstimate(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			oldestFirst(t, tc.hist)
 			e := engine.Estimate(engine.Input{Config: adConfig(), Now: adNow, Stats: tc.stats, History: tc.hist})
 			check := func(what string, got float64, known bool, want float64) {
 				if math.IsNaN(want) {
@@ -316,10 +325,11 @@ func TestAdaptiveBurstHold(t *testing.T) {
 		return engine.Observation{At: adNow.Add(-time.Duration(ago) * time.Second), OK: true, Stats: s,
 			Scale: engine.Scale{Desired: from}, Applied: to, Decision: engine.Decision{Recommendation: -1, Bursty: bursty}}
 	}
-	// saturated is a learned throughput: 0.5/s per worker.
+	// learned is a throughput learned long ago, oldest first as History
+	// documents: 0.5/s per worker.
 	learned := adHistory(3, adStats(1000, 990, 4, 0.5, 2))
 	for i := range learned {
-		learned[i].At = adNow.Add(-time.Duration(1000+15*i) * time.Second)
+		learned[i].At = adNow.Add(-time.Duration(1000+15*(len(learned)-1-i)) * time.Second)
 	}
 	cases := []struct {
 		name     string
@@ -329,21 +339,116 @@ func TestAdaptiveBurstHold(t *testing.T) {
 		contains string
 	}{
 		{"a single burst: idle workers go", append(append([]engine.Observation{}, learned...),
-			obs(120, 500, 1, 10, false)), 2, false, "scaling down"},
+			obs(120, 500, 1, 10, false)), 1, false, "scaling down"},
 		{"a bounce: the burst came back after a scale-down, hold", append(append([]engine.Observation{}, learned...),
 			obs(280, 500, 1, 10, false), obs(200, 0, 10, 1, false), obs(100, 500, 1, 10, false)), 10, true, "comes in bursts"},
 		{"still bursty: bursts keep coming within the window", append(append([]engine.Observation{}, learned...),
 			obs(250, 500, 10, 10, true), obs(60, 500, 10, 10, false)), 10, true, "comes in bursts"},
 		{"a late trim before the next burst is not a bounce (the big scale-down was outside the window)", append(append([]engine.Observation{}, learned...),
-			obs(450, 0, 20, 3, false), obs(300, 0, 3, 2, false), obs(100, 500, 2, 10, false)), 2, false, "scaling down"},
+			obs(450, 0, 20, 3, false), obs(300, 0, 3, 2, false), obs(100, 500, 2, 10, false)), 1, false, "scaling down"},
 		{"bursts stopped: the hold ends", append(append([]engine.Observation{}, learned...),
-			obs(400, 500, 10, 10, true), obs(310, 0, 10, 10, true)), 2, false, "scaling down"},
+			obs(400, 500, 10, 10, true), obs(310, 0, 10, 10, true)), 1, false, "scaling down"},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
+			oldestFirst(t, tt.history)
 			d := engine.Decide(engine.Adaptive{}, engine.Input{Config: cfg, Now: adNow, Stats: idle, Current: 10, Ready: 10, History: tt.history})
 			if d.Desired != tt.want || d.Bursty != tt.bursty || !strings.Contains(d.Reason, tt.contains) {
 				t.Errorf("Decide = %d (bursty %v) %q; want %d (bursty %v) containing %q", d.Desired, d.Bursty, d.Reason, tt.want, tt.bursty, tt.contains)
+			}
+		})
+	}
+}
+
+// TestAdaptiveReasonsSayWhereRatesCameFrom checks that every reason that
+// uses a rate says whether it came from the broker's rate fields or from
+// the counters' differences (QueueStats.RatesFrom), and that mixed samples
+// say both.
+func TestAdaptiveReasonsSayWhereRatesCameFrom(t *testing.T) {
+	from := func(s engine.QueueStats, f string) engine.QueueStats { s.RatesFrom = f; return s }
+	learned := func(f string, arrival ...float64) []engine.Observation {
+		h := adLearned(append(arrival, 2)[0])
+		for i := range h {
+			h[i].Stats.RatesFrom = f
+		}
+		return h
+	}
+	cases := []struct {
+		name   string
+		in     engine.Input
+		reason string
+	}{
+		{"scale-down from counters", engine.Input{Current: 20, Stats: from(adStats(10, 0, 20, 2, 2), engine.RatesFromCounters), History: learned(engine.RatesFromCounters)},
+			"keep only 4 workers busy at 0.50/s each (from counters)"},
+		{"scale-down from the broker", engine.Input{Current: 20, Stats: from(adStats(10, 0, 20, 2, 2), engine.RatesFromBroker), History: learned(engine.RatesFromBroker)},
+			"keep only 4 workers busy at 0.50/s each (from the broker)"},
+		{"mixed samples say both", engine.Input{Current: 20, Stats: from(adStats(10, 0, 20, 2, 2), engine.RatesFromCounters), History: learned(engine.RatesFromBroker)},
+			"(from the broker and counters)"},
+		{"hold", engine.Input{Current: 5, Stats: from(adStats(100, 95, 5, 10, 2.5), engine.RatesFromCounters), History: learned(engine.RatesFromCounters, 10)},
+			"10.0/s arriving keep all of them busy past the next poll at 0.50/s each (from counters)"},
+		{"scale-up sized for arrivals", engine.Input{Current: 5, Stats: from(adStats(600, 595, 4, 10, 2), engine.RatesFromCounters), History: learned(engine.RatesFromCounters, 10)},
+			"to keep up with 10.0/s arriving (from counters)"},
+	}
+	p, _ := engine.PolicyByName("adaptive")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			in.Config, in.Now = adConfig(), adNow
+			if d := engine.Decide(p, in); !strings.Contains(d.Reason, tc.reason) {
+				t.Errorf("reason %q does not say %q", d.Reason, tc.reason)
+			}
+		})
+	}
+}
+
+// oldestFirst fails t unless hist is in the order Input.History documents:
+// oldest first, and before adNow. A fixture in the wrong order would test
+// something no controller produces.
+func oldestFirst(t *testing.T, hist []engine.Observation) {
+	t.Helper()
+	for i, o := range hist {
+		if !o.At.Before(adNow) || (i > 0 && !hist[i-1].At.Before(o.At)) {
+			t.Fatalf("fixture history is not oldest first before now: observation %d at %s", i, o.At.Sub(adNow))
+		}
+	}
+}
+
+// TestAdaptiveKeepsUpBeforeTheTarget checks the keep-up rule: once the
+// backlog reaches 70% of the target per replica and the arrivals outgrow the
+// workers, replicas are added to serve the arrivals (no more), before the
+// backlog reaches the target; below that backlog, or while the workers keep
+// up, nothing is added.
+func TestAdaptiveKeepsUpBeforeTheTarget(t *testing.T) {
+	withMax := func(n int32) engine.Config { c := adConfig(); c.MaxReplicas = n; return c }
+	cases := []struct {
+		name    string
+		cfg     engine.Config
+		stats   engine.QueueStats
+		want    int32
+		reasons []string
+	}{
+		// 8/s at 0.5/s per worker needs 16; 400 waiting >= 0.7 * 50 * 10.
+		{"arrivals outgrow the workers near the target", adConfig(), adStats(410, 400, 10, 8, 5), 16,
+			[]string{"410 messages / 50 per replica = 9", "scaling up to 16: 400 waiting (at least 70% of the target for 10 replicas) and 8.0/s arriving outgrow them at 0.50/s each"}},
+		{"below 70% of the target nothing is added yet", adConfig(), adStats(310, 300, 10, 8, 5), 10,
+			[]string{"holding 10"}},
+		{"workers that keep up are not added to", adConfig(), adStats(410, 400, 10, 4, 5), 10,
+			[]string{"holding 10"}},
+		{"capped at max replicas", withMax(12), adStats(410, 400, 10, 8, 5), 12,
+			[]string{"scaling up to 16", "capped at --max-replicas 12"}},
+	}
+	p, _ := engine.PolicyByName("adaptive")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := engine.Input{Config: tc.cfg, Now: adNow, Current: 10, Stats: tc.stats, History: adLearned(tc.stats.PublishRate.PerSecond)}
+			d := engine.Decide(p, in)
+			if d.Desired != tc.want {
+				t.Errorf("Desired %d, want %d (reason %q)", d.Desired, tc.want, d.Reason)
+			}
+			for _, r := range tc.reasons {
+				if !strings.Contains(d.Reason, r) {
+					t.Errorf("reason %q does not say %q", d.Reason, r)
+				}
 			}
 		})
 	}

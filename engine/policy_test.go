@@ -129,8 +129,10 @@ func TestProportionalPolicy(t *testing.T) {
 		{name: "down to min", cfg: func(c *engine.Config) { c.MinReplicas = 2 }, cur: 5, stats: msgs(0), want: 2, reason: []string{"0 messages / 50 per replica = 0", "kept at --min-replicas 2"}},
 		{name: "from zero replicas", cfg: func(c *engine.Config) { c.MinReplicas = 0 }, cur: 0, stats: msgs(120), want: 3},
 		{name: "zero stays zero", cfg: func(c *engine.Config) { c.MinReplicas = 0 }, cur: 0, stats: msgs(0), want: 0},
-		{name: "current above max", cur: 50, stats: msgs(100), want: 40, reason: []string{"50 replicas is outside [1, 40]: set to 40"}},
-		{name: "current below min", cfg: func(c *engine.Config) { c.MinReplicas = 3 }, cur: 1, stats: msgs(5000), want: 3, reason: []string{"1 replicas is outside [3, 40]: set to 3"}},
+		{name: "current above max, held by the window", cur: 50, stats: msgs(100), hist: []engine.Observation{ago(60, 50)}, want: 40, reason: []string{"100 messages / 50 per replica = 2; 50 replicas is outside [1, 40]: set to 40"}},
+		{name: "current above max, sized first", cur: 50, stats: msgs(100), want: 2, reason: []string{"scaling down"}},
+		{name: "current below min, sized first", cfg: func(c *engine.Config) { c.MinReplicas = 3 }, cur: 1, stats: msgs(5000), want: 40, reason: []string{"scaling up", "capped at --max-replicas 40"}},
+		{name: "current below min, idle", cfg: func(c *engine.Config) { c.MinReplicas = 3 }, cur: 1, stats: msgs(0), want: 3, reason: []string{"1 replicas is outside [3, 40]: set to 3"}},
 		{name: "count ready", cfg: func(c *engine.Config) { c.Count = engine.CountReady }, cur: 5, stats: engine.QueueStats{Messages: 1000, Ready: 100, Unacked: 900}, want: 2},
 		{name: "count total", cur: 5, stats: engine.QueueStats{Messages: 1000, Ready: 100, Unacked: 900}, want: 20},
 		{name: "one message", cur: 1, stats: msgs(1), want: 1, reason: []string{"1 message / 50 per replica = 1"}},
@@ -358,5 +360,44 @@ func TestReasonAtMinDoesNotSayScalingDown(t *testing.T) {
 		if d.Desired != c.MinReplicas || strings.Contains(d.Reason, "scaling down") {
 			t.Errorf("%s: at min with an empty queue Decide = %+v, want a hold at %d that does not say scaling down", name, d, c.MinReplicas)
 		}
+	}
+}
+
+// TestSizeBeforeClamp checks that adaptive and proportional size first and
+// clamp after: a deployment below --min-replicas in a burst goes straight to
+// what the burst needs (1 -> 40, not 1 -> 2 and 2 -> 40 a poll later),
+// while hpa-keda, a model of the HPA, clamps first as the HPA does.
+func TestSizeBeforeClamp(t *testing.T) {
+	cfg := engine.DefaultConfig()
+	cfg.MinReplicas, cfg.MaxReplicas, cfg.TargetMessages = 2, 40, 250
+	cases := []struct {
+		policy string
+		cur    int32
+		depth  int64
+		want   int32
+		reason string
+	}{
+		{"adaptive", 1, 10_000, 40, "10,000 messages / 250 per replica = 40; scaling up"},
+		{"proportional", 1, 10_000, 40, "10,000 messages / 250 per replica = 40; scaling up"},
+		{"hpa-keda", 1, 10_000, 2, "1 replicas is outside [2, 40]: set to 2"},
+		{"adaptive", 1, 0, 2, "1 replicas is outside [2, 40]: set to 2"},
+		{"proportional", 1, 0, 2, "1 replicas is outside [2, 40]: set to 2"},
+		{"adaptive", 60, 20_000, 40, "20,000 messages / 250 per replica = 80; 60 replicas is outside [2, 40]: set to 40"},
+		{"proportional", 60, 20_000, 40, "60 replicas is outside [2, 40]: set to 40"},
+		{"hpa-keda", 60, 20_000, 40, "60 replicas is outside [2, 40]: set to 40"},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%s/%d with %d", tc.policy, tc.cur, tc.depth), func(t *testing.T) {
+			p, err := engine.PolicyByName(tc.policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := cfg
+			c.Policy = tc.policy
+			d := engine.Decide(p, engine.Input{Config: c, Now: t0, Current: tc.cur, Stats: msgs(tc.depth)})
+			if d.Desired != tc.want || !strings.Contains(d.Reason, tc.reason) {
+				t.Errorf("%d -> %d (%q), want %d saying %q", tc.cur, d.Desired, d.Reason, tc.want, tc.reason)
+			}
+		})
 	}
 }

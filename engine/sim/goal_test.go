@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -22,24 +23,72 @@ func TestDefaultPolicyGoalsPerScenario(t *testing.T) {
 	}
 }
 
-// TestDefaultPolicyGoalsOnPatterns guards the same goal on the extra load
-// patterns where it holds for (nearly) every seed of 1 to 20: sine misses
-// on reversals on seed 17. The others (every5, fast, heavyburst, square and
-// step) miss on reversals or by a few percent on some seeds; the issue notes
-// say where. Among them: bursts of slow concurrent
-// workers with one quiet worker in between, where a throughput check on too
-// few messages in flight once made a burst drain 48% slower (seed 5).
+// TestDefaultPolicyGoalsOnPatterns guards the same goal on EVERY load
+// pattern under testdata/patterns (a pattern added there is checked without
+// touching this test), at three seeds; the full sweep over seeds 1-20 is
+// `make sweep-sim` (BenchmarkGoalSweep). Where the goal is out of reach
+// (goalExceptions) the test checks what is reached instead, so that it still
+// fails if that gets worse.
 func TestDefaultPolicyGoalsOnPatterns(t *testing.T) {
-	for _, name := range []string{"capped", "conc2bursts", "doubleburst", "lateburst", "poll5", "sine", "slow", "slowpoll", "startup90", "target20"} {
-		for _, seed := range []uint64{1, 5, 8} {
+	files, err := filepath.Glob(filepath.Join("testdata", "patterns", "*.json"))
+	if err != nil || len(files) < 19 {
+		t.Fatalf("patterns: %v, %d files", err, len(files))
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		for _, seed := range []uint64{1, 2, 3, 4, 5} {
 			t.Run(fmt.Sprintf("%s/seed-%d", name, seed), func(t *testing.T) {
-				sc, err := Load(filepath.Join("testdata", "patterns", name+".json"))
+				sc, err := Load(f)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if ex, ok := goalExceptions[name]; ok {
+					checkException(t, sc, seed, ex)
+					return
 				}
 				checkGoal(t, sc, seed)
 			})
 		}
+	}
+}
+
+// goalException is what the default policy reaches on a pattern where the
+// per-scenario goal is out of reach on some seeds of 1 to 20 (the worst
+// figure measured there), and why: everything else of the goal must hold.
+type goalException struct {
+	extraReversals int     // reversals allowed above hpa-keda's
+	latency, pods  float64 // highest latency and pod-seconds ratios allowed (0: the goal's 1 and 1.02)
+	why            string
+}
+
+// goalExceptions are the patterns where the goal is out of reach on some
+// seeds, with the worst measured over seeds 1-20 (`make sweep-sim`).
+var goalExceptions = map[string]goalException{
+	"every5": {extraReversals: 2, latency: 1.02, why: "bursts every 5 minutes: hpa-keda's 300 s window holds through every gap (1 reversal); " +
+		"holding a burst's pods through the window too made every5 miss on 11 seeds instead of 20 and cost pod-seconds 0.81 -> 0.875 overall (spike-train missed on 18)"},
+	"every4":     {extraReversals: 2, latency: 1.05, why: "bursts every 4 minutes: as every5"},
+	"daily":      {pods: 1.04, why: "slow daily cycle: 1.018 on average, above 1.02 on 6 of 20 seeds"},
+	"daily3h":    {pods: 1.05, why: "slow 3-hour cycle: 1.019 on average, above 1.02 on 8 of 20 seeds"},
+	"slow":       {pods: 1.06, why: "slow concurrent workers: 1.053 on seed 2"},
+	"fast":       {pods: 1.03, why: "30/s fast workers: 1.023 on seed 3"},
+	"heavyburst": {extraReversals: 3, why: "a burst on heavy steady load: 6 vs 3 reversals on 3 of 20 seeds"},
+	"slowpoll":   {extraReversals: 2, why: "30 s poll: 5 vs 3 reversals on 2 of 20 seeds"},
+	"square":     {extraReversals: 2, why: "10-minute square wave: 7 vs 5 reversals on 1 of 20 seeds"},
+	"step":       {extraReversals: 4, why: "rate steps down to 1/s: 1-2 workers flap at the low step, on 5 of 20 seeds"},
+}
+
+// checkException runs sc under the default policy and hpa-keda and fails t
+// unless the goal holds with ex's allowance.
+func checkException(t *testing.T, sc Scenario, seed uint64, ex goalException) {
+	t.Helper()
+	sc.Seed = &seed
+	def := run(t, sc, sc.Config().Policy)
+	keda := run(t, sc, "hpa-keda")
+	maxLat, maxPods := max(ex.latency, 1), max(ex.pods, 1.02)
+	lat, pods, _ := Goal(def, keda)
+	if lat > maxLat || pods > maxPods || def.Reversals > keda.Reversals+ex.extraReversals || def.Unprocessed != 0 {
+		t.Errorf("%s vs hpa-keda, worse than the known shortfall (%s): latency ratio %.3f (<= %.2f), pod-seconds ratio %.3f (<= %.2f), reversals %d vs %d (+%d allowed), unprocessed %d",
+			def.Policy, ex.why, lat, maxLat, pods, maxPods, def.Reversals, keda.Reversals, ex.extraReversals, def.Unprocessed)
 	}
 }
 

@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"time"
@@ -51,6 +50,9 @@ type Options struct {
 	// Changes, when set, receives every change of replicas the controller
 	// applied, with the policy's reason.
 	Changes func(Change)
+	// Decisions, when set, receives every decision the policy took (not
+	// those where it held between its sync periods), with its second.
+	Decisions func(t int, d engine.Decision)
 }
 
 // Change is one applied change of spec.replicas in a Run.
@@ -76,6 +78,7 @@ func Run(ctx context.Context, sc Scenario, cfg engine.Config, opt Options) (Resu
 	if float64(poll) != cfg.PollInterval.Seconds() || poll < 1 {
 		return Result{}, fmt.Errorf("poll_interval_s %v: the simulator steps whole seconds", cfg.PollInterval.Seconds())
 	}
+	poll = decisionGrid(cfg.Policy, poll)
 	for t := 0; t < sc.DurationS; t++ {
 		if t%4096 == 0 && ctx.Err() != nil {
 			return Result{}, ctx.Err()
@@ -88,6 +91,9 @@ func Run(ctx context.Context, sc Scenario, cfg engine.Config, opt Options) (Resu
 			if opt.Changes != nil {
 				reportChange(t, s, opt.Changes)
 			}
+			if opt.Decisions != nil && s.Decision.Recommendation >= 0 {
+				opt.Decisions(t, s.Decision)
+			}
 		}
 		w.Work()
 		if opt.Timeline != nil {
@@ -97,6 +103,27 @@ func Run(ctx context.Context, sc Scenario, cfg engine.Config, opt Options) (Resu
 	r := w.score()
 	r.Scenario, r.Policy = sc.Name, cfg.Policy
 	return r, nil
+}
+
+// syncer is a policy that decides on its own period whatever the poll
+// interval (the HPA's sync period does not follow KEDA's polling).
+type syncer interface{ SyncPeriod() time.Duration }
+
+// decisionGrid is the period, in whole seconds, on which the named policy
+// decides: its own sync period when it has one (it then reads the latest
+// statistics the broker refreshed, as KEDA's metrics adapter reads the broker
+// when the HPA asks), otherwise the poll interval.
+func decisionGrid(policy string, poll int) int {
+	p, err := engine.PolicyByName(policy)
+	if err != nil {
+		return poll
+	}
+	if s, ok := p.(syncer); ok {
+		if sec := int(s.SyncPeriod() / time.Second); sec >= 1 {
+			return sec
+		}
+	}
+	return poll
 }
 
 // reportChange passes the latest poll's change, if it applied one, to f.
@@ -238,13 +265,4 @@ func LowerBounds(sc Scenario, cfg engine.Config) Bounds {
 	work /= float64(sc.WorkerConcurrency)
 	work = math.Max(work, float64(cfg.MinReplicas)*float64(sc.DurationS))
 	return Bounds{DrainS: r.DrainS, BurstDrainS: r.BurstDrainS, WaitP95S: r.WaitP95S, WorkPodSeconds: round2(work)}
-}
-
-// WriteTimelineCSV writes a CSV header and returns a Timeline callback that
-// writes one row per second to out.
-func WriteTimelineCSV(out io.Writer) func(TimelineRow) {
-	fmt.Fprintln(out, "t,arrivals,ready,unacked,replicas,starting,running,observed_messages")
-	return func(r TimelineRow) {
-		fmt.Fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d\n", r.T, r.Arrivals, r.Ready, r.Unacked, r.Replicas, r.Starting, r.Running, r.Observed)
-	}
 }

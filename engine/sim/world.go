@@ -146,6 +146,9 @@ func (w *World) refresh() {
 		PublishRate: engine.KnownRate(float64(w.published) / si),
 		DeliverRate: engine.KnownRate(float64(w.delivered) / si),
 		AckRate:     engine.KnownRate(float64(w.ackedSince) / si),
+		// The simulated broker's rates are its own, over its statistics
+		// interval.
+		RatesFrom: engine.RatesFromBroker,
 	}
 	w.published, w.delivered, w.ackedSince = 0, 0, 0
 }

@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"math"
+	"sort"
+)
+
+// Estimates are what the adaptive policy learned from the broker's
+// statistics.
+type Estimates struct {
+	// Arrival is the publish rate (messages/s), the median of the last
+	// arrivalSamples samples, so that a burst or two does not count as a
+	// rate;
+	// ArrivalKnown is false before the broker reports one.
+	Arrival      float64
+	ArrivalKnown bool
+	// PerWorker is the throughput of one consumer while saturated
+	// (messages/s); PerWorkerKnown is false until workers were seen busy.
+	PerWorker      float64
+	PerWorkerKnown bool
+	// RatesFrom says where the rates these estimates rest on came from:
+	// "broker", "counters" (QueueStats.RatesFrom), "broker and counters"
+	// when the samples mix both, or "" when no sample said.
+	RatesFrom string
+}
+
+// ratesFrom names the sources in from: one, both, or "" when none is named.
+func ratesFrom(from []string) string {
+	var broker, counters bool
+	for _, f := range from {
+		broker = broker || f == RatesFromBroker
+		counters = counters || f == RatesFromCounters
+	}
+	switch {
+	case broker && counters:
+		return "broker and counters"
+	case broker:
+		return "broker"
+	case counters:
+		return "counters"
+	}
+	return ""
+}
+
+// from is the note a reason adds after the rates it used: " (from
+// counters)", " (from the broker)", " (from the broker and counters)", or
+// nothing when no sample said.
+func (e Estimates) from() string {
+	switch e.RatesFrom {
+	case "":
+		return ""
+	case "counters":
+		return " (from counters)"
+	}
+	return " (from the " + e.RatesFrom + ")"
+}
+
+// Estimate learns the arrival rate and the per-worker throughput from the
+// input's history and current statistics. Samples with unknown, negative,
+// NaN or absurd rates are ignored (a counter reset shows up as one).
+//
+// Throughput is pooled (acks and deliveries / consumers, summed: both count
+// the work done while every worker is busy) over recent samples taken while
+// the workers were saturated (at least as many ready messages as consumers,
+// plus a second of arrivals) at that sample and the one before, with the
+// same number of consumers (so that pods that just started do not dilute
+// it). It is known once samples cover adaptiveEvidence consumer-intervals.
+//
+// A few saturated samples from one or two workers can be far off (a slow
+// message or two), and once the workers are no longer saturated nothing
+// would correct them. So the estimate is checked against Little's law on the
+// unsaturated samples: a worker holds about slots messages while saturated
+// (unacked / consumers then), and a message stays unacked for unacked / acks
+// seconds, so a worker completes slots * acks / unacked messages a second.
+// When that disagrees with the saturated estimate by more than
+// littleFactor, on littleSamples samples with at least one message in flight
+// each on average (fewer are too noisy to judge by), it replaces it; but
+// only while the saturated estimate rests on little evidence (under
+// littleTrustBelow consumer-intervals). Slots are what a consumer holds,
+// which is its prefetch: with a prefetch above the worker's concurrency the
+// check overstates throughput, so plenty of saturated evidence wins.
+func Estimate(in Input) Estimates {
+	var arrivals, acks, consumers, slots []float64 // saturated samples
+	var idleAcks, idleUnacked []float64            // stable, unsaturated samples
+	var arrFrom, ackFrom, idleFrom []string        // where each sample's rates came from
+	var prev *QueueStats
+	consider := func(s QueueStats) {
+		// Saturated: more ready than one per consumer plus a second of
+		// arrivals (messages that just arrived and were not yet picked up
+		// prove nothing).
+		saturated := func(s *QueueStats) bool {
+			if s == nil || s.Consumers <= 0 {
+				return false
+			}
+			fresh := 0.0
+			if plausible(s.PublishRate) {
+				fresh = s.PublishRate.PerSecond
+			}
+			return float64(s.Ready) >= float64(s.Consumers)+fresh
+		}
+		if plausible(s.PublishRate) {
+			arrivals = append(arrivals, s.PublishRate.PerSecond)
+			arrFrom = append(arrFrom, s.RatesFrom)
+		}
+		stable := prev != nil && prev.Consumers == s.Consumers && s.Consumers > 0 && plausible(s.AckRate)
+		switch {
+		case stable && saturated(&s) && saturated(prev):
+			acks = append(acks, s.AckRate.PerSecond)
+			consumers = append(consumers, float64(s.Consumers))
+			ackFrom = append(ackFrom, s.RatesFrom)
+			if plausible(s.DeliverRate) {
+				acks = append(acks, s.DeliverRate.PerSecond)
+				consumers = append(consumers, float64(s.Consumers))
+				ackFrom = append(ackFrom, s.RatesFrom)
+			}
+			if s.Unacked > 0 {
+				slots = append(slots, float64(s.Unacked)/float64(s.Consumers))
+			}
+		case stable && s.Unacked >= 0:
+			idleAcks = append(idleAcks, s.AckRate.PerSecond)
+			idleUnacked = append(idleUnacked, float64(s.Unacked))
+			idleFrom = append(idleFrom, s.RatesFrom)
+		}
+		prev = &s
+	}
+	for _, o := range in.History {
+		if !o.OK || in.Now.Sub(o.At) > adaptiveMemory {
+			prev = nil
+			continue
+		}
+		consider(o.Stats)
+	}
+	consider(in.Stats)
+	var e Estimates
+	if len(arrivals) > 0 {
+		e.Arrival, e.ArrivalKnown = median(lastN(arrivals, arrivalSamples)), true
+		e.RatesFrom = ratesFrom(lastN(arrFrom, arrivalSamples))
+	}
+	a, c := sum(lastN(acks, adaptiveSamples)), sum(lastN(consumers, adaptiveSamples))
+	if c < adaptiveEvidence || a <= 0 {
+		return e
+	}
+	e.PerWorker, e.PerWorkerKnown = a/c, true
+	e.RatesFrom = ratesFrom(append(lastN(arrFrom, arrivalSamples), lastN(ackFrom, adaptiveSamples)...))
+	if len(idleAcks) >= littleSamples && len(slots) > 0 && c < littleTrustBelow {
+		la, lu := sum(lastN(idleAcks, littleSamples)), sum(lastN(idleUnacked, littleSamples))
+		if la > 0 && lu >= littleSamples { // at least one in flight a sample
+			little := median(lastN(slots, adaptiveSamples)) * la / lu
+			if little > littleFactor*e.PerWorker || little < e.PerWorker/littleFactor {
+				e.PerWorker = little
+				e.RatesFrom = ratesFrom(append(append(lastN(arrFrom, arrivalSamples), lastN(ackFrom, adaptiveSamples)...), lastN(idleFrom, littleSamples)...))
+			}
+		}
+	}
+	return e
+}
+
+func sum(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+func plausible(r Rate) bool {
+	return r.Known && r.PerSecond >= 0 && r.PerSecond < maxPlausibleRate && !math.IsNaN(r.PerSecond)
+}
+
+func lastN[T any](xs []T, n int) []T {
+	if len(xs) > n {
+		return xs[len(xs)-n:]
+	}
+	return xs
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

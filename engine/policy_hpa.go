@@ -1,0 +1,133 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// HPA defaults modelled by HPAKeda.
+const (
+	hpaSync          = 15 * time.Second
+	hpaTolerance     = 0.1
+	hpaDownWindow    = 300 * time.Second
+	hpaUpPods        = 4
+	hpaUpFactor      = 2.0
+	hpaMinReplicaCap = 1
+	// hpaLegacyUpMin is the legacy path's scale-up floor: max(2 x current, 4).
+	hpaLegacyUpMin = 4
+)
+
+// HPAKeda models KEDA's RabbitMQ trigger (QueueLength) behind a Kubernetes
+// HPA with default behaviour: 15 s sync, 10% tolerance, scale-up at most
+// max(+4 pods, +100%) per 15 s, scale-down stabilization 300 s, then at most
+// -100% per 15 s. It follows engine/sim/scenarios/README.md exactly.
+type HPAKeda struct{}
+
+// Name implements Policy.
+func (HPAKeda) Name() string { return "hpa-keda" }
+
+// Describe implements Policy.
+func (HPAKeda) Describe() string {
+	return "KEDA's RabbitMQ trigger behind a default HPA (15 s sync, 10% tolerance, 300 s scale-down window)"
+}
+
+// SyncPeriod is the HPA's sync period: the simulator decides on its grid
+// whatever the poll interval (the live controller, which decides at each
+// poll, holds between syncs).
+func (HPAKeda) SyncPeriod() time.Duration { return hpaSync }
+
+// Decide implements Policy.
+func (HPAKeda) Decide(in Input) Decision {
+	return hpaDecide(in, func(start, cur int32) int32 {
+		return max(start+hpaUpPods, int32(math.Ceil(hpaUpFactor*float64(start))), cur)
+	})
+}
+
+// HPAKedaDefault models what a plain ScaledObject gets: KEDA creates its HPA
+// without spec.behavior, so the HPA takes its legacy path, which limits a
+// scale-up to max(2 x current, 4) replicas per sync (2 -> 4 -> 8 -> 16 ->
+// 32 -> 40 in a burst), with the same 15 s sync, 10% tolerance and 300 s
+// scale-down stabilization as HPAKeda. HPAKeda (default behaviour: +4 pods
+// or +100% per 15 s, whichever is more) is the stronger opponent.
+type HPAKedaDefault struct{}
+
+// Name implements Policy.
+func (HPAKedaDefault) Name() string { return "hpa-keda-default" }
+
+// Describe implements Policy.
+func (HPAKedaDefault) Describe() string {
+	return "a plain ScaledObject's HPA (legacy path: scale-up at most max(2 x current, 4) per 15 s sync, 300 s scale-down window)"
+}
+
+// SyncPeriod is the HPA's sync period (see HPAKeda.SyncPeriod).
+func (HPAKedaDefault) SyncPeriod() time.Duration { return hpaSync }
+
+// Decide implements Policy.
+func (HPAKedaDefault) Decide(in Input) Decision {
+	return hpaDecide(in, func(_, cur int32) int32 { return max(2*cur, hpaLegacyUpMin) })
+}
+
+// hpaDecide is one HPA sync (engine/sim/scenarios/README.md): limit gives the
+// most replicas a scale-up may reach from start (the replicas 15 s ago) and
+// cur.
+func hpaDecide(in Input, limit func(start, cur int32) int32) Decision {
+	c := in.Config
+	cur := in.Current
+	// The HPA syncs every 15 s whatever the poll interval.
+	for i := len(in.History) - 1; i >= 0; i-- {
+		o := in.History[i]
+		if o.Decision.Recommendation >= 0 {
+			if in.Now.Sub(o.At) < hpaSync {
+				return Decision{Desired: cur, Recommendation: -1,
+					Reason: fmt.Sprintf("holding at %d until the next HPA sync", cur)}
+			}
+			break
+		}
+	}
+	lo := max(int32(hpaMinReplicaCap), c.MinReplicas)
+	hi := c.MaxReplicas
+	// The HPA clamps before it sizes (kept, to model it faithfully).
+	if want, why, out := outOfRange(cur, lo, hi); out {
+		return Decision{Desired: want, Recommendation: want, Reason: why}
+	}
+	depth := c.Depth(in.Stats)
+	raw := ceilDiv(depth, c.TargetMessages)
+	within := withinTolerance(depth, c.TargetMessages, cur, hpaTolerance)
+	if within {
+		raw = cur
+	}
+	rec := min(max(cur, raw), windowMax(in, hpaDownWindow, raw))
+	var changed int32
+	for _, o := range in.History {
+		if o.At.After(in.Now.Add(-hpaSync)) {
+			changed += o.Applied - o.Scale.Desired
+		}
+	}
+	start := cur - changed
+	base := fmt.Sprintf("%s / %s per replica = %s", messages(depth), Thousands(c.TargetMessages), Thousands(int64(ceilDiv(depth, c.TargetMessages))))
+	var want int32
+	var why string
+	switch {
+	case rec > cur:
+		want = min(rec, hi, limit(start, cur))
+		why = "; scaling up"
+		if want < rec {
+			why = fmt.Sprintf("; scale-up limited to %d this sync", want)
+		}
+	case max(rec, lo) < cur:
+		want = max(rec, lo)
+		why = "; scaling down"
+	default:
+		want = cur
+		switch {
+		case rec < cur:
+			why = fmt.Sprintf("; at the minimum %d", lo)
+		case within:
+			why = "; within 10% tolerance"
+		case raw < cur:
+			why = fmt.Sprintf("; held by the %s scale-down window", hpaDownWindow)
+		}
+	}
+	return Decision{Desired: want, Recommendation: raw, Reason: base + why}
+}
