@@ -184,11 +184,18 @@ func (l *List) render() {
 		return
 	}
 	cols := listColumns(l.w - 2)
+	styled := map[string]string{} // status cells, styled once per status
 	for i := range l.rows {
 		r := &l.rows[i]
 		fitted := fitCells(cols, r.cells(cols[colSpark].w))
-		r.plain = joinCells(fitted, nil)
-		r.line = "  " + joinCells(fitted, statusStyle(l.st, r.Status))
+		r.plain = joinCells(fitted)
+		st, ok := styled[fitted[colStatus]]
+		if !ok {
+			st = statusStyle(l.st, r.Status).Render(fitted[colStatus])
+			styled[fitted[colStatus]] = st
+		}
+		fitted[colStatus] = st
+		r.line = "  " + joinCells(fitted)
 	}
 }
 

@@ -204,8 +204,8 @@ func fitCells(cols [numCols]column, c [numCols]string) [numCols]string {
 }
 
 // joinCells joins fitted cells one space apart, skipping columns of no
-// width; status, when set, styles the status cell.
-func joinCells(c [numCols]string, status *lipgloss.Style) string {
+// width.
+func joinCells(c [numCols]string) string {
 	var b strings.Builder
 	b.Grow(256)
 	for i, s := range c {
@@ -214,9 +214,6 @@ func joinCells(c [numCols]string, status *lipgloss.Style) string {
 		}
 		if i > 0 {
 			b.WriteByte(' ')
-		}
-		if i == colStatus && status != nil {
-			s = status.Render(s)
 		}
 		b.WriteString(s)
 	}

@@ -73,7 +73,7 @@ func (l *List) View() string {
 	for i, c := range cols {
 		titles[i] = c.title
 	}
-	b.WriteString(l.st.Dim.Render(fit("  "+joinCells(fitCells(cols, titles), nil), l.w)))
+	b.WriteString(l.st.Dim.Render(fit("  "+joinCells(fitCells(cols, titles)), l.w)))
 	vis := l.listHeight()
 	for i := 0; i < vis; i++ {
 		b.WriteByte('\n')
