@@ -45,6 +45,8 @@ type listSource struct {
 	engine func(key string) Engine
 	// pollNow, when set, asks the whole fleet to poll now.
 	pollNow func()
+	// refresh, when set, republishes the rows after a command.
+	refresh func()
 	unsub   func()
 }
 
@@ -152,12 +154,17 @@ func (l *List) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case rowsMsg:
 		l.setRows(FleetRows(msg))
-		return l, l.waitRows()
+		return l, tea.Batch(l.follow(), l.waitRows())
 	case childMsg:
 		if msg.gen != l.gen || l.focus == nil {
 			return l, nil // from a console closed since
 		}
-		return l, l.toFocus(msg.msg)
+		cmd := l.toFocus(msg.msg)
+		if _, done := msg.msg.(doneMsg); done && l.src.refresh != nil {
+			refresh := l.src.refresh
+			cmd = tea.Batch(cmd, func() tea.Msg { refresh(); return nil })
+		}
+		return l, cmd
 	case tea.KeyMsg:
 		return l, l.key(msg)
 	}

@@ -88,6 +88,34 @@ func (l *List) ensureFocus() (tea.Cmd, bool) {
 	return wrapCmd(l.gen, l.focus.Init()), true
 }
 
+// follow keeps the focus on its target's current engine: a target whose
+// settings changed has a new one (an opened console reopens on it), a
+// target gone or unable to run closes its console.
+func (l *List) follow() tea.Cmd {
+	if l.focus == nil {
+		return nil
+	}
+	eng := l.src.engine(l.focusKey)
+	if eng == l.focus.eng {
+		return nil
+	}
+	wasOpen := l.open
+	l.focus.Close()
+	l.focus, l.open = nil, false
+	if eng == nil {
+		if wasOpen {
+			l.notice = "✗ " + l.focusKey + " is gone or cannot run any more"
+		}
+		return nil
+	}
+	if !wasOpen {
+		return nil // the next action opens it again
+	}
+	cmd, ok := l.ensureFocus()
+	l.open = ok
+	return cmd
+}
+
 // action runs a single-target action (approve, auto, clamp, poll now...)
 // on the selected target, through its console: the same confirmations,
 // the same read-only lock.
