@@ -99,8 +99,9 @@ type List struct {
 
 	focus    *Model // the selected target's console (actions, drill-in)
 	focusKey string
-	gen      int  // increases with every new focus: older messages are dropped
-	open     bool // the focus fills the screen
+	focusEng Engine // the target's engine the focus was opened on
+	gen      int    // increases with every new focus: older messages are dropped
+	open     bool   // the focus fills the screen
 }
 
 // newList returns the fleet console reading src. It shows the fleet's

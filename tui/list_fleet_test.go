@@ -78,7 +78,7 @@ func TestListOnRealFleet(t *testing.T) {
 		t.Fatalf("opened prod/bad, or did not say why not: %q", l.messageLine())
 	}
 	pressList(l, "G", "enter")
-	if !l.open || !strings.Contains(l.View(), "EVENTS") || l.focus.eng != Engine(f.Controller("prod/orders")) {
+	if !l.open || !strings.Contains(l.View(), "EVENTS") || l.focusEng != Engine(f.Controller("prod/orders")) {
 		t.Fatalf("enter did not open prod/orders on its controller:\n%s", l.View())
 	}
 	pressList(l, "esc", "a")
@@ -142,7 +142,7 @@ func TestListFollowsNewController(t *testing.T) {
 	old := f.engines["prod/billing"]
 	f.engines["prod/billing"] = newFakeEngine(handSnapshot(7, 7, engine.ModeAuto))
 	l.Update(rowsMsg{Rows: fleetRows()})
-	if !l.open || l.focus.eng == Engine(old) || l.focus.snap.Scale.Desired != 7 {
+	if !l.open || l.focusEng == Engine(old) || l.focus.snap.Scale.Desired != 7 {
 		t.Fatalf("the opened console did not move to the new engine (open %v)", l.open)
 	}
 	pressList(l, "a")

@@ -132,6 +132,20 @@ func TestListPollNow(t *testing.T) {
 	}
 }
 
+// TestListPollNowInOpenedTarget: r in an opened target polls the fleet (its
+// controller has no loop of its own to wake).
+func TestListPollNowInOpenedTarget(t *testing.T) {
+	f := newFakeFleet(engine.ModeManual, fleetRows()...)
+	l := newTestList(t, f, fleetOptions(), 120, 24)
+	pressList(l, "enter", "r")
+	if len(f.polls) != 1 || len(f.engines["media/thumbnails"].Calls()) != 0 {
+		t.Fatalf("%d fleet polls, engine calls %q; want 1 and none", len(f.polls), f.engines["media/thumbnails"].Calls())
+	}
+	if !strings.Contains(l.View(), "polling now") {
+		t.Errorf("the opened console does not say it polls:\n%s", l.View())
+	}
+}
+
 // TestListDropsClosedConsoleMessages: a message from a console closed since
 // (its snapshot reader, its command) never reaches the new one.
 func TestListDropsClosedConsoleMessages(t *testing.T) {

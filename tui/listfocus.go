@@ -80,7 +80,11 @@ func (l *List) ensureFocus() (tea.Cmd, bool) {
 	o := l.opts.Options
 	o.Namespace, o.Deployment, o.VHost, o.Queue = r.Namespace, r.Deployment, r.VHost, r.Queues
 	l.gen++
-	l.focus, l.focusKey = New(l.ctx, eng, o), r.key
+	l.focusEng, l.focusKey = eng, r.key
+	if l.src.pollNow != nil {
+		eng = fleetPoll{Engine: eng, poll: l.src.pollNow}
+	}
+	l.focus = New(l.ctx, eng, o)
 	l.focus.keys.Back.SetEnabled(true)
 	if l.w > 0 {
 		l.focus.Update(tea.WindowSizeMsg{Width: l.w, Height: l.h})
@@ -96,7 +100,7 @@ func (l *List) follow() tea.Cmd {
 		return nil
 	}
 	eng := l.src.engine(l.focusKey)
-	if eng == l.focus.eng {
+	if eng == l.focusEng {
 		return nil
 	}
 	wasOpen := l.open
@@ -115,6 +119,16 @@ func (l *List) follow() tea.Cmd {
 	l.open = ok
 	return cmd
 }
+
+// fleetPoll is a target's engine whose "poll now" polls the fleet: in a
+// fleet the target's controller has no loop of its own to wake.
+type fleetPoll struct {
+	Engine
+	poll func()
+}
+
+// PollNow implements Engine.
+func (f fleetPoll) PollNow() { f.poll() }
 
 // action runs a single-target action (approve, auto, clamp, poll now...)
 // on the selected target, through its console: the same confirmations,

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+
+	"github.com/yeeter/yeetscale/engine"
 )
 
 // TargetRow is one target as the fleet list shows it. Text fields may hold
@@ -238,11 +240,11 @@ func fitPlain(s string, w int, right bool) string {
 // look, red for errors.
 func statusStyle(st *Styles, status string) *lipgloss.Style {
 	switch status {
-	case "ok":
+	case engine.StatusOK:
 		return &st.OK
-	case "error":
+	case engine.StatusError:
 		return &st.Error
-	case "holding", "stale", "guard":
+	case engine.StatusHolding, engine.StatusStale, engine.StatusGuard:
 		return &st.Warn
 	}
 	return &st.Dim

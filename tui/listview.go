@@ -6,10 +6,15 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+
+	"github.com/yeeter/yeetscale/engine"
 )
 
 // statusOrder is the order of the header's counts.
-var statusOrder = []string{"ok", "holding", "error", "stale", "guard", "paused", "dry-run", "starting"}
+var statusOrder = []string{
+	engine.StatusOK, engine.StatusHolding, engine.StatusError, engine.StatusStale,
+	engine.StatusGuard, engine.StatusPaused, engine.StatusDryRun, engine.StatusStarting,
+}
 
 // statusCounts is the header's "3 ok · 1 error", in statusOrder, then any
 // other status.
