@@ -39,6 +39,7 @@ func TestListGolden(t *testing.T) {
 		{"list_no_match", fleetRows(), fleetOptions(), 100, 20, []string{"/", "z", "z", "enter"}},
 		{"list_scrolled_to_end", manyRows(100), fleetOptions(), 120, 24, []string{"G"}},
 		{"list_confirm_on_selected", fleetRows(), fleetOptions(), 100, 20, []string{"a"}},
+		{"list_opened_target", fleetRows(), fleetOptions(), 100, 30, []string{"j", "enter"}},
 		{"list_too_small", fleetRows(), fleetOptions(), 50, 12, nil},
 	}
 	for _, tt := range tests {
