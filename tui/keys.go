@@ -21,6 +21,9 @@ type KeyMap struct {
 	Quit     key.Binding
 	Yes      key.Binding
 	No       key.Binding
+	// Back returns to the fleet list; enabled only in a console opened
+	// from it.
+	Back key.Binding
 }
 
 // DefaultKeyMap returns the console's keys.
@@ -28,7 +31,10 @@ func DefaultKeyMap() KeyMap {
 	b := func(keys []string, k, help string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, help))
 	}
+	back := b([]string{"esc"}, "esc", "list")
+	back.SetEnabled(false)
 	return KeyMap{
+		Back:     back,
 		Approve:  b([]string{"a"}, "a", "approve"),
 		Auto:     b([]string{"A", "t"}, "A", "auto"),
 		MinDown:  b([]string{"["}, "[ ]", "min"),
@@ -63,18 +69,20 @@ func (k *KeyMap) SetReadOnly(ro bool) {
 // ShortHelp implements help.KeyMap. The paired keys ([ ], { }, - +) show
 // once, under their first binding.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Approve, k.Auto, k.MinDown, k.MaxDown, k.TargetDn, k.Pause, k.DryRun, k.Refresh, k.Help, k.Quit}
+	return []key.Binding{k.Back, k.Approve, k.Auto, k.MinDown, k.MaxDown, k.TargetDn, k.Pause, k.DryRun, k.Refresh, k.Help, k.Quit}
 }
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	fk := func(b key.Binding, keys, desc string) key.Binding {
-		b.SetHelp(keys, desc)
-		return b
-	}
 	return [][]key.Binding{
 		{fk(k.Approve, "a", "approve the proposal"), fk(k.Auto, "A/t", "auto-apply on/off"), fk(k.DryRun, "d", "dry-run on/off"), fk(k.Pause, "p/space", "pause/resume")},
 		{fk(k.MinDown, "[ ]", "min replicas −1/+1"), fk(k.MaxDown, "{ }", "max replicas −1/+1"), fk(k.TargetDn, "- +", "target msgs/replica"), fk(k.Set, "s", "type min, max, target")},
-		{fk(k.Refresh, "r", "poll now"), fk(k.Help, "?", "close help"), fk(k.Quit, "q/ctrl+c", "quit")},
+		{fk(k.Back, "esc", "back to the list"), fk(k.Refresh, "r", "poll now"), fk(k.Help, "?", "close help"), fk(k.Quit, "q/ctrl+c", "quit")},
 	}
+}
+
+// fk is b with other help text (the full help's longer words).
+func fk(b key.Binding, keys, desc string) key.Binding {
+	b.SetHelp(keys, desc)
+	return b
 }

@@ -58,18 +58,10 @@ type Model struct {
 // the engine's current snapshot from the first frame; Close unsubscribes.
 func New(ctx context.Context, eng Engine, opts Options) *Model {
 	opts = opts.withDefaults()
-	var r *lipgloss.Renderer
-	if opts.Out != nil {
-		r = lipgloss.NewRenderer(opts.Out)
-	}
-	st := NewStyles(r, opts.NoColor)
+	st := consoleStyles(opts)
 	ctx, cancel := context.WithCancel(ctx)
-	m := &Model{ctx: ctx, cancel: cancel, eng: eng, opts: opts, st: st, keys: DefaultKeyMap(), help: help.New(), now: opts.Now()}
+	m := &Model{ctx: ctx, cancel: cancel, eng: eng, opts: opts, st: st, keys: DefaultKeyMap(), help: newHelp(st), now: opts.Now()}
 	m.keys.SetReadOnly(opts.ReadOnly)
-	m.help.Styles = help.Styles{
-		Ellipsis: st.Dim, ShortKey: st.Key, ShortDesc: st.Dim, ShortSeparator: st.Dim,
-		FullKey: st.Key, FullDesc: st.Dim, FullSeparator: st.Dim,
-	}
 	m.hdr = &header{st: st, opts: opts}
 	m.queue = newQueuePanel(st)
 	m.reps = newReplicasPanel(st)
@@ -83,6 +75,26 @@ func New(ctx context.Context, eng Engine, opts Options) *Model {
 	}
 	m.setNow(m.now)
 	return m
+}
+
+// consoleStyles are the styles for the terminal opts.Out (the default
+// renderer without one).
+func consoleStyles(opts Options) *Styles {
+	var r *lipgloss.Renderer
+	if opts.Out != nil {
+		r = lipgloss.NewRenderer(opts.Out)
+	}
+	return NewStyles(r, opts.NoColor)
+}
+
+// newHelp returns the help bar in the console's styles.
+func newHelp(st *Styles) help.Model {
+	h := help.New()
+	h.Styles = help.Styles{
+		Ellipsis: st.Dim, ShortKey: st.Key, ShortDesc: st.Dim, ShortSeparator: st.Dim,
+		FullKey: st.Key, FullDesc: st.Dim, FullSeparator: st.Dim,
+	}
+	return h
 }
 
 // Close unsubscribes from the engine and stops the snapshot reader.
@@ -229,11 +241,14 @@ func (m *Model) messageLine() string {
 }
 
 // helpView is the help bar (or full help), cut to the terminal's width.
-func (m *Model) helpView() string {
-	lines := strings.Split(m.help.View(m.keys), "\n")
+func (m *Model) helpView() string { return helpLines(m.help, m.keys, m.w) }
+
+// helpLines is h's view of keys, every line cut to w cells.
+func helpLines(h help.Model, keys help.KeyMap, w int) string {
+	lines := strings.Split(h.View(keys), "\n")
 	for i, l := range lines {
-		if lipgloss.Width(l) > m.w {
-			lines[i] = ansi.Truncate(l, m.w, "…")
+		if lipgloss.Width(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
 		}
 	}
 	return strings.Join(lines, "\n")
