@@ -147,8 +147,15 @@ func (c *Client) page(ctx context.Context, vhost string, page int) (p pageJSON, 
 	return p, false, nil
 }
 
+// errTooMany says that a vhost holds more queues than MaxPages pages.
+var errTooMany = fmt.Errorf("more than %d queues", MaxPages*PageSize)
+
 // badList is the error of an answer that is not a plausible page.
 func (c *Client) badList(vhost string, page int, err error) error {
+	if errors.Is(err, errTooMany) {
+		return fail(engine.ErrBadResponse, err, "vhost %q at %s holds %s, more than one listing reads (%d pages of %d): split the queues over vhosts",
+			vhost, c.URL(), err, MaxPages, PageSize)
+	}
 	return fail(engine.ErrBadResponse, err, "unreadable queue list of vhost %q from %s (page %d: %s): check that --%s is the RabbitMQ management API",
 		vhost, c.URL(), page, c.scrub.excerpt(err.Error(), maxExcerpt), FlagMgmtURL)
 }
@@ -170,7 +177,7 @@ func checkPage(p pageJSON, want, firstCount int) error {
 	case *p.FilteredCount < 0 || *p.PageCount < 0:
 		return fmt.Errorf("negative counts (filtered_count %d, page_count %d)", *p.FilteredCount, *p.PageCount)
 	case *p.PageCount > MaxPages:
-		return fmt.Errorf("%d pages of %d queues: more than the %d queues one vhost may hold for this reader (split the queues over vhosts)", *p.PageCount, PageSize, MaxPages*PageSize)
+		return fmt.Errorf("%w: %d pages of %d", errTooMany, *p.PageCount, PageSize)
 	case *p.PageCount != (*p.FilteredCount+PageSize-1)/PageSize:
 		return fmt.Errorf("page_count %d does not fit filtered_count %d", *p.PageCount, *p.FilteredCount)
 	case len(p.Items) > *p.FilteredCount:

@@ -167,7 +167,7 @@ func TestListQueuesHostilePages(t *testing.T) {
 		raw   string // whole body instead of a page
 		want  string
 	}{
-		{"too many pages", manyQueues(3), func(_ int, p map[string]any) { p["page_count"], p["filtered_count"] = 201, 100_001 }, "", "more than the 100000 queues"},
+		{"too many pages", manyQueues(3), func(_ int, p map[string]any) { p["page_count"], p["filtered_count"] = 201, 100_001 }, "", "holds more than 100000 queues: 201 pages of 500, more than one listing reads (200 pages of 500): split"},
 		{"page count jumps", manyQueues(1200), set(2, "page_count", 40), "", "page_count 40 does not fit"},
 		{"page count jumps consistently", manyQueues(1200), func(page int, p map[string]any) {
 			if page == 2 {
