@@ -149,12 +149,19 @@ func (c *Client) Stats(ctx context.Context) (engine.QueueStats, error) {
 	case err != nil:
 		return engine.QueueStats{}, fail(engine.ErrBadResponse, err, "unreadable answer from %s (%s): check that --mgmt-url is the RabbitMQ management API", c.URL(), c.scrub.excerpt(err.Error(), maxExcerpt))
 	}
-	return c.rates.observe(c.vhost+"\x00"+c.queue, c.now(), obs), nil
+	return c.rates.observe(rateKey(c.vhost, c.queue), c.now(), obs), nil
 }
 
 // get sends one authenticated GET under the per-request timeout and returns
-// the status and body. Transport failures come back classified.
+// the status and body (at most maxBody bytes). Transport failures come back
+// classified.
 func (c *Client) get(ctx context.Context, parts []string, query string) (int, []byte, error) {
+	return c.getCapped(ctx, parts, query, maxBody)
+}
+
+// getCapped is get with a body of at most limit bytes; a longer one is a
+// bad response.
+func (c *Client) getCapped(ctx context.Context, parts []string, query string, limit int) (int, []byte, error) {
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, c.apiURL(parts, query), nil)
@@ -168,7 +175,7 @@ func (c *Client) get(ctx context.Context, parts []string, query string) (int, []
 		return 0, nil, c.transportError(ctx, err)
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(res.Body, int64(limit)+1))
 	switch {
 	case err != nil && (ctx.Err() != nil || rctx.Err() != nil):
 		if !errors.Is(err, rctx.Err()) {
@@ -177,8 +184,8 @@ func (c *Client) get(ctx context.Context, parts []string, query string) (int, []
 		return 0, nil, c.transportError(ctx, err)
 	case err != nil:
 		return 0, nil, fail(engine.ErrBadResponse, err, "truncated answer from %s (%s)", c.URL(), c.scrub.excerpt(err.Error(), maxExcerpt))
-	case len(body) > maxBody:
-		return 0, nil, fail(engine.ErrBadResponse, nil, "answer from %s is larger than %d bytes: check that --mgmt-url is the RabbitMQ management API", c.URL(), maxBody)
+	case len(body) > limit:
+		return 0, nil, fail(engine.ErrBadResponse, nil, "answer from %s is larger than %d bytes: check that --mgmt-url is the RabbitMQ management API", c.URL(), limit)
 	}
 	return res.StatusCode, body, nil
 }

@@ -138,6 +138,12 @@ func decodeQueue(body []byte) (observation, error) {
 	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
 		return observation{}, errors.New("malformed JSON: null instead of a queue object")
 	}
+	return q.observation()
+}
+
+// observation checks and converts the fields of one queue object (see
+// decodeQueue; a queue of a list is decoded the same way).
+func (q *queueJSON) observation() (observation, error) {
 	if isAbsent(q.Messages) && isAbsent(q.Ready) && isAbsent(q.Unacked) {
 		return observation{}, errNoStats
 	}

@@ -1,8 +1,12 @@
 // Package rabbit reads a queue's depth and rates from the RabbitMQ management
-// HTTP API and implements engine.QueueSource.
+// HTTP API and implements engine.QueueSource and, for a fleet,
+// engine.QueueLister.
 //
 // One poll is one GET of /api/queues/{vhost}/{queue} with the columns
-// parameter limited to the fields used. Every error is an *engine.Error:
+// parameter limited to the fields used. A fleet's poll of a vhost
+// (ListQueues) is one GET of /api/queues/{vhost} per page of 500 queues,
+// with the same columns plus the name, decoded as strictly (see list.go).
+// Every error is an *engine.Error:
 // one line for an operator that names what is wrong and what to do, with one
 // of the engine's sentinels as its Kind (engine.ErrNotFound,
 // ErrUnauthorized, ErrForbidden, ErrUnavailable, ErrBadResponse, or

@@ -78,27 +78,38 @@ func fail(kind, cause error, format string, args ...any) error {
 
 // statusError classifies a non-200 answer to the queue GET.
 func (c *Client) statusError(ctx context.Context, status int, body []byte) error {
+	return c.classify(ctx, status, body, c.vhost, c.queue)
+}
+
+// classify classifies a non-200 answer to the GET of queue in vhost, or of
+// the list of vhost's queues when queue is "".
+func (c *Client) classify(ctx context.Context, status int, body []byte, vhostName, queue string) error {
 	r := rawReason(body)
 	cause := fmt.Errorf("HTTP status %d", status)
-	user, vhost := engine.Printable(shellQuote(c.user)), engine.Printable(shellQuote(c.vhost))
+	user, vhost := engine.Printable(shellQuote(c.user)), engine.Printable(shellQuote(vhostName))
 	switch {
+	case status == http.StatusNotFound && queue == "":
+		return fail(engine.ErrNotFound, cause, "vhost %q does not exist at %s: create it, or fix --vhost or the yeetscale.yeeter.io/vhost annotation", vhostName, c.URL())
 	case status == http.StatusNotFound:
-		if c.vhostMissing(ctx) {
-			return fail(engine.ErrNotFound, cause, "vhost %q does not exist at %s: fix --vhost", c.vhost, c.URL())
+		if c.vhostMissing(ctx, vhostName) {
+			return fail(engine.ErrNotFound, cause, "vhost %q does not exist at %s: fix --vhost", vhostName, c.URL())
 		}
-		return fail(engine.ErrNotFound, cause, "queue %q not found in vhost %q at %s: declare it or fix --queue/--vhost", c.queue, c.vhost, c.URL())
+		return fail(engine.ErrNotFound, cause, "queue %q not found in vhost %q at %s: declare it or fix --queue/--vhost", queue, vhostName, c.URL())
 	case status == http.StatusUnauthorized && r == reasonNotMgmtUser:
 		return fail(engine.ErrForbidden, cause, "user %q may not use the management API at %s (%s): give it the monitoring tag (rabbitmqctl set_user_tags %s monitoring)",
 			c.user, c.URL(), c.statusText(status, body), user)
 	case status == http.StatusUnauthorized && r == reasonNoVHost:
 		return fail(engine.ErrForbidden, cause, "user %q may not see vhost %q at %s (%s): grant it permissions there (rabbitmqctl set_permissions -p %s %s '' '' '.*')",
-			c.user, c.vhost, c.URL(), c.statusText(status, body), vhost, user)
+			c.user, vhostName, c.URL(), c.statusText(status, body), vhost, user)
 	case status == http.StatusUnauthorized:
 		return fail(engine.ErrUnauthorized, cause, "RabbitMQ at %s rejected the credentials of user %q (%s): check $%s/$%s, --%s or --%s/--%s",
 			c.URL(), c.user, c.statusText(status, body), EnvUsername, EnvPassword, FlagPasswordFile, FlagUsername, FlagPassword)
+	case status == http.StatusForbidden && queue == "":
+		return fail(engine.ErrForbidden, cause, "user %q may not list the queues of vhost %q at %s (%s): give it the monitoring tag or permissions on the vhost",
+			c.user, vhostName, c.URL(), c.statusText(status, body))
 	case status == http.StatusForbidden:
 		return fail(engine.ErrForbidden, cause, "user %q may not read queue %q in vhost %q at %s (%s): give it the monitoring tag or permissions on the vhost",
-			c.user, c.queue, c.vhost, c.URL(), c.statusText(status, body))
+			c.user, queue, vhostName, c.URL(), c.statusText(status, body))
 	case status >= 500:
 		return fail(engine.ErrUnavailable, cause, "RabbitMQ management API at %s failed (%s): check the broker's health and logs", c.URL(), c.statusText(status, body))
 	default:
@@ -109,8 +120,8 @@ func (c *Client) statusError(ctx context.Context, status int, body []byte) error
 // vhostMissing asks the API whether the vhost exists after a 404; any
 // answer other than a 404 (including no permission to ask) counts as
 // "exists", so the queue is named as missing.
-func (c *Client) vhostMissing(ctx context.Context) bool {
-	status, _, err := c.get(ctx, []string{"vhosts", c.vhost}, "columns=name")
+func (c *Client) vhostMissing(ctx context.Context, vhost string) bool {
+	status, _, err := c.get(ctx, []string{"vhosts", vhost}, "columns=name")
 	return err == nil && status == http.StatusNotFound
 }
 

@@ -14,7 +14,7 @@ import (
 )
 
 // newTestClient builds a client for url through Complete, Validate and New.
-func newTestClient(t *testing.T, url, user, pass, vhost, queue string, mod func(*Options)) *Client {
+func newTestClient(t testing.TB, url, user, pass, vhost, queue string, mod func(*Options)) *Client {
 	t.Helper()
 	o := DefaultOptions()
 	o.MgmtURL, o.Username, o.Password, o.VHost, o.Queue = url, user, Secret(pass), vhost, queue

@@ -7,7 +7,7 @@ import "github.com/yeeter/yeetscale/engine"
 func CounterRates(c *Client) [3]engine.Rate {
 	c.rates.mu.Lock()
 	defer c.rates.mu.Unlock()
-	q := c.rates.queues[c.vhost+"\x00"+c.queue]
+	q := c.rates.queues[rateKey(c.vhost, c.queue)]
 	if q == nil {
 		return [3]engine.Rate{}
 	}

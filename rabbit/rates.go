@@ -1,6 +1,7 @@
 package rabbit
 
 import (
+	"strconv"
 	"sync"
 	"time"
 
@@ -42,15 +43,36 @@ const (
 	refreshStep = 5 * time.Second // RabbitMQ's default statistics interval
 	spikeFactor = 2.0
 	noiseFloor  = 1.0
-	maxTracked  = 1024 // queues remembered; beyond it the memory restarts
 	maxSamples  = 32
+)
+
+// The tracker's bound. A fleet lists every queue of a vhost each poll, so
+// the tracker must hold thousands of queues without letting a broker with
+// 100,000 of them grow it without end:
+//   - a queue is remembered only once one of its counters is known (an
+//     idle queue without message_stats has nothing to remember, and its
+//     stats come out the same either way);
+//   - a queue not polled for staleAfter is forgotten (its samples are older
+//     than maxSpan and would be dropped anyway);
+//   - when maxTracked queues are remembered, a new one is not tracked (its
+//     rates are the broker's) until stale ones are forgotten. Unlike an LRU,
+//     this keeps the queues already tracked when every poll sweeps more
+//     queues than the bound, instead of evicting them all in turn.
+//
+// One remembered queue costs at most about 2.5 KB (maxSamples samples), so
+// the bound is about 40 MB at worst, and a few MB for a fleet of 1,000
+// queues.
+const (
+	maxTracked = 16384
+	staleAfter = 2 * maxSpan
 )
 
 // rateTracker remembers, per queue, the counters of recent statistics
 // refreshes. It is safe for concurrent use.
 type rateTracker struct {
-	mu     sync.Mutex
-	queues map[string]*queueRates
+	mu       sync.Mutex
+	queues   map[string]*queueRates
+	prunedAt time.Time // the last time stale queues were looked for
 }
 
 // queueRates is one queue's memory.
@@ -71,6 +93,12 @@ type sample struct {
 
 func newRateTracker() *rateTracker { return &rateTracker{queues: map[string]*queueRates{}} }
 
+// rateKey is the tracker's key of queue name in vhost; the length prefix
+// keeps any two (vhost, name) pairs apart, whatever bytes they hold.
+func rateKey(vhost, name string) string {
+	return strconv.Itoa(len(vhost)) + ":" + vhost + "/" + name
+}
+
 // observe records obs, polled at now, for queue key and returns its stats
 // with the rates chosen as the package comment says.
 func (t *rateTracker) observe(key string, now time.Time, obs observation) engine.QueueStats {
@@ -78,14 +106,43 @@ func (t *rateTracker) observe(key string, now time.Time, obs observation) engine
 	defer t.mu.Unlock()
 	q := t.queues[key]
 	if q == nil {
-		if len(t.queues) >= maxTracked {
-			t.queues = map[string]*queueRates{}
+		if !anyKnown(obs.counters) || !t.room(now) {
+			return choose(obs.stats, [nCounters]engine.Rate{})
 		}
 		q = &queueRates{}
 		t.queues[key] = q
 	}
 	q.update(now, obs)
 	return choose(obs.stats, q.current(now))
+}
+
+// room reports whether a new queue may be remembered, forgetting the queues
+// not polled for staleAfter when the tracker is full (at most once per
+// refreshStep, so that a sweep over many untracked queues stays cheap).
+func (t *rateTracker) room(now time.Time) bool {
+	if len(t.queues) < maxTracked {
+		return true
+	}
+	if !t.prunedAt.IsZero() && now.Sub(t.prunedAt) < refreshStep && !now.Before(t.prunedAt) {
+		return false
+	}
+	t.prunedAt = now
+	for k, q := range t.queues {
+		if d := now.Sub(q.lastPoll); d > staleAfter || d < 0 {
+			delete(t.queues, k)
+		}
+	}
+	return len(t.queues) < maxTracked
+}
+
+// anyKnown reports whether the broker reported any of the counters.
+func anyKnown(c [nCounters]counter) bool {
+	for _, x := range c {
+		if x.known {
+			return true
+		}
+	}
+	return false
 }
 
 // update takes a sample when the broker refreshed the counters.

@@ -180,3 +180,41 @@ func TestStatsUsesCounterRates(t *testing.T) {
 		t.Fatalf("stats %+v; want counter rates publish 30, deliver and ack 28", s)
 	}
 }
+
+// TestRateTrackerFleetBound: a sweep over more queues than the bound keeps
+// the queues already tracked (their counter rates survive every sweep) and
+// tracks no more than maxTracked; idle queues without counters take no
+// memory; queues not polled for staleAfter make room for new ones.
+func TestRateTrackerFleetBound(t *testing.T) {
+	tr := newRateTracker()
+	t0 := time.Now()
+	const n = maxTracked + 4000
+	var last engine.QueueStats
+	for round := 0; round < 4; round++ {
+		at := t0.Add(time.Duration(round) * 5 * time.Second)
+		for i := 0; i < n; i++ {
+			s := tr.observe(rateKey("v", fmt.Sprint(i)), at, poll{pub: int64(round * 50), ack: int64(round * 50)}.observation())
+			if i == 0 {
+				last = s
+			}
+		}
+		tr.observe(rateKey("v", "idle"), at, observation{})
+	}
+	if got := len(tr.queues); got != maxTracked {
+		t.Errorf("%d queues remembered, want the bound %d", got, maxTracked)
+	}
+	if last.RatesFrom != engine.RatesFromCounters || last.PublishRate != engine.KnownRate(10) {
+		t.Errorf("first queue after 4 sweeps: %+v; want a counter rate of 10/s", last)
+	}
+	if _, ok := tr.queues[rateKey("v", "idle")]; ok {
+		t.Error("an idle queue without counters is remembered")
+	}
+	later := t0.Add(15*time.Second + staleAfter + time.Second)
+	tr.observe(rateKey("v", "new"), later, poll{pub: 1}.observation())
+	if _, ok := tr.queues[rateKey("v", "new")]; !ok || len(tr.queues) != 1 {
+		t.Errorf("after staleAfter: %d queues remembered, new one tracked %v; want only the new one", len(tr.queues), ok)
+	}
+	if rateKey("a\x00b", "c") == rateKey("a", "b\x00c") || rateKey("a/b", "c") == rateKey("a", "b/c") {
+		t.Error("rateKey mixes vhost and name")
+	}
+}
