@@ -92,7 +92,11 @@ func (f *Fleet) newMember(t Target, mode Mode) *member {
 	if m.match, m.err = newQueueMatcher(t.Queues); m.err != nil {
 		return m
 	}
-	m.ctrl, m.err = New(Options{Config: t.Config, Source: m.source, Scaler: t.Scaler, Clock: f.clock,
+	cfg := t.Config
+	if f.history > 0 {
+		cfg.HistorySize = f.history
+	}
+	m.ctrl, m.err = New(Options{Config: cfg, Source: m.source, Scaler: t.Scaler, Clock: f.clock,
 		Mode: mode, RequestTimeout: f.timeout, Memory: t.Memory})
 	return m
 }

@@ -480,3 +480,77 @@ func TestFleetConcurrentUse(t *testing.T) {
 		t.Errorf("only %d snapshots seen", last)
 	}
 }
+
+// TestFleetListsAreBounded checks that a broker that does not answer
+// holds a round for at most the request timeout, that its targets then
+// show the error, and that at most four vhosts are listed at once.
+func TestFleetListsAreBounded(t *testing.T) {
+	l := newFakeLister()
+	l.block = make(chan struct{}) // never answers
+	var targets []engine.Target
+	for i := range 10 {
+		tg := fleetTarget("ns", fmt.Sprintf("d%d", i), "q")
+		tg.Config.VHost = fmt.Sprintf("v%d", i)
+		targets = append(targets, tg)
+	}
+	f, err := engine.NewFleet(engine.FleetOptions{Targets: newFakeTargets(targets...), Lister: l, RequestTimeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	start := time.Now()
+	s := f.PollOnce(context.Background(), "once")
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("a round took %v with a 20 ms timeout", took)
+	}
+	for _, ts := range s.Targets {
+		if ts.Status != engine.StatusError || engine.ErrorKind(ts.Err) != "unavailable" {
+			t.Errorf("%s: status %s, error %v (%s), want an unavailable error", ts.Key(), ts.Status, ts.Err, engine.ErrorKind(ts.Err))
+		}
+	}
+	if l.maxInFlight > 4 || l.maxInFlight < 1 {
+		t.Errorf("%d lists at once, want at most 4", l.maxInFlight)
+	}
+}
+
+// TestFleetSubscribe checks that a subscriber gets the current snapshot
+// at once and then only the newest one, and nothing after unsubscribing.
+func TestFleetSubscribe(t *testing.T) {
+	ta, _, _, f := twoTargets(t, 500, 100)
+	ch, unsubscribe := f.Subscribe()
+	if s := <-ch; len(s.Targets) != 1 || s.Targets[0].Status != engine.StatusStarting {
+		t.Fatalf("first snapshot %+v, want the target, not polled yet", s)
+	}
+	f.PollOnce(context.Background(), "once")
+	f.Refresh()
+	f.SetMode(engine.ModeDryRun, "operator")
+	s := <-ch
+	if s.Seq != f.Snapshot().Seq || byKey(t, s, ta.Key()).Status != engine.StatusDryRun {
+		t.Errorf("got snapshot %d (%s), want the newest %d", s.Seq, byKey(t, s, ta.Key()).Status, f.Snapshot().Seq)
+	}
+	select {
+	case s := <-ch:
+		t.Errorf("an older snapshot %d was queued", s.Seq)
+	default:
+	}
+	unsubscribe()
+	f.Refresh()
+	select {
+	case s := <-ch:
+		t.Errorf("snapshot %d after unsubscribing", s.Seq)
+	default:
+	}
+}
+
+// TestFleetEscapesQueueNames checks that queue names from the broker are
+// shown escaped.
+func TestFleetEscapesQueueNames(t *testing.T) {
+	l := newFakeLister()
+	l.set("/", "jobs.\x1b[2J\u009b", 10)
+	tg := fleetTarget("ns", "d", `~jobs\..*`)
+	f := newTestFleet(t, newFakeTargets(tg), l, engine.NewManualClock(t0), engine.ModeManual)
+	ts := byKey(t, f.PollOnce(context.Background(), "once"), tg.Key())
+	if len(ts.Depths) != 1 || ts.Depths[0].Name != `jobs.\x1b[2J\u009b` || ts.Depths[0].Messages != 10 {
+		t.Errorf("depths %+v, want the name escaped", ts.Depths)
+	}
+}
