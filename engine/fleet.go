@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -21,6 +22,7 @@ type Fleet struct {
 	timeout time.Duration
 	workers int
 	history int
+	seed    maphash.Seed // of the vhosts' name sets (see nameSet)
 
 	op sync.Mutex // serializes rounds and target changes
 
@@ -98,7 +100,7 @@ func NewFleet(o FleetOptions) (*Fleet, error) {
 		o.HistorySize = DefaultFleetHistorySize
 	}
 	f := &Fleet{
-		src: o.Targets, lister: o.Lister, clock: o.Clock, timeout: o.RequestTimeout, workers: o.Workers, history: o.HistorySize,
+		src: o.Targets, lister: o.Lister, clock: o.Clock, timeout: o.RequestTimeout, workers: o.Workers, history: o.HistorySize, seed: maphash.MakeSeed(),
 		mode: o.Mode, members: map[string]*member{}, subs: map[chan FleetSnapshot]struct{}{},
 		pollNow: make(chan struct{}, 1),
 	}

@@ -18,8 +18,9 @@ func (l benchLister) ListQueues(context.Context, string) (map[string]engine.Queu
 // benchFleet returns a fleet of n targets, each on its own queue of one
 // vhost, in auto mode at the size their depth asks for (so that a round
 // reads and decides but changes nothing), after rounds rounds, with
-// FleetOptions.HistorySize history.
-func benchFleet(b *testing.B, n, rounds, history int) *engine.Fleet {
+// FleetOptions.HistorySize history. With patterns, each target names its
+// queue by a regular expression matched against all n queues.
+func benchFleet(b *testing.B, n, rounds, history int, patterns bool) *engine.Fleet {
 	queues := benchLister{}
 	var targets []engine.Target
 	for i := range n {
@@ -27,6 +28,9 @@ func benchFleet(b *testing.B, n, rounds, history int) *engine.Fleet {
 		messages := int64(100 * (1 + i%20))
 		queues[tg.Queues.Names[0]] = engine.QueueStats{Messages: messages, Ready: messages, Consumers: 1}
 		tg.Scaler = newFakeScaler(int32(1 + i%20))
+		if patterns {
+			tg.Queues = engine.QueueSet{Pattern: fmt.Sprintf(`q%04d(\..+)?`, i), Combine: engine.CombineSum}
+		}
 		targets = append(targets, tg)
 	}
 	f, err := engine.NewFleet(engine.FleetOptions{Targets: newFakeTargets(targets...), Lister: queues,
@@ -49,7 +53,7 @@ func BenchmarkFleetRound(b *testing.B) {
 	for _, size := range []int{engine.DefaultFleetHistorySize, engine.DefaultHistorySize} {
 		for _, rounds := range []int{1, size} {
 			b.Run(fmt.Sprintf("size=%d/held=%d", size, rounds), func(b *testing.B) {
-				f := benchFleet(b, 1000, rounds, size)
+				f := benchFleet(b, 1000, rounds, size, false)
 				b.ReportAllocs()
 				b.ResetTimer()
 				for b.Loop() {
@@ -66,7 +70,7 @@ func BenchmarkFleetRound(b *testing.B) {
 // BenchmarkFleetPublish measures publishing a FleetSnapshot of 1,000
 // targets (Refresh: no I/O, one subscriber), with full histories.
 func BenchmarkFleetPublish(b *testing.B) {
-	f := benchFleet(b, 1000, engine.DefaultFleetHistorySize, 0)
+	f := benchFleet(b, 1000, engine.DefaultFleetHistorySize, 0, false)
 	ch, unsubscribe := f.Subscribe()
 	defer unsubscribe()
 	b.ReportAllocs()
@@ -74,5 +78,18 @@ func BenchmarkFleetPublish(b *testing.B) {
 	for b.Loop() {
 		f.Refresh()
 		<-ch
+	}
+}
+
+// BenchmarkFleetRoundPatterns is BenchmarkFleetRound with every target's
+// queue named by a pattern, each matched against the vhost's 1,000 queues.
+func BenchmarkFleetRoundPatterns(b *testing.B) {
+	f := benchFleet(b, 1000, 1, 0, true)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if s := f.PollOnce(context.Background(), "auto"); s.Targets[999].Err != nil {
+			b.Fatal(s.Targets[999].Err)
+		}
 	}
 }

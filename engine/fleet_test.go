@@ -554,3 +554,30 @@ func TestFleetEscapesQueueNames(t *testing.T) {
 		t.Errorf("depths %+v, want the name escaped", ts.Depths)
 	}
 }
+
+// TestFleetPatternFollowsQueues checks that a pattern's queues are matched
+// again when the vhost's queues change (created, deleted, or as many
+// replaced by others), and that their depths are fresh every round.
+func TestFleetPatternFollowsQueues(t *testing.T) {
+	l := newFakeLister()
+	l.set("/", "orders.eu", 10)
+	l.set("/", "other", 1)
+	tg := fleetTarget("ns", "d", `~orders\..*`)
+	f := newTestFleet(t, newFakeTargets(tg), l, engine.NewManualClock(t0), engine.ModeManual)
+	for _, step := range []struct {
+		change func()
+		want   []engine.QueueDepth
+	}{
+		{func() {}, []engine.QueueDepth{{Name: "orders.eu", Messages: 10, Ready: 10}}},
+		{func() { l.set("/", "orders.eu", 20) }, []engine.QueueDepth{{Name: "orders.eu", Messages: 20, Ready: 20}}},
+		{func() { l.set("/", "orders.us", 5) }, []engine.QueueDepth{{Name: "orders.eu", Messages: 20, Ready: 20}, {Name: "orders.us", Messages: 5, Ready: 5}}},
+		{func() { l.remove("/", "orders.eu") }, []engine.QueueDepth{{Name: "orders.us", Messages: 5, Ready: 5}}},
+		{func() { l.remove("/", "other"); l.set("/", "orders.ap", 7) }, []engine.QueueDepth{{Name: "orders.ap", Messages: 7, Ready: 7}, {Name: "orders.us", Messages: 5, Ready: 5}}},
+	} {
+		step.change()
+		ts := byKey(t, f.PollOnce(context.Background(), "once"), tg.Key())
+		if !reflect.DeepEqual(ts.Depths, step.want) {
+			t.Errorf("depths %+v, want %+v", ts.Depths, step.want)
+		}
+	}
+}
