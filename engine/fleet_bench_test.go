@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/yeeter/yeetscale/engine"
@@ -62,6 +63,7 @@ func BenchmarkFleetRound(b *testing.B) {
 						b.Fatal(s.Targets[999].Err)
 					}
 				}
+				reportLive(b)
 			})
 		}
 	}
@@ -92,4 +94,13 @@ func BenchmarkFleetRoundPatterns(b *testing.B) {
 			b.Fatal(s.Targets[999].Err)
 		}
 	}
+}
+
+// reportLive reports the heap that is live after a collection, in MB (the
+// fleet's resident floor).
+func reportLive(b *testing.B) {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	b.ReportMetric(float64(m.HeapAlloc)/(1<<20), "live-MB")
 }
