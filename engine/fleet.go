@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -262,3 +264,17 @@ func dueAt(at time.Time, wait, interval time.Duration) time.Time {
 	}
 	return g
 }
+
+// FixedTargets is a TargetSource whose targets never change (the command
+// line's one target, a test's).
+type FixedTargets []Target
+
+// Targets returns a copy of the targets, sorted by key.
+func (t FixedTargets) Targets() []Target {
+	out := slices.Clone([]Target(t))
+	slices.SortStableFunc(out, func(a, b Target) int { return strings.Compare(a.Key(), b.Key()) })
+	return out
+}
+
+// Changed returns nil: nothing ever changes.
+func (FixedTargets) Changed() <-chan struct{} { return nil }

@@ -245,3 +245,21 @@ func TestFleetPatternFollowsQueues(t *testing.T) {
 		}
 	}
 }
+
+// TestFixedTargets checks the fixed source: sorted copies, never a change.
+func TestFixedTargets(t *testing.T) {
+	src := engine.FixedTargets{fleetTarget("b", "x", "q"), fleetTarget("a", "y", "q")}
+	got := src.Targets()
+	if len(got) != 2 || got[0].Key() != "a/y" || got[1].Key() != "b/x" || src[0].Key() != "b/x" {
+		t.Errorf("targets %v %v, want sorted copies", got[0].Key(), got[1].Key())
+	}
+	if src.Changed() != nil {
+		t.Error("a fixed source signals changes")
+	}
+	l := newFakeLister()
+	l.set("/", "q", 300)
+	f := newTestFleet(t, src, l, engine.NewManualClock(t0), engine.ModeManual)
+	if s := f.PollOnce(context.Background(), "once"); len(s.Targets) != 2 || s.Targets[0].Snapshot.Stats.Messages != 300 {
+		t.Errorf("snapshot %+v", s.Targets)
+	}
+}
