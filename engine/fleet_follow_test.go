@@ -347,3 +347,24 @@ func TestFleetSubscribe(t *testing.T) {
 	default:
 	}
 }
+
+// TestFleetMemory checks that a target's memory store is its controller's:
+// saved after a --once round, and loaded by the next process's first
+// round.
+func TestFleetMemory(t *testing.T) {
+	l := newFakeLister()
+	l.set("/", "a", 500)
+	store := &memStore{}
+	ta := fleetTarget("ns", "a", "a")
+	ta.Memory = store
+	first := newTestFleet(t, engine.FixedTargets{ta}, l, engine.NewManualClock(t0), engine.ModeManual)
+	first.PollOnce(context.Background(), "once")
+	if store.saves != 1 || store.text == "" {
+		t.Fatalf("%d saves of %q, want the first round's", store.saves, store.text)
+	}
+	next := newTestFleet(t, engine.FixedTargets{ta}, l, engine.NewManualClock(t0.Add(time.Minute)), engine.ModeManual)
+	next.PollOnce(context.Background(), "once")
+	if s := next.Controller(ta.Key()).Snapshot(); len(s.History) != 2 {
+		t.Errorf("the next process's history has %d observations, want the remembered one and its own", len(s.History))
+	}
+}
