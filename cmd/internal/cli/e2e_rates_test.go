@@ -44,9 +44,9 @@ var eachRE = regexp.MustCompile(`at ([0-9][0-9,]*\.?[0-9]*)/s each`)
 // time); and the console's queue panel, drawn from a live snapshot, shows
 // the real rates. Checked against the client made to read every rate as 0
 // and to ignore the counters, it fails: --once reports 0s and the policy
-// never learns a throughput (the test stops there). With the broker's rates 0 but the
-// counters in use (the old harness's 1 s statistics interval), --once
-// reports 0s and the first learned rates are 50-78% low.
+// never learns a throughput (the test stops there). With the broker's
+// rates 0 but the counters in use (the old harness's 1 s statistics
+// interval), --once reports 0s and the first learned rates are 50-78% low.
 func TestE2ELabRatesAreReal(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, true, labRatesPods)
