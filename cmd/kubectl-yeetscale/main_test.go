@@ -384,7 +384,8 @@ func TestPluginOnceDryRun(t *testing.T) {
 }
 
 // waitMessages waits until the management API reports n messages in queue
-// (statistics refresh every second on the harness broker).
+// (the harness broker refreshes its statistics every 5 s, RabbitMQ's
+// default; hence the generous timeout).
 func waitMessages(t *testing.T, b *rabbittest.Broker, queue string, n int64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -27,9 +27,10 @@ import (
 // example.
 const guideWorkTime = 80 * time.Millisecond
 
-// statsRefresh is how often the harness broker (RabbitMQ 3.10) refreshes a
-// queue's statistics in GET /api/queues: measured ~5 s although
-// collect_statistics_interval is 1000 (see rabbit/rabbittest/local.go).
+// statsRefresh is how often the harness broker refreshes a queue's
+// statistics in GET /api/queues: RabbitMQ's default statistics interval,
+// 5 s, which the harness keeps as users run it (see
+// rabbit/rabbittest/local.go).
 const statsRefresh = 5 * time.Second
 
 // buildBinary builds cmd/yeetscale into a temporary directory.

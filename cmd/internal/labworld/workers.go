@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +42,10 @@ type Workers struct {
 	consumers atomic.Int64
 	acked     atomic.Int64
 	lastErr   atomic.Value // string
+
+	mu       sync.Mutex
+	attached map[*worker]time.Time // when each live consumer started
+	detached time.Duration         // consumer time of the consumers that ended
 }
 
 // New returns a simulator whose worker count follows target (for example
@@ -58,7 +63,7 @@ func New(cfg Config, target func(context.Context) (int, error)) *Workers {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	return &Workers{cfg: cfg, target: target}
+	return &Workers{cfg: cfg, target: target, attached: map[*worker]time.Time{}}
 }
 
 // Consumers returns how many consumers are attached now.
@@ -66,6 +71,37 @@ func (w *Workers) Consumers() int { return int(w.consumers.Load()) }
 
 // Acked returns how many messages the workers acknowledged so far.
 func (w *Workers) Acked() int64 { return w.acked.Load() }
+
+// Usage returns how many messages the workers acknowledged and their
+// consumer time (the time each consumer was attached, summed) so far. Between
+// two calls, the difference in acks over the difference in consumer time is
+// what one worker really did a second, the waits for the next delivery
+// included: the per-worker throughput that the broker's ack rate divided by
+// its consumers measures.
+func (w *Workers) Usage() (acked int64, consumerTime time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	consumerTime = w.detached
+	for _, since := range w.attached {
+		consumerTime += now.Sub(since)
+	}
+	return w.acked.Load(), consumerTime
+}
+
+// attach and detach keep the consumer time of Usage.
+func (w *Workers) attach(wk *worker) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.attached[wk] = time.Now()
+}
+
+func (w *Workers) detach(wk *worker) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.detached += time.Since(w.attached[wk])
+	delete(w.attached, wk)
+}
 
 // LastError returns the last connection or target error ("" when none).
 func (w *Workers) LastError() string {
@@ -170,9 +206,11 @@ func (w *Workers) start(conn *amqp.Connection) (*worker, error) {
 	}
 	wk := &worker{stop: make(chan struct{}), done: make(chan struct{})}
 	w.consumers.Add(1)
+	w.attach(wk)
 	go func() {
 		defer close(wk.done)
 		defer w.consumers.Add(-1)
+		defer w.detach(wk)
 		defer ch.Close() // requeues nothing: the in-flight message is finished first
 		timer := time.NewTimer(0)
 		<-timer.C
