@@ -107,13 +107,26 @@ func (t *rateTracker) observe(key string, now time.Time, obs observation) engine
 	q := t.queues[key]
 	if q == nil {
 		if !anyKnown(obs.counters) || !t.room(now) {
-			return choose(obs.stats, [nCounters]engine.Rate{})
+			return choose(obs.stats, [nCounters]engine.Rate{}, [nCounters]bool{})
 		}
 		q = &queueRates{}
 		t.queues[key] = q
 	}
 	q.update(now, obs)
-	return choose(obs.stats, q.current(now))
+	return choose(obs.stats, q.current(now), q.moving())
+}
+
+// moving reports, per counter, whether it changed between the samples
+// remembered: traffic flowed, whatever the broker's rate says.
+func (q *queueRates) moving() [nCounters]bool {
+	var m [nCounters]bool
+	if n := len(q.samples); n > 1 {
+		first, last := q.samples[0].c, q.samples[n-1].c
+		for i := range m {
+			m[i] = first[i].known && last[i].known && last[i].v != first[i].v
+		}
+	}
+	return m
 }
 
 // room reports whether a new queue may be remembered, forgetting the queues
@@ -234,12 +247,18 @@ func (q *queueRates) current(now time.Time) [nCounters]engine.Rate {
 	return q.rates
 }
 
-// choose puts the chosen rates into s and says where they came from.
-func choose(s engine.QueueStats, c [nCounters]engine.Rate) engine.QueueStats {
+// choose puts the chosen rates into s and says where they came from. A
+// broker rate of 0 while that counter moved, before the counters span
+// enough time for a rate of their own, is unknown rather than 0: a policy
+// would otherwise learn a throughput far too low from it.
+func choose(s engine.QueueStats, c [nCounters]engine.Rate, moving [nCounters]bool) engine.QueueStats {
 	fromCounters := false
 	for i, p := range []*engine.Rate{&s.PublishRate, &s.DeliverRate, &s.AckRate} {
-		if useCounter(*p, c[i]) {
+		switch {
+		case useCounter(*p, c[i]):
 			*p, fromCounters = c[i], true
+		case !c[i].Known && moving[i] && p.Known && p.PerSecond == 0:
+			*p = engine.Rate{}
 		}
 	}
 	switch {
