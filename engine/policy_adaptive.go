@@ -29,6 +29,14 @@ const (
 	// estimate is the median of (five: one 5 s sample of a low rate is
 	// noise, and two bursts within them still do not count as a rate).
 	arrivalSamples = 5
+	// arrivalCount is about how many messages the arrival samples of a
+	// scale-down should hold (more samples at a low rate, up to
+	// maxArrivalSamples), and rateSampleSeconds the time one rate sample
+	// covers (RabbitMQ's default statistics interval).
+	arrivalCount      = 50
+	maxArrivalSamples = 12
+	rateSampleSeconds = 5
+	arrivalSpan       = time.Minute
 	// adaptiveEvidence is how many consumer-intervals of saturated work
 	// make the throughput estimate trusted.
 	adaptiveEvidence = 6
@@ -130,9 +138,27 @@ func (Adaptive) size(in Input, base string) Decision {
 	}
 
 	// Removing replicas: keep every worker that the waiting messages and the
-	// arrivals keep busy until the next poll.
+	// arrivals keep busy until the next poll. One waiting message per
+	// worker is each worker's next message, not a backlog that needs a
+	// worker of its own: counting it kept a worker or two more than the
+	// arrivals need under steady load.
 	horizon := c.PollInterval.Seconds()
-	busy := ceilF((e.Arrival + waiting/horizon) / e.PerWorker)
+	next := min(waiting, float64(cur))
+	arr, arriving := e.Arrival, rate(e.Arrival, 1)+" arriving"
+	if e.ArrivalLong > arr {
+		arr = e.ArrivalLong
+		arriving = fmt.Sprintf("%s arriving (the median of %d samples: %d are too few at this rate or poll interval)", rate(arr, 1), e.ArrivalSamples, arrivalSamples)
+	}
+	busy := ceilF((arr + (waiting-next)/horizon) / e.PerWorker)
+	wait := Thousands(in.Stats.Ready)
+	switch {
+	case next > 0 && next == waiting:
+		wait += " waiting (each a worker's next message)"
+	case next > 0:
+		wait = fmt.Sprintf("%s waiting (%s of them the workers' next messages)", wait, Thousands(int64(next)))
+	default:
+		wait += " waiting"
+	}
 	want := c.Clamp(max(busy, up))
 	if want >= cur && max(busy, up) < cur {
 		return Decision{Desired: cur, Recommendation: want,
@@ -140,9 +166,9 @@ func (Adaptive) size(in Input, base string) Decision {
 				base, replicas(c.MinReplicas), Thousands(in.Stats.Ready), rate(e.Arrival, 1), e.from())}
 	}
 	if want >= cur {
-		why := fmt.Sprintf("%s waiting and %s arriving keep %s workers busy at %s each", Thousands(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2))
+		why := fmt.Sprintf("%s and %s keep %s workers busy at %s each", wait, arriving, replicas(busy), rate(e.PerWorker, 2))
 		if busy > cur {
-			why = fmt.Sprintf("%s waiting and %s arriving keep all of them busy past the next poll at %s each", Thousands(in.Stats.Ready), rate(e.Arrival, 1), rate(e.PerWorker, 2))
+			why = fmt.Sprintf("%s and %s keep all of them busy past the next poll at %s each", wait, arriving, rate(e.PerWorker, 2))
 		}
 		return Decision{Desired: cur, Recommendation: want, Reason: fmt.Sprintf("%s; holding %s: %s%s", base, replicas(cur), why, e.from())}
 	}
@@ -158,8 +184,8 @@ func (Adaptive) size(in Input, base string) Decision {
 		want = cur - c.MaxStepDown
 	}
 	return Decision{Desired: want, Recommendation: want,
-		Reason: fmt.Sprintf("%s; scaling down to %s: %s waiting and %s arriving keep only %s workers busy at %s each%s",
-			base, replicas(want), Thousands(in.Stats.Ready), rate(e.Arrival, 1), replicas(busy), rate(e.PerWorker, 2), e.from())}
+		Reason: fmt.Sprintf("%s; scaling down to %s: %s and %s keep only %s workers busy at %s each%s",
+			base, replicas(want), wait, arriving, replicas(busy), rate(e.PerWorker, 2), e.from())}
 }
 
 // capUp applies the step cap and the clamp to a scale-up.

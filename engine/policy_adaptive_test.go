@@ -125,6 +125,15 @@ func TestAdaptiveDecide(t *testing.T) {
 			in: engine.Input{Current: 20, Stats: adStats(10, 0, 20, 2, 2), History: adLearned(2)},
 			// 2/s at 0.5/s = 4 workers busy: no spare capacity is kept.
 			want: 4, reasons: []string{"scaling down to 4", "0 waiting and 2.0/s arriving keep only 4 workers busy at 0.50/s each"}},
+		{name: "a waiting message per worker is its next one, not a backlog", cfg: adConfig(),
+			in: engine.Input{Current: 20, Stats: adStats(35, 15, 20, 2, 2), History: adLearned(2)},
+			// 2/s at 0.5/s = 4 workers; the 15 waiting are the next messages of
+			// 15 of the 20 workers (counted as backlog: (2 + 15/15 s) / 0.5 = 6).
+			want: 4, reasons: []string{"scaling down to 4", "15 waiting (each a worker's next message) and 2.0/s arriving keep only 4 workers busy"}},
+		{name: "waiting messages beyond one per worker keep workers", cfg: adConfig(),
+			in: engine.Input{Current: 20, Stats: adStats(110, 80, 20, 2, 2), History: adLearned(2)},
+			// (2/s + (80 - 20) / 15 s) / 0.5/s = 12.
+			want: 12, reasons: []string{"scaling down to 12", "80 waiting (20 of them the workers' next messages)"}},
 		{name: "workers the backlog keeps busy are kept", cfg: withCfg(func(c *engine.Config) { c.TargetMessages = 250 }),
 			in:   engine.Input{Current: 20, Stats: adStats(3000, 2980, 20, 2, 10), History: adLearned(2)},
 			want: 20, reasons: []string{"3,000 messages / 250 per replica = 12", "holding 20", "2,980 waiting"}},
@@ -446,6 +455,61 @@ func TestAdaptiveKeepsUpBeforeTheTarget(t *testing.T) {
 				t.Errorf("Desired %d, want %d (reason %q)", d.Desired, tc.want, d.Reason)
 			}
 			for _, r := range tc.reasons {
+				if !strings.Contains(d.Reason, r) {
+					t.Errorf("reason %q does not say %q", d.Reason, r)
+				}
+			}
+		})
+	}
+}
+
+// TestAdaptiveScaleDownJudgesArrivalsOnEnoughSamples checks that a
+// scale-down judges the arrivals by more samples than five when five are
+// too few: at a low rate (five 5 s samples of about 1/s hold a few messages
+// each, and their median reading 0.6/s removed a worker that the next polls
+// added back: the step pattern's flapping between 1 and 2 workers), and at
+// a fast poll (five samples 5 s apart span 25 s, and every poll is another
+// chance to catch a low median: poll5's flapping around 7.5 workers).
+func TestAdaptiveScaleDownJudgesArrivalsOnEnoughSamples(t *testing.T) {
+	// 4 saturated workers ack 0.5/s each, then 3 idle ones see publish.
+	sat := func(publish float64) engine.QueueStats { return adStats(1000, 990, 4, publish, 2) }
+	idle := func(publish float64) engine.QueueStats { return adStats(1, 0, 3, publish, 1) }
+	seq := func(first engine.QueueStats, publish ...float64) []engine.Observation {
+		ss := repeat(3, first)
+		for _, r := range publish {
+			ss = append(ss, idle(r))
+		}
+		return adSeq(ss...)
+	}
+	p, _ := engine.PolicyByName("adaptive")
+	tests := []struct {
+		name      string
+		poll      time.Duration
+		hist      []engine.Observation
+		cur, want int32
+		now       float64 // this poll's publish rate
+		reasons   []string
+	}{
+		// The last five samples' median is 0.6/s (2 workers at 0.5/s); all
+		// twelve say 1.1/s (3 workers).
+		{"low rate: twelve samples", 15 * time.Second, seq(sat(1.2), 1.4, 1.6, 1.0, 1.2, 1.0, 0.6, 0.4, 0.6), 3, 3, 0.4,
+			[]string{"holding 3", "1.1/s arriving (the median of 12 samples: 5 are too few at this rate or poll interval)"}},
+		// At 5/s and 15 s polls five samples will do: the last five say
+		// 5.0/s (10 workers), twelve would say 6.0/s.
+		{"15 s polls: five samples", 15 * time.Second, seq(sat(6), 6.4, 6.2, 6.6, 6.0, 6.2, 6.4, 5.0, 5.2, 5.0, 5.4), 14, 10, 5,
+			[]string{"scaling down to 10", "0 waiting and 5.0/s arriving keep only 10"}},
+		{"5 s polls: a minute of samples", 5 * time.Second, seq(sat(6), 6.4, 6.2, 6.6, 6.0, 6.2, 6.4, 5.0, 5.2, 5.0, 5.4), 14, 12, 5,
+			[]string{"scaling down to 12", "6.0/s arriving (the median of 12 samples"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := adConfig()
+			cfg.PollInterval = tt.poll
+			d := engine.Decide(p, engine.Input{Config: cfg, Now: adNow, Current: tt.cur, Stats: idle(tt.now), History: tt.hist})
+			if d.Desired != tt.want {
+				t.Errorf("Desired %d, want %d (reason %q)", d.Desired, tt.want, d.Reason)
+			}
+			for _, r := range tt.reasons {
 				if !strings.Contains(d.Reason, r) {
 					t.Errorf("reason %q does not say %q", d.Reason, r)
 				}

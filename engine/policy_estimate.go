@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"sort"
+	"time"
 )
 
 // Estimates are what the adaptive policy learned from the broker's
@@ -14,6 +15,12 @@ type Estimates struct {
 	// ArrivalKnown is false before the broker reports one.
 	Arrival      float64
 	ArrivalKnown bool
+	// ArrivalLong is the median of the last ArrivalSamples publish-rate
+	// samples: arrivalSamples, or more at a low rate (arrivalWindow). A
+	// scale-down keeps the workers the higher of Arrival and ArrivalLong
+	// keeps busy.
+	ArrivalLong    float64
+	ArrivalSamples int
 	// PerWorker is the throughput of one consumer while saturated
 	// (messages/s); PerWorkerKnown is false until workers were seen busy.
 	PerWorker      float64
@@ -134,21 +141,23 @@ func Estimate(in Input) Estimates {
 	var e Estimates
 	if len(arrivals) > 0 {
 		e.Arrival, e.ArrivalKnown = median(lastN(arrivals, arrivalSamples)), true
-		e.RatesFrom = ratesFrom(lastN(arrFrom, arrivalSamples))
+		e.ArrivalSamples = arrivalWindow(arrivals, in.Config.PollInterval)
+		e.ArrivalLong = median(lastN(arrivals, e.ArrivalSamples))
+		e.RatesFrom = ratesFrom(lastN(arrFrom, e.ArrivalSamples))
 	}
 	a, c := sum(lastN(acks, adaptiveSamples)), sum(lastN(consumers, adaptiveSamples))
 	if c < adaptiveEvidence || a <= 0 {
 		return e
 	}
 	e.PerWorker, e.PerWorkerKnown = a/c, true
-	e.RatesFrom = ratesFrom(append(lastN(arrFrom, arrivalSamples), lastN(ackFrom, adaptiveSamples)...))
+	e.RatesFrom = ratesFrom(append(lastN(arrFrom, e.ArrivalSamples), lastN(ackFrom, adaptiveSamples)...))
 	if len(idleAcks) >= littleSamples && len(slots) > 0 && c < littleTrustBelow {
 		la, lu := sum(lastN(idleAcks, littleSamples)), sum(lastN(idleUnacked, littleSamples))
 		if la > 0 && lu >= littleSamples { // at least one in flight a sample
 			little := median(lastN(slots, adaptiveSamples)) * la / lu
 			if little > littleFactor*e.PerWorker || little < e.PerWorker/littleFactor {
 				e.PerWorker = little
-				e.RatesFrom = ratesFrom(append(append(lastN(arrFrom, arrivalSamples), lastN(ackFrom, adaptiveSamples)...), lastN(idleFrom, littleSamples)...))
+				e.RatesFrom = ratesFrom(append(append(lastN(arrFrom, e.ArrivalSamples), lastN(ackFrom, adaptiveSamples)...), lastN(idleFrom, littleSamples)...))
 			}
 		}
 	}
@@ -182,4 +191,22 @@ func median(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// arrivalWindow is how many of the latest publish-rate samples the arrival
+// estimate of a scale-down is the median of: arrivalSamples, or more at a
+// low rate, so that the samples hold about arrivalCount messages, up to
+// maxArrivalSamples. A 5 s sample of 1/s holds 5 messages, and the median of
+// five such samples reads a third low often enough to remove a worker that
+// the next polls add back.
+func arrivalWindow(arrivals []float64, poll time.Duration) int {
+	m := median(lastN(arrivals, arrivalSamples))
+	k := maxArrivalSamples
+	if m > 0 {
+		k = int(math.Ceil(arrivalCount / (m * rateSampleSeconds)))
+	}
+	if poll > 0 {
+		k = max(k, int(math.Ceil(arrivalSpan.Seconds()/poll.Seconds())))
+	}
+	return min(max(k, arrivalSamples), maxArrivalSamples)
 }

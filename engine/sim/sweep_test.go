@@ -152,12 +152,16 @@ func goalSweepReport(t testing.TB) {
 	for _, n := range names {
 		l, p, _ := summarize(byFile[n])
 		var why []string
+		// The worst of the seeds (what a goalException must allow).
+		var wl, wp float64
+		wr := math.MinInt
 		for _, r := range byFile[n] {
+			wl, wp, wr = max(wl, r.lat), max(wp, r.pods), max(wr, r.def.Reversals-r.keda.Reversals)
 			if !r.ok {
 				why = append(why, fmt.Sprintf("s%d:lat%.3f,pods%.3f,rev%d/%d", r.seed, r.lat, r.pods, r.def.Reversals, r.keda.Reversals))
 			}
 		}
-		t.Logf("%-22s lat %.3f pods %.3f misses %2d %s", n, l, p, misses[n], strings.Join(why, " "))
+		t.Logf("%-22s lat %.3f pods %.3f misses %2d (worst: lat %.3f pods %.3f reversals %+d) %s", n, l, p, misses[n], wl, wp, wr, strings.Join(why, " "))
 	}
 	total := 0
 	for _, m := range misses {
