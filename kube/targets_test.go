@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -383,5 +384,60 @@ func TestSlimKeepsWhatTargetsNeed(t *testing.T) {
 		len(s.Spec.Template.Spec.Containers) != 0 || *s.Spec.Replicas != 2 || s.Status.ReadyReplicas != 2 ||
 		s.ResourceVersion != "1" || s.Labels["tier"] != "web" {
 		t.Errorf("slim = %+v", s)
+	}
+}
+
+// TestTargetInformerResyncIsQuiet: a resync re-delivers every Deployment
+// unchanged; it must not signal Changed (the fleet would rebuild for
+// nothing every period).
+func TestTargetInformerResyncIsQuiet(t *testing.T) {
+	ti, _ := startFake(t, TargetInformerOptions{Namespace: "shop", ResyncPeriod: time.Second}, fleetObjects()...)
+	drain(ti)
+	n := ti.delivered.Load()
+	deadline := time.Now().Add(5 * time.Second)
+	for ti.delivered.Load() < n+4 && time.Now().Before(deadline) { // one resync of the namespace's 4
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ti.delivered.Load() < n+4 {
+		t.Fatal("no resync within 5 s")
+	}
+	select {
+	case <-ti.Changed():
+		t.Error("a resync signalled Changed")
+	default:
+	}
+}
+
+// TestTargetInformerWatchWarnings: after the sync, a failing watch is
+// warned about once a kind every warnEvery; a watch that ends normally
+// is not a warning.
+func TestTargetInformerWatchWarnings(t *testing.T) {
+	var warns []error
+	ti, _ := startFake(t, TargetInformerOptions{Namespace: "shop", Warn: func(err error) { warns = append(warns, err) }},
+		fleetObjects()...)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ti.now = func() time.Time { return now }
+	ctx := context.Background()
+	steps := []struct {
+		err   error
+		after time.Duration
+		warns int
+	}{
+		{io.EOF, 0, 0},
+		{apierrors.NewResourceExpired("too old resource version"), 0, 0},
+		{apierrors.NewServiceUnavailable("etcd is down"), 0, 1},
+		{apierrors.NewServiceUnavailable("etcd is down"), time.Second, 1},
+		{apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "", errors.New("no")), 0, 2},
+		{apierrors.NewServiceUnavailable("etcd is down"), 31 * time.Second, 3},
+	}
+	for i, s := range steps {
+		now = now.Add(s.after)
+		ti.watchFailed(ctx, nil, s.err)
+		if len(warns) != s.warns {
+			t.Fatalf("step %d (%v): %d warnings, want %d", i, s.err, len(warns), s.warns)
+		}
+	}
+	if !strings.Contains(warns[1].Error(), "manifests --fleet -n shop") {
+		t.Errorf("forbidden warning %q lacks the manifests hint", warns[1])
 	}
 }
