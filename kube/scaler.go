@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,7 +59,15 @@ type Scaler struct {
 	// fromCache, when set, answers GetScale from an informer's cache
 	// (ok false: read the API server instead).
 	fromCache func() (sc engine.Scale, ok bool)
+	// sent are the resourceVersions of the last updates sent (applied or
+	// refused with a conflict): the server has moved past them, so a
+	// cache still showing one of them is behind.
+	sentMu sync.Mutex
+	sent   []string
 }
+
+// maxSent bounds Scaler.sent.
+const maxSent = 8
 
 var _ engine.Scaler = (*Scaler)(nil)
 
@@ -151,7 +160,7 @@ func (s *Scaler) op(verb, resource string) op {
 // that cache is synced and its watch healthy, saving both requests.
 func (s *Scaler) GetScale(ctx context.Context) (engine.Scale, error) {
 	if s.fromCache != nil {
-		if sc, ok := s.fromCache(); ok {
+		if sc, ok := s.fromCache(); ok && !s.behind(sc.Version) {
 			return sc, nil
 		}
 	}
@@ -236,6 +245,9 @@ func (s *Scaler) updateScale(ctx context.Context, req engine.ScaleRequest) (*aut
 			Spec:       autoscalingv1.ScaleSpec{Replicas: req.Replicas},
 		}
 		updated, err := deployments.UpdateScale(ctx, s.cfg.Deployment, sc, metav1.UpdateOptions{FieldManager: Component})
+		if err == nil || apierrors.IsConflict(err) {
+			s.markSent(version)
+		}
 		if err == nil || !apierrors.IsConflict(err) || attempt == maxStatusRetries {
 			return updated, err
 		}
@@ -253,6 +265,28 @@ func (s *Scaler) updateScale(ctx context.Context, req engine.ScaleRequest) (*aut
 		}
 		version = cur.ResourceVersion
 	}
+}
+
+// markSent notes that the server has moved past version (see behind).
+func (s *Scaler) markSent(version string) {
+	if s.fromCache == nil {
+		return
+	}
+	s.sentMu.Lock()
+	defer s.sentMu.Unlock()
+	s.sent = append(s.sent, version)
+	if len(s.sent) > maxSent {
+		s.sent = s.sent[1:]
+	}
+}
+
+// behind reports whether a cached scale at version predates an update
+// this Scaler sent: right after a change or a conflict, until the watch
+// delivers the new version, GetScale reads the API server.
+func (s *Scaler) behind(version string) bool {
+	s.sentMu.Lock()
+	defer s.sentMu.Unlock()
+	return slices.Contains(s.sent, version)
 }
 
 // warnEvent records a FailedRescale warning Event. Repeats with the same

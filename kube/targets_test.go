@@ -441,3 +441,61 @@ func TestTargetInformerWatchWarnings(t *testing.T) {
 		t.Errorf("forbidden warning %q lacks the manifests hint", warns[1])
 	}
 }
+
+// TestTargetScalerDistrustsALaggingCache: after an update (applied, or
+// refused because somebody else scaled), the cache still shows the
+// version the update was sent from until the watch catches up; GetScale
+// must then ask the API server rather than decide on the old size. (The
+// fake's scale subresource never reaches its tracker: its cache lags
+// forever.)
+func TestTargetScalerDistrustsALaggingCache(t *testing.T) {
+	tests := []struct {
+		name     string
+		conflict bool  // somebody else scales to 9 first
+		want     int32 // Desired of the GetScale after SetScale
+	}{
+		{"applied", false, 5},
+		{"conflict", true, 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ti, client := startFake(t, TargetInformerOptions{Namespace: "shop", Force: true}, fleetObjects()...)
+			live, version := int32(2), 10
+			client.PrependReactor("*", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+				if a.GetSubresource() != "scale" {
+					return false, nil, nil
+				}
+				if u, ok := a.(k8stesting.UpdateAction); ok {
+					sc := u.GetObject().(*autoscalingv1.Scale)
+					if tt.conflict {
+						live = 9
+						return true, nil, apierrors.NewConflict(schema.GroupResource{Group: "apps", Resource: "deployments"}, "orders", errors.New("changed"))
+					}
+					live = sc.Spec.Replicas
+				}
+				version++
+				return true, &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{ResourceVersion: fmt.Sprint(version)},
+					Spec: autoscalingv1.ScaleSpec{Replicas: live}}, nil
+			})
+			var orders engine.Target
+			for _, tg := range ti.Targets() {
+				if tg.Key() == "shop/orders" {
+					orders = tg
+				}
+			}
+			ctx := context.Background()
+			from, err := orders.Scaler.GetScale(ctx)
+			if err != nil || from.Desired != 2 || from.Version != "1" {
+				t.Fatalf("first GetScale = %+v, %v, want 2 at version 1 from the cache", from, err)
+			}
+			err = orders.Scaler.SetScale(ctx, engine.ScaleRequest{From: from, Replicas: 5, Reason: "test", By: "auto"})
+			if tt.conflict != errors.Is(err, engine.ErrConflict) {
+				t.Fatalf("SetScale = %v", err)
+			}
+			got, err := orders.Scaler.GetScale(ctx)
+			if err != nil || got.Desired != tt.want {
+				t.Errorf("GetScale after SetScale = %+v, %v, want %d from the API server", got, err, tt.want)
+			}
+		})
+	}
+}
