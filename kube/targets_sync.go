@@ -8,6 +8,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/yeeter/yeetscale/engine"
@@ -46,10 +47,20 @@ func (t *TargetInformer) WaitForSync(ctx context.Context) error {
 	}
 }
 
-// syncTimedOut words WaitForSync's failure when ctx ended first.
+// syncTimedOut words WaitForSync's failure when ctx ended first. Without
+// a failure seen (client-go retries a refused connection without
+// reporting it), one list of a single Deployment tells why.
 func (t *TargetInformer) syncTimedOut(ctx context.Context, last error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return ctx.Err()
+	}
+	if last == nil {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeTimeout)
+		defer cancel()
+		_, err := t.client.AppsV1().Deployments(t.o.Namespace).List(pctx, metav1.ListOptions{Limit: 1, LabelSelector: t.o.Selector})
+		if err != nil {
+			last = t.listError(err)
+		}
 	}
 	why := "no answer"
 	if last != nil {
@@ -58,6 +69,9 @@ func (t *TargetInformer) syncTimedOut(ctx context.Context, last error) error {
 	return &Error{Kind: engine.ErrUnavailable, Err: errors.Join(ctx.Err(), last), Msg: fmt.Sprintf(
 		"unavailable: listing the deployments %s did not complete within %s (%s)", t.scope(), t.o.SyncTimeout, why)}
 }
+
+// probeTimeout bounds the list that tells why WaitForSync timed out.
+const probeTimeout = 5 * time.Second
 
 // watchFailed is the informer's list/watch error handler: it keeps the
 // failure for WaitForSync and cachedScale (the cache may be stale until

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/yeeter/yeetscale/engine"
@@ -497,5 +498,33 @@ func TestTargetScalerDistrustsALaggingCache(t *testing.T) {
 				t.Errorf("GetScale after SetScale = %+v, %v, want %d from the API server", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestTargetInformerUnreachable: WaitForSync against a server that does
+// not answer ends after SyncTimeout with one line that names the server
+// without its credentials.
+func TestTargetInformerUnreachable(t *testing.T) {
+	o := NewOptions()
+	o.RESTConfig = &rest.Config{Host: "https://admin:pw@127.0.0.1:1", BearerToken: "sekret-token", Timeout: time.Second}
+	ti, err := o.NewTargetInformer(TargetInformerOptions{Namespace: "shop", SyncTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); ti.Shutdown() }()
+	ti.Start(ctx)
+	began := time.Now()
+	err = ti.WaitForSync(ctx)
+	msg := fmt.Sprint(err)
+	if !errors.Is(err, engine.ErrUnavailable) || !strings.Contains(msg, "within 2s") || !strings.Contains(msg, "https://127.0.0.1:1") ||
+		strings.Contains(msg, "sekret") || strings.Contains(msg, "pw@") || strings.Contains(msg, "\n") {
+		t.Fatalf("WaitForSync = %q, want one unavailable line naming the server without credentials", msg)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("WaitForSync took %s, want about its 2 s timeout", d)
+	}
+	if _, err := (&Options{}).NewTargetInformer(TargetInformerOptions{}); err == nil {
+		t.Error("NewTargetInformer before Complete succeeded")
 	}
 }
