@@ -87,6 +87,8 @@ type TargetInformer struct {
 // targetEntry is one target and what survives its changes: its Scaler.
 type targetEntry struct {
 	uid      types.UID
+	version  string // the resourceVersion last looked at
+	built    bool   // target is built
 	settings string // settingsOf the annotations it was built from
 	target   engine.Target
 	scaler   *Scaler
@@ -189,15 +191,17 @@ func (t *TargetInformer) Targets() []engine.Target {
 		key := d.Namespace + "/" + d.Name
 		seen[key] = true
 		e := t.entries[key]
-		settings := settingsOf(d.Annotations)
 		if e == nil || e.uid != d.UID {
 			e = &targetEntry{uid: d.UID, scaler: t.newScaler(d.Namespace, d.Name)}
-			e.settings = settings + "\x00new" // differs: build below
 			t.entries[key] = e
 		}
-		if e.settings != settings {
-			e.settings = settings
-			e.target = t.build(d, e.scaler)
+		if !e.built || e.version != d.ResourceVersion {
+			// A new version may change anything but the settings (the
+			// status, mostly): build again only when they changed.
+			if settings := settingsOf(d.Annotations); !e.built || e.settings != settings {
+				e.settings, e.target, e.built = settings, t.build(d, e.scaler), true
+			}
+			e.version = d.ResourceVersion
 		}
 		out = append(out, e.target)
 	}
