@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -102,6 +103,9 @@ func NewTargetInformer(client kubernetes.Interface, o TargetInformerOptions) (*T
 	sel, err := labels.Parse(o.Selector)
 	if err != nil {
 		return nil, fmt.Errorf("invalid -l/--selector %s: %v (like app=worker,tier!=batch)", shorten(o.Selector), err)
+	}
+	if msgs := validation.IsDNS1123Label(o.Namespace); o.Namespace != "" && len(msgs) > 0 {
+		return nil, fmt.Errorf("invalid --namespace %s: %s", shorten(o.Namespace), strings.Join(msgs, "; "))
 	}
 	if o.Dynamic == nil && !o.Force {
 		return nil, errors.New("kube: a dynamic client is needed to check for KEDA ScaledObjects (or set Force)")

@@ -339,6 +339,7 @@ func TestTargetInformerOptionsRefused(t *testing.T) {
 		{"bad selector", TargetInformerOptions{Selector: "tier in (web", Force: true}, "invalid -l/--selector"},
 		{"control characters in the selector", TargetInformerOptions{Selector: "a=\x1b[2J", Force: true}, `\x1b`},
 		{"no dynamic client for the guard", TargetInformerOptions{}, "dynamic client"},
+		{"bad namespace", TargetInformerOptions{Namespace: "Shop\n", Force: true}, `invalid --namespace "Shop\n"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
