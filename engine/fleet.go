@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"hash/maphash"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -20,6 +23,8 @@ type Fleet struct {
 	clock   Clock
 	timeout time.Duration
 	workers int
+	history int
+	seed    maphash.Seed // of the vhosts' name sets (see nameSet)
 
 	op sync.Mutex // serializes rounds and target changes
 
@@ -62,12 +67,21 @@ type FleetOptions struct {
 	// Workers bounds the targets polled at once (default 16): a target's
 	// poll reads and may update its Deployment.
 	Workers int
+	// HistorySize is each target's Config.HistorySize in the fleet
+	// (default DefaultFleetHistorySize; negative: the target's own).
+	HistorySize int
 }
 
 // Limits of a fleet's concurrency.
 const (
 	// DefaultFleetWorkers is FleetOptions.Workers' default.
 	DefaultFleetWorkers = 16
+	// DefaultFleetHistorySize is FleetOptions.HistorySize's default: what
+	// the policies read (a --once run's memory holds as much), a third of
+	// a single controller's default, since a controller copies its history
+	// twice a poll and a fleet holds a thousand of them (see
+	// BenchmarkFleetRound).
+	DefaultFleetHistorySize = MaxMemoryEntries
 	// fleetListers bounds the vhosts listed at once.
 	fleetListers = 4
 )
@@ -84,8 +98,11 @@ func NewFleet(o FleetOptions) (*Fleet, error) {
 	if o.Workers <= 0 {
 		o.Workers = DefaultFleetWorkers
 	}
+	if o.HistorySize == 0 {
+		o.HistorySize = DefaultFleetHistorySize
+	}
 	f := &Fleet{
-		src: o.Targets, lister: o.Lister, clock: o.Clock, timeout: o.RequestTimeout, workers: o.Workers,
+		src: o.Targets, lister: o.Lister, clock: o.Clock, timeout: o.RequestTimeout, workers: o.Workers, history: o.HistorySize, seed: maphash.MakeSeed(),
 		mode: o.Mode, members: map[string]*member{}, subs: map[chan FleetSnapshot]struct{}{},
 		pollNow: make(chan struct{}, 1),
 	}
@@ -247,3 +264,17 @@ func dueAt(at time.Time, wait, interval time.Duration) time.Time {
 	}
 	return g
 }
+
+// FixedTargets is a TargetSource whose targets never change (the command
+// line's one target, a test's).
+type FixedTargets []Target
+
+// Targets returns a copy of the targets, sorted by key.
+func (t FixedTargets) Targets() []Target {
+	out := slices.Clone([]Target(t))
+	slices.SortStableFunc(out, func(a, b Target) int { return strings.Compare(a.Key(), b.Key()) })
+	return out
+}
+
+// Changed returns nil: nothing ever changes.
+func (FixedTargets) Changed() <-chan struct{} { return nil }

@@ -16,6 +16,8 @@ type fakeLister struct {
 	vhosts map[string]map[string]engine.QueueStats
 	errs   map[string]error // a vhost's failure
 	calls  map[string]int
+	// inFlight and maxInFlight count the calls running at once.
+	inFlight, maxInFlight int
 	// block, when set, makes every call wait for it to close (or its
 	// context to end).
 	block chan struct{}
@@ -28,8 +30,15 @@ func newFakeLister() *fakeLister {
 func (l *fakeLister) ListQueues(ctx context.Context, vhost string) (map[string]engine.QueueStats, error) {
 	l.mu.Lock()
 	l.calls[vhost]++
+	l.inFlight++
+	l.maxInFlight = max(l.maxInFlight, l.inFlight)
 	block := l.block
 	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.inFlight--
+		l.mu.Unlock()
+	}()
 	if block != nil {
 		select {
 		case <-block:

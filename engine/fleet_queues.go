@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"regexp"
 	"sort"
 	"sync"
@@ -34,6 +35,30 @@ func (s *roundSource) set(stats QueueStats, err error) {
 type queueMatcher struct {
 	set QueueSet
 	re  *regexp.Regexp // compiled Pattern, nil for a list
+	// cache holds the names the pattern matched among the names of
+	// cacheOf, so that a round whose vhost has the same queues as the last
+	// one matches nothing again. Only the round polling the target uses it.
+	cache *matchCache
+}
+
+type matchCache struct {
+	of    nameSet
+	names []string
+}
+
+// nameSet identifies the set of a vhost's queue names: their number and
+// the sum of their hashes under the fleet's random seed.
+type nameSet struct {
+	n   int
+	sum uint64
+}
+
+func namesOf(seed maphash.Seed, queues map[string]QueueStats) nameSet {
+	s := nameSet{n: len(queues)}
+	for name := range queues {
+		s.sum += maphash.String(seed, name)
+	}
+	return s
 }
 
 func newQueueMatcher(qs QueueSet) (queueMatcher, error) {
@@ -48,7 +73,7 @@ func newQueueMatcher(qs QueueSet) (queueMatcher, error) {
 	if err != nil {
 		return m, &Error{Kind: ErrRefused, Msg: fmt.Sprintf("queue pattern %s does not compile: %s", Printable(qs.Pattern), Printable(err.Error())), Err: err}
 	}
-	m.re = re
+	m.re, m.cache = re, &matchCache{of: nameSet{n: -1}}
 	return m, nil
 }
 
@@ -64,19 +89,13 @@ type combined struct {
 // the deepest queue (by cfg's count). A listed queue that is missing, a
 // pattern that matches none, or a queue whose statistics cannot be true is
 // the target's error: it holds rather than decide on part of its load.
-func (m queueMatcher) combine(cfg Config, vhost string, queues map[string]QueueStats) combined {
+func (m queueMatcher) combine(cfg Config, vhost string, queues map[string]QueueStats, set nameSet) combined {
 	names := m.set.Names
 	if m.re != nil {
-		names = nil
-		for name := range queues {
-			if m.re.MatchString(name) {
-				names = append(names, name)
-			}
-		}
+		names = m.matches(queues, set)
 		if len(names) == 0 {
 			return combined{err: &Error{Kind: ErrNotFound, Msg: fmt.Sprintf("no queue on vhost %q matches /%s/", vhost, Printable(m.set.Pattern))}}
 		}
-		sort.Strings(names)
 	}
 	out := combined{depths: make([]QueueDepth, 0, len(names))}
 	deepest := int64(-1)
@@ -101,6 +120,23 @@ func (m queueMatcher) combine(cfg Config, vhost string, queues map[string]QueueS
 		}
 	}
 	return out
+}
+
+// matches returns the names of queues that the pattern matches, sorted:
+// those of the last round when the vhost's names are the same.
+func (m queueMatcher) matches(queues map[string]QueueStats, set nameSet) []string {
+	if m.cache.of == set {
+		return m.cache.names
+	}
+	var names []string
+	for name := range queues {
+		if m.re.MatchString(name) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	m.cache.of, m.cache.names = set, names
+	return names
 }
 
 // sumStats adds b to a: counts, consumers and rates (a rate is known when

@@ -10,6 +10,7 @@ import (
 // vhostList is one vhost's queues as a round read them, or why not.
 type vhostList struct {
 	queues map[string]QueueStats
+	names  nameSet
 	err    error
 }
 
@@ -77,8 +78,9 @@ func (f *Fleet) listVHosts(ctx context.Context, due []*member) map[string]vhostL
 			if err != nil && ctx.Err() != nil {
 				err = interrupted(ctx, err)
 			}
+			names := namesOf(f.seed, queues)
 			mu.Lock()
-			out[v] = vhostList{queues: queues, err: err}
+			out[v] = vhostList{queues: queues, names: names, err: err}
 			mu.Unlock()
 		}()
 	}
@@ -112,7 +114,7 @@ func (f *Fleet) pollMembers(ctx context.Context, due []*member, lists map[string
 func (f *Fleet) pollMember(ctx context.Context, m *member, l vhostList, by string, now time.Time) {
 	c := combined{err: l.err}
 	if l.err == nil {
-		c = m.match.combine(m.target.Config, m.target.Config.VHost, l.queues)
+		c = m.match.combine(m.target.Config, m.target.Config.VHost, l.queues, l.names)
 	}
 	m.source.set(c.stats, c.err)
 	s := m.ctrl.PollAs(ctx, by)

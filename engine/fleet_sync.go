@@ -92,7 +92,11 @@ func (f *Fleet) newMember(t Target, mode Mode) *member {
 	if m.match, m.err = newQueueMatcher(t.Queues); m.err != nil {
 		return m
 	}
-	m.ctrl, m.err = New(Options{Config: t.Config, Source: m.source, Scaler: t.Scaler, Clock: f.clock,
+	cfg := t.Config
+	if f.history > 0 {
+		cfg.HistorySize = f.history
+	}
+	m.ctrl, m.err = New(Options{Config: cfg, Source: m.source, Scaler: t.Scaler, Clock: f.clock,
 		Mode: mode, RequestTimeout: f.timeout, Memory: t.Memory})
 	return m
 }
@@ -153,12 +157,13 @@ func (c *Controller) adopt(old *Controller, by, msg string, history bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.events, c.errCount, c.mode, c.prevMode = events, errCount, mode, prev
+	// The memory is the old controller's history: newer than the store's
+	// when kept, of other queues when not. Either way it is not loaded.
+	c.memLoaded, c.memSaved = true, memSaved
 	if history {
 		for _, o := range hist {
 			c.hist.Push(o)
 		}
-		// The history is newer than any memory: do not load it again.
-		c.memLoaded, c.memSaved = true, memSaved
 		c.snap.Stats, c.snap.Scale, c.snap.Polls = snap.Stats, snap.Scale, snap.Polls
 		c.snap.LastPoll, c.snap.LastGoodPoll = snap.LastPoll, snap.LastGoodPoll
 	}
