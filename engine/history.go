@@ -48,8 +48,19 @@ func (r *Ring) Len() int { return min(len(r.buf), r.capacity) }
 // Cap returns the capacity.
 func (r *Ring) Cap() int { return r.capacity }
 
-// Push adds o, dropping the oldest observation when full.
+// Push adds o, dropping the oldest observation when full. A reason or a
+// version equal to the newest observation's is kept as that one's string:
+// a target that holds steady poll after poll (most of a fleet, most of
+// the time) keeps one copy of it, not one a poll.
 func (r *Ring) Push(o Observation) {
+	if last, ok := r.Last(); ok {
+		if o.Decision.Reason == last.Decision.Reason {
+			o.Decision.Reason = last.Decision.Reason
+		}
+		if o.Scale.Version == last.Scale.Version {
+			o.Scale.Version = last.Scale.Version
+		}
+	}
 	if len(r.buf) == cap(r.buf) {
 		r.regrow()
 	}

@@ -3,6 +3,8 @@ package engine_test
 import (
 	"context"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -94,6 +96,35 @@ func TestRingViewsNeverChange(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { _ = r.View() }); n != 0 {
 			t.Errorf("capacity %d: View() allocates %v times", capacity, n)
 		}
+	}
+}
+
+// TestRingKeepsOneCopyOfARepeatedReason checks that observations whose
+// reason (or version) repeats the previous one's share its string, and
+// that the others keep their own.
+func TestRingKeepsOneCopyOfARepeatedReason(t *testing.T) {
+	r := engine.NewRing(10)
+	for i, reason := range []string{"holding at 2", "holding at 2", "holding at 2", "17 messages", "holding at 2"} {
+		o := obsAt(i)
+		o.Decision.Reason = strings.Clone(reason)  // a new string every poll, as fmt.Sprintf makes
+		o.Scale.Version = strconv.Itoa(1000 + i/3) // a new string too
+		r.Push(o)
+	}
+	v := r.View()
+	same := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
+	for _, tt := range []struct {
+		i, j int
+		want bool
+	}{{0, 1, true}, {1, 2, true}, {2, 3, false}, {3, 4, false}} {
+		if got := same(v[tt.i].Decision.Reason, v[tt.j].Decision.Reason); got != tt.want {
+			t.Errorf("reasons %d and %d (%q, %q) share a string: %v, want %v", tt.i, tt.j, v[tt.i].Decision.Reason, v[tt.j].Decision.Reason, got, tt.want)
+		}
+		if got, want := same(v[tt.i].Scale.Version, v[tt.j].Scale.Version), tt.j != 3; got != want {
+			t.Errorf("versions %d and %d share a string: %v, want %v", tt.i, tt.j, got, want)
+		}
+	}
+	if v[4].Decision.Reason != "holding at 2" || v[3].Decision.Reason != "17 messages" || v[3].Scale.Version != "1001" {
+		t.Errorf("the values changed: %+v", v)
 	}
 }
 
