@@ -78,9 +78,8 @@ const (
 	DefaultFleetWorkers = 16
 	// DefaultFleetHistorySize is FleetOptions.HistorySize's default: what
 	// the policies read (a --once run's memory holds as much), a third of
-	// a single controller's default, since a controller copies its history
-	// twice a poll and a fleet holds a thousand of them (see
-	// BenchmarkFleetRound).
+	// a single controller's default, since a fleet holds a thousand
+	// histories (about 50 kB each at this size; see BenchmarkFleetRound).
 	DefaultFleetHistorySize = MaxMemoryEntries
 	// fleetListers bounds the vhosts listed at once.
 	fleetListers = 4

@@ -21,7 +21,7 @@ func (l benchLister) ListQueues(context.Context, string) (map[string]engine.Queu
 // reads and decides but changes nothing), after rounds rounds, with
 // FleetOptions.HistorySize history. With patterns, each target names its
 // queue by a regular expression matched against all n queues.
-func benchFleet(b *testing.B, n, rounds, history int, patterns bool) *engine.Fleet {
+func benchFleet(tb testing.TB, n, rounds, history int, patterns bool) *engine.Fleet {
 	queues := benchLister{}
 	var targets []engine.Target
 	for i := range n {
@@ -37,9 +37,9 @@ func benchFleet(b *testing.B, n, rounds, history int, patterns bool) *engine.Fle
 	f, err := engine.NewFleet(engine.FleetOptions{Targets: newFakeTargets(targets...), Lister: queues,
 		Clock: engine.NewManualClock(t0), Mode: engine.ModeAuto, HistorySize: history})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(f.Close)
+	tb.Cleanup(f.Close)
 	for range rounds {
 		f.PollOnce(context.Background(), "auto")
 	}

@@ -117,7 +117,7 @@ func (f *Fleet) pollMember(ctx context.Context, m *member, l vhostList, by strin
 		c = m.match.combine(m.target.Config, m.target.Config.VHost, l.queues, l.names)
 	}
 	m.source.set(c.stats, c.err)
-	s := m.ctrl.PollAs(ctx, by)
+	s := m.ctrl.pollKept(ctx, by)
 	next := dueAt(now, s.RetryIn(), s.Config.PollInterval)
 	m.ctrl.mu.Lock()
 	m.ctrl.snap.NextPoll = next

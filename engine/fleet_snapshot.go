@@ -113,13 +113,13 @@ func (m *member) view(now time.Time) TargetSnapshot {
 func (c *Controller) fleetView(now time.Time) (Snapshot, []int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := c.snap
-	s.History, s.Events = nil, nil
+	s := c.snap // kept without History and Events
 	s.Stale = c.staleLocked(s, now)
-	n := min(c.hist.Len(), FleetRecentDepths)
-	recent := make([]int64, n)
-	for i := range recent {
-		recent[i] = c.cfg.Depth(c.hist.At(c.hist.Len() - n + i).Stats)
+	hist := c.hist.View()
+	hist = hist[len(hist)-min(len(hist), FleetRecentDepths):]
+	recent := make([]int64, len(hist))
+	for i, o := range hist {
+		recent[i] = c.cfg.Depth(o.Stats)
 	}
 	return s, recent
 }

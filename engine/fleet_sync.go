@@ -146,7 +146,7 @@ func targetChange(a, b Target) (string, bool) {
 // must be new (never polled).
 func (c *Controller) adopt(old *Controller, by, msg string, history bool) {
 	old.mu.Lock()
-	hist := old.hist.Slice()
+	hist := old.hist.View()
 	events := old.events
 	events.buf = slices.Clone(events.buf)
 	snap, mode, prev := old.snap, old.mode, old.prevMode

@@ -8,7 +8,8 @@ import (
 )
 
 // Poll runs one poll: read the deployment and the queue, decide, and in auto
-// mode apply. It returns the snapshot it published.
+// mode apply. It returns the snapshot it published (or a newer one, when a
+// command published one meanwhile), with its own copies of the slices.
 func (c *Controller) Poll(ctx context.Context) Snapshot { return c.PollAs(ctx, "auto") }
 
 // PollAs is Poll with the changes it applies recorded as made by by (for
@@ -16,17 +17,39 @@ func (c *Controller) Poll(ctx context.Context) Snapshot { return c.PollAs(ctx, "
 func (c *Controller) PollAs(ctx context.Context, by string) Snapshot {
 	c.op.Lock()
 	defer c.op.Unlock()
+	c.pollOp(ctx, by)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fullLocked(c.snap)
+}
+
+// pollKept is PollAs without the copies: it returns the snapshot as kept,
+// without History and Events (all that a fleet's round needs).
+func (c *Controller) pollKept(ctx context.Context, by string) Snapshot {
+	c.op.Lock()
+	defer c.op.Unlock()
+	return c.pollOp(ctx, by)
+}
+
+// pollOp is pollKept with c.op held.
+func (c *Controller) pollOp(ctx context.Context, by string) Snapshot {
 	if c.closed() {
-		return c.Snapshot()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.snap
 	}
 	c.loadMemory(ctx)
 	s := c.pollLocked(ctx, by)
 	if c.memory == nil || s.ConsecutiveErrors > 0 {
 		return s
 	}
-	last := s.History[len(s.History)-1]
+	c.mu.Lock()
+	last, _ := c.hist.Last()
+	c.mu.Unlock()
 	c.saveMemory(ctx, last.Applied != last.Scale.Desired)
-	return c.Snapshot()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.snap
 }
 
 // reading is what one poll read: the deployment, then the queue.
@@ -83,7 +106,9 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 	c.mu.Lock()
 	cfg, policy, mode := c.cfg, c.policy, c.mode
 	last := c.snap
-	hist := c.hist.Slice()
+	// The view is not copied: the ring never changes what it handed out,
+	// and the policies only read it.
+	hist := c.hist.View()
 	c.mu.Unlock()
 	if r.err() != nil {
 		return c.failedPoll(r, cfg, policy, last, by)

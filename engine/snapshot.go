@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"time"
 )
 
@@ -32,6 +31,7 @@ type Snapshot struct {
 	// Pending is true when the proposal differs from spec.replicas and has
 	// not been applied (manual or dry-run mode, or an apply that failed).
 	Pending bool
+	// History is the history the policies read, oldest first.
 	History []Observation
 	// Events is the event log, newest first.
 	Events []Event
@@ -58,30 +58,40 @@ func (s Snapshot) Age(now time.Time) time.Duration {
 	return now.Sub(s.LastGoodPoll)
 }
 
-// Snapshot returns the latest snapshot, with its own copies of the slices.
+// Snapshot returns the latest snapshot, with its own copies of the slices
+// and the map.
 func (c *Controller) Snapshot() Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.snap.clone()
+	return c.fullLocked(c.snap)
 }
 
-// clone returns s with its own copies of the slices and the map, so that a
-// receiver that changes them changes nobody else's.
-func (s Snapshot) clone() Snapshot {
-	s.History = slices.Clone(s.History)
-	s.Events = slices.Clone(s.Events)
+// fullLocked returns s, a snapshot as the controller keeps it (c.snap:
+// without its History and Events, which would double the memory of a
+// fleet and cost a copy of the history at every publish), with its own
+// copies of the history, the events and the error counts. The history and
+// the events are the controller's at the time of the call: those of s,
+// since every change of them is published (within the poll or the command
+// that makes it). c.mu must be held.
+func (c *Controller) fullLocked(s Snapshot) Snapshot {
+	s.History = c.hist.Slice()
+	s.Events = c.events.newestFirst()
 	s.Errors = maps.Clone(s.Errors)
+	if s.Errors == nil {
+		s.Errors = map[string]int{}
+	}
 	return s
 }
 
 // Subscribe returns a channel that always holds the newest snapshot not yet
 // received (older ones are dropped, never queued), and a function that
-// unsubscribes. The current snapshot is delivered at once.
+// unsubscribes. The current snapshot is delivered at once. Every delivery
+// has its own copies of the slices and the map.
 func (c *Controller) Subscribe() (<-chan Snapshot, func()) {
 	ch := make(chan Snapshot, 1)
 	c.mu.Lock()
 	c.subs[ch] = struct{}{}
-	ch <- c.snap.clone()
+	ch <- c.fullLocked(c.snap)
 	c.mu.Unlock()
 	return ch, func() {
 		c.mu.Lock()
@@ -90,32 +100,36 @@ func (c *Controller) Subscribe() (<-chan Snapshot, func()) {
 	}
 }
 
-// publishLocked builds a new snapshot from the state and hands it to every
-// subscriber. c.mu must be held.
+// publishLocked builds a new snapshot from the state, keeps it (without
+// History and Events, see fullLocked) and hands every subscriber a full
+// copy. It returns the snapshot as kept. c.mu must be held.
 func (c *Controller) publishLocked(update func(*Snapshot)) Snapshot {
-	s := c.snap
+	// Built in place: a copy passed to update would escape to the heap,
+	// one allocation of a whole Snapshot per publish.
+	s := &c.snap
 	if update != nil {
-		update(&s)
+		update(s)
 	}
 	s.Seq++
 	s.At = c.clock.Now()
 	s.Config = c.cfg
 	s.Mode = c.mode
-	s.History = c.hist.Slice()
-	s.Events = c.events.newestFirst()
-	s.Errors = maps.Clone(c.errCount)
-	s.Stale = c.staleLocked(s, s.At)
+	if !maps.Equal(s.Errors, c.errCount) {
+		// The kept map is never changed: only copies of it leave (except
+		// in the fleet's read-only snapshot).
+		s.Errors = maps.Clone(c.errCount)
+	}
+	s.Stale = c.staleLocked(*s, s.At)
 	s.ApplyErrors = c.applyErrors
 	s.Pending = s.Proposed >= 0 && s.Polls > 0 && s.Proposed != s.Scale.Desired && c.mode != ModePaused
-	c.snap = s
 	for ch := range c.subs {
 		select {
 		case <-ch:
 		default:
 		}
-		ch <- s.clone()
+		ch <- c.fullLocked(*s)
 	}
-	return s
+	return *s
 }
 
 func (c *Controller) staleLocked(s Snapshot, now time.Time) bool {
