@@ -91,7 +91,7 @@ bench-sim:
 # The default policy's goal against hpa-keda over every pattern (and the
 # scenarios in SCENARIOS=dir, if given) at seeds 1-20, file by file.
 sweep-sim:
-	YEETSCALE_SCENARIOS=$(SCENARIOS) $(GO) test -run '^$$' -bench BenchmarkGoalSweep -benchtime 1x -v ./engine/sim/
+	YEETSCALE_SCENARIOS=$(if $(SCENARIOS),$(abspath $(SCENARIOS))) $(GO) test -run '^$$' -bench BenchmarkGoalSweep -benchtime 1x -v ./engine/sim/
 
 # The local lab on loopback: RabbitMQ, etcd + kube-apiserver +
 # kube-controller-manager + kwok, the yeeter/yeeter-worker Deployment and
