@@ -90,7 +90,7 @@ func New(o Options) (*Client, error) {
 // with readFile when not nil (tests) or else with a size cap of MaxCAFile.
 func loadCAs(file string, readFile func(string) ([]byte, error)) (*x509.CertPool, error) {
 	if readFile == nil {
-		readFile = func(p string) ([]byte, error) { return readCapped(p, MaxCAFile) }
+		readFile = func(p string) ([]byte, error) { return engine.ReadCapped(p, MaxCAFile) }
 	}
 	pem, err := readFile(file)
 	if err != nil {

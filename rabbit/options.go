@@ -120,7 +120,7 @@ func (o *Options) Complete() error {
 		getenv = os.Getenv
 	}
 	if readFile == nil {
-		readFile = func(p string) ([]byte, error) { return readCapped(p, MaxPasswordFile) }
+		readFile = func(p string) ([]byte, error) { return engine.ReadCapped(p, MaxPasswordFile) }
 	}
 	var urlUser, urlPass string
 	var urlHasPass bool

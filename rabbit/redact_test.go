@@ -118,7 +118,7 @@ func TestBoundedFileReads(t *testing.T) {
 	}{
 		{"/dev/zero", "/dev/zero", "is not a regular file (a device)"},
 		{"directory", dir, "is not a regular file (a directory)"},
-		{"fifo", fifo, "is not a regular file (a FIFO)"},
+		{"fifo", fifo, "is not a regular file (a named pipe)"},
 		{"password too big", pwBig, "is larger than 4 KiB"},
 		{"missing", filepath.Join(dir, "nope"), "cannot be read (no such file or directory)"},
 	}
