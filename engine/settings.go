@@ -154,11 +154,11 @@ var settingsTable = sync.OnceValue(func() []Setting {
 				return between(c.ActivationMessages, 0, MaxTargetMessages, "must be 0 (any message wakes) or more")
 			}},
 		{Name: "idle-before-zero", Key: "idle_before_zero_s", Field: "IdleBeforeZero", Flag: true,
-			Help: "with --min-replicas 0: go from one replica to zero only after the queue was empty this long (at least --poll-interval)",
+			Help: "with --min-replicas 0: go from one replica to zero only after the queue was empty this long",
 			ptr:  func(c *Config) any { return &c.IdleBeforeZero },
 			check: func(c Config) string {
-				if c.IdleBeforeZero < c.PollInterval || c.IdleBeforeZero > MaxWindow {
-					return fmt.Sprintf("must be from --poll-interval (%s) to 24h: an empty queue is only known empty after polls that saw it so", c.PollInterval)
+				if c.IdleBeforeZero < time.Second || c.IdleBeforeZero > MaxWindow {
+					return "must be from 1s to 24h (KEDA's cooldownPeriod is 5m)"
 				}
 				return ""
 			}},
