@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -33,6 +34,8 @@ func decideZero(p Policy, in Input) Decision {
 		return d
 	}
 	d := p.Decide(one)
+	// The policy's minimum is one; the operator's is 0.
+	d.Reason = strings.ReplaceAll(d.Reason, "--min-replicas 1", "1 (the last replica before zero)")
 	if d.Desired != 1 || in.Current != 1 {
 		return d
 	}

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -60,7 +61,7 @@ func TestScaleToZero(t *testing.T) {
 		{name: "one goes to zero after the idle time", cur: 1, stats: quiet(), hist: quietFor(300, quiet()), want: 0,
 			wantRec: rec(0), reason: []string{"for 5m0s (--idle-before-zero)", "scaling 1 -> 0", "wakes at > 0 messages"}},
 		{name: "not before the idle time", cur: 1, stats: quiet(), hist: quietFor(120, quiet()), want: 1,
-			reason: []string{"not going to zero", "read empty for 2m0s of --idle-before-zero 5m0s"}},
+			reason: []string{"not going to zero", "read empty for 2m0s of --idle-before-zero 5m0s"}, noReason: []string{"--min-replicas 1"}},
 		{name: "history shorter than the idle time", cur: 1, stats: quiet(), want: 1,
 			reason: []string{"only now reads empty"}},
 		{name: "longer idle setting", cfg: func(c *engine.Config) { c.IdleBeforeZero = 10 * time.Minute }, cur: 1, stats: quiet(),
@@ -143,5 +144,53 @@ func TestScaleToZeroSettings(t *testing.T) {
 	}
 	if d := engine.DefaultConfig(); d.ActivationMessages != 0 || d.IdleBeforeZero != 5*time.Minute {
 		t.Errorf("defaults: --activation-messages %d, --idle-before-zero %s; want 0, 5m0s", d.ActivationMessages, d.IdleBeforeZero)
+	}
+}
+
+// TestControllerSleepsAndWakes runs the controller (auto mode) over fakes
+// with --min-replicas 0: one replica goes to zero at the first poll after
+// five minutes of an empty queue, a failed poll starts the wait again, and
+// the first poll that sees a burst wakes the deployment to the burst's size.
+func TestControllerSleepsAndWakes(t *testing.T) {
+	cfg := testConfig("adaptive")
+	cfg.MinReplicas = 0
+	r := &rig{clock: engine.NewManualClock(t0), src: &fakeQueue{}, sc: newFakeScaler(1)}
+	r.ctl = mustNew(t, engine.Options{Config: cfg, Source: r.src, Scaler: r.sc, Clock: r.clock, Mode: engine.ModeAuto})
+	ctx := context.Background()
+	r.src.set(quiet())
+	poll := func() int32 {
+		t.Helper()
+		r.ctl.Poll(ctx)
+		r.clock.Advance(15 * time.Second)
+		desired, _, _, _ := r.sc.state()
+		return desired
+	}
+	for i := 0; i < 10; i++ { // 2m15s of an empty queue
+		if got := poll(); got != 1 {
+			t.Fatalf("poll %d: %d replicas, want 1", i, got)
+		}
+	}
+	r.src.setFail(engine.ErrUnavailable)
+	if got := poll(); got != 1 {
+		t.Fatalf("failed poll: %d replicas, want 1", got)
+	}
+	r.src.setFail(nil)
+	for i := 0; i < 20; i++ { // 0 .. 4m45s since the failed poll
+		if got := poll(); got != 1 {
+			t.Fatalf("poll %d after the failure: %d replicas, want 1 (went to zero %ds after a failed poll)", i, got, 15*(i+1))
+		}
+	}
+	if got := poll(); got != 0 {
+		t.Fatalf("after 5m of an empty queue: %d replicas, want 0 (%s)", got, r.ctl.Snapshot().Decision.Reason)
+	}
+	if s := r.ctl.Snapshot(); !strings.Contains(s.Decision.Reason, "scaling 1 -> 0") {
+		t.Errorf("reason %q", s.Decision.Reason)
+	}
+	if got := poll(); got != 0 {
+		t.Fatalf("asleep: %d replicas, want 0", got)
+	}
+	r.src.set(engine.QueueStats{Messages: 4250, Ready: 4250, PublishRate: engine.KnownRate(800), AckRate: engine.KnownRate(0)})
+	if got := poll(); got != 17 {
+		t.Fatalf("first poll of a burst of 4,250 at 250 per replica: %d replicas, want 17", got)
 	}
 }
