@@ -24,6 +24,8 @@ const (
 	MaxWindow           = 24 * time.Hour
 	DefaultHistorySize  = 600
 	DefaultBackoffLimit = time.Minute
+	// DefaultIdleBeforeZero is KEDA's default cooldownPeriod.
+	DefaultIdleBeforeZero = 5 * time.Minute
 )
 
 // Config is everything the controller and the policies need to know. Field
@@ -60,6 +62,12 @@ type Config struct {
 	BackoffLimit time.Duration
 	// HistorySize bounds the observations kept (a ring buffer).
 	HistorySize int
+	// ActivationMessages: with MinReplicas 0, a deployment at zero wakes
+	// when more than this many messages wait (--activation-messages).
+	ActivationMessages int64
+	// IdleBeforeZero: with MinReplicas 0, how long the queue must have been
+	// empty before one replica goes to zero (--idle-before-zero).
+	IdleBeforeZero time.Duration
 }
 
 // DefaultConfig returns the defaults of the operations guide.
@@ -79,6 +87,7 @@ func DefaultConfig() Config {
 		Policy:          DefaultPolicyName,
 		BackoffLimit:    DefaultBackoffLimit,
 		HistorySize:     DefaultHistorySize,
+		IdleBeforeZero:  DefaultIdleBeforeZero,
 	}
 }
 

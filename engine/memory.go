@@ -41,9 +41,9 @@ const (
 
 // memoryHorizon is how far back the policies look: the adaptive policy's
 // rate memory, three scale-down windows (its bounce detection), the HPA
-// model's window, plus two polls of margin.
+// model's window, --idle-before-zero, plus two polls of margin.
 func memoryHorizon(cfg Config) time.Duration {
-	return max(adaptiveMemory, 3*cfg.ScaleDownWindow, hpaDownWindow) + 2*cfg.PollInterval
+	return max(adaptiveMemory, 3*cfg.ScaleDownWindow, hpaDownWindow, cfg.IdleBeforeZero) + 2*cfg.PollInterval
 }
 
 type memoryDoc struct {

@@ -93,7 +93,8 @@ func PolicyNames() []string {
 
 // Decide runs p on in, except that it holds the current size, without asking
 // p, when the poll failed or the data is stale. Every caller goes through it
-// so that no policy can scale on bad data.
+// so that no policy can scale on bad data. With --min-replicas 0 it runs p
+// through decideZero (policy_zero.go) unless p models KEDA's own handling.
 func Decide(p Policy, in Input) Decision {
 	switch {
 	case in.Err != nil:
@@ -103,7 +104,12 @@ func Decide(p Policy, in Input) Decision {
 		return Decision{Desired: in.Current, Recommendation: -1, Held: true,
 			Reason: fmt.Sprintf("holding at %d: queue statistics are stale", in.Current)}
 	}
-	d := p.Decide(in)
+	var d Decision
+	if _, own := p.(zeroAware); own || in.Config.MinReplicas > 0 {
+		d = p.Decide(in)
+	} else {
+		d = decideZero(p, in)
+	}
 	if d.Desired < 0 {
 		d.Desired = in.Current
 	}

@@ -74,6 +74,11 @@ func (HPAKedaDefault) Decide(in Input) Decision {
 func hpaDecide(in Input, limit func(start, cur int32) int32) Decision {
 	c := in.Config
 	cur := in.Current
+	if c.MinReplicas == 0 && cur == 0 {
+		if d, ok := kedaZero(in); ok {
+			return d
+		}
+	}
 	// The HPA syncs every 15 s whatever the poll interval.
 	for i := len(in.History) - 1; i >= 0; i-- {
 		o := in.History[i]
@@ -83,6 +88,11 @@ func hpaDecide(in Input, limit func(start, cur int32) int32) Decision {
 					Reason: fmt.Sprintf("holding at %d until the next HPA sync", cur)}
 			}
 			break
+		}
+	}
+	if c.MinReplicas == 0 {
+		if d, ok := kedaZero(in); ok {
+			return d
 		}
 	}
 	lo := max(int32(hpaMinReplicaCap), c.MinReplicas)
@@ -130,4 +140,53 @@ func hpaDecide(in Input, limit func(start, cur int32) int32) Decision {
 		}
 	}
 	return Decision{Desired: want, Recommendation: raw, Reason: base + why}
+}
+
+// handlesZero marks the HPA models as handling --min-replicas 0 themselves,
+// as KEDA does (kedaZero).
+func (HPAKeda) handlesZero()        {}
+func (HPAKedaDefault) handlesZero() {}
+
+// kedaZero models KEDA's own 0 <-> 1 handling with minReplicaCount 0 (the HPA
+// never goes below one): at zero, KEDA polls every pollingInterval (the poll
+// interval) and activates, to one replica, when more than the activation
+// value (--activation-messages) wait; the HPA sizes from there at its next
+// sync. Above zero, KEDA scales to zero, from whatever size, once the
+// trigger has been inactive for cooldownPeriod (--idle-before-zero, 300 s by
+// default, as KEDA's), counted from the last poll that saw it active (at
+// once when none did, as KEDA does with no lastActiveTime). It returns false
+// when the HPA decides.
+func kedaZero(in Input) (Decision, bool) {
+	c := in.Config
+	cur := in.Current
+	depth := c.Depth(in.Stats)
+	active := depth > c.ActivationMessages
+	if cur == 0 {
+		for i := len(in.History) - 1; i >= 0; i-- {
+			if o := in.History[i]; o.Decision.Recommendation >= 0 {
+				if in.Now.Sub(o.At) < c.PollInterval {
+					return Decision{Desired: 0, Recommendation: -1, Reason: "at 0 until KEDA's next poll"}, true
+				}
+				break
+			}
+		}
+		if active {
+			return Decision{Desired: 1, Recommendation: 1, Reason: fmt.Sprintf("%s > activation %s: KEDA activates 0 -> 1 (the HPA sizes from its next sync)",
+				messages(depth), Thousands(c.ActivationMessages))}, true
+		}
+		return Decision{Desired: 0, Recommendation: 0, Reason: fmt.Sprintf("%s: KEDA keeps 0 (activation %s)", messages(depth), Thousands(c.ActivationMessages))}, true
+	}
+	if active {
+		return Decision{}, false
+	}
+	for i := len(in.History) - 1; i >= 0; i-- {
+		o := in.History[i]
+		if o.OK && c.Depth(o.Stats) > c.ActivationMessages {
+			if in.Now.Sub(o.At) < c.IdleBeforeZero {
+				return Decision{}, false
+			}
+			break
+		}
+	}
+	return Decision{Desired: 0, Recommendation: 0, Reason: fmt.Sprintf("%s: inactive for cooldownPeriod %s: KEDA scales %d -> 0", messages(depth), c.IdleBeforeZero, cur)}, true
 }

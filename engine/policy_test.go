@@ -26,6 +26,12 @@ func changed(sec float64, from, to int32) engine.Observation {
 	return o
 }
 
+// withStats returns o with its queue statistics set to s.
+func withStats(o engine.Observation, s engine.QueueStats) engine.Observation {
+	o.Stats = s
+	return o
+}
+
 type policyCase struct {
 	name     string
 	cfg      func(*engine.Config) // applied to the policy's base config
@@ -149,8 +155,8 @@ func TestHPAKedaPolicy(t *testing.T) {
 	runPolicyCases(t, "hpa-keda", base, []policyCase{
 		{name: "current above max", cur: 50, stats: msgs(0), want: 40, wantRec: rec(40), reason: []string{"50 replicas is outside [2, 40]: set to 40"}},
 		{name: "current below min", cur: 1, stats: msgs(10000), want: 2, reason: []string{"outside [2, 40]"}},
-		{name: "min 0 means 1", cfg: func(c *engine.Config) { c.MinReplicas = 0 }, cur: 0, stats: msgs(10000), want: 1, reason: []string{"0 replicas is outside [1, 40]: set to 1"}},
-		{name: "never scales to zero", cfg: func(c *engine.Config) { c.MinReplicas = 0 }, cur: 3, stats: msgs(0), want: 1},
+		{name: "min 0: KEDA activates to 1", cfg: func(c *engine.Config) { c.MinReplicas = 0 }, cur: 0, stats: msgs(10000), want: 1, reason: []string{"KEDA activates 0 -> 1"}},
+		{name: "min 0: the HPA's own minimum is 1", cfg: func(c *engine.Config) { c.MinReplicas = 0 }, cur: 3, stats: msgs(0), hist: []engine.Observation{withStats(ago(60, -1), msgs(500))}, want: 1},
 		{name: "within 10% above", cur: 10, stats: msgs(2700), want: 10, wantRec: rec(10), reason: []string{"2,700 messages / 250 per replica = 11", "within 10% tolerance"}},
 		{name: "within 10% below", cur: 10, stats: msgs(2300), want: 10, wantRec: rec(10)},
 		{name: "just outside 10% above", cur: 10, stats: msgs(2800), want: 12, wantRec: rec(12), reason: []string{"scaling up"}},

@@ -147,6 +147,21 @@ var settingsTable = sync.OnceValue(func() []Setting {
 				}
 				return ""
 			}},
+		{Name: "activation-messages", Key: "activation_messages", Field: "ActivationMessages", Flag: true,
+			Help: "with --min-replicas 0: wake from zero when more than this many messages wait",
+			ptr:  func(c *Config) any { return &c.ActivationMessages },
+			check: func(c Config) string {
+				return between(c.ActivationMessages, 0, MaxTargetMessages, "must be 0 (any message wakes) or more")
+			}},
+		{Name: "idle-before-zero", Key: "idle_before_zero_s", Field: "IdleBeforeZero", Flag: true,
+			Help: "with --min-replicas 0: go from one replica to zero only after the queue was empty this long",
+			ptr:  func(c *Config) any { return &c.IdleBeforeZero },
+			check: func(c Config) string {
+				if c.IdleBeforeZero < time.Second || c.IdleBeforeZero > MaxWindow {
+					return "must be from 1s to 24h (KEDA's cooldownPeriod is 5m)"
+				}
+				return ""
+			}},
 		{Name: "backoff-limit", Field: "BackoffLimit",
 			ptr: func(c *Config) any { return &c.BackoffLimit },
 			check: func(c Config) string {

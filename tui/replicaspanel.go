@@ -33,15 +33,19 @@ func replicasSeries(hist []engine.Observation) (applied, proposed []float64) {
 
 func replicasInfo(st *Styles, s engine.Snapshot) []string {
 	head := st.PanelTitle.Render("REPLICAS") + "  " + st.Bold.Render(fmt.Sprint(s.Scale.Desired))
+	c := s.Config
 	switch {
 	case s.Polls == 0:
 		head = st.PanelTitle.Render("REPLICAS") + "  " + st.Dim.Render("not read yet")
 	case s.Pending && s.Proposed >= 0:
 		head += " → " + st.Warn.Render(fmt.Sprint(s.Proposed)) + " proposed"
+	case s.Scale.Desired == 0 && c.MinReplicas == 0:
+		// A sleeping target (--min-replicas 0), said plainly.
+		head = st.PanelTitle.Render("REPLICAS") + "  " + st.Bold.Render("0 replicas, asleep") +
+			st.Dim.Render(fmt.Sprintf("; wakes at > %s messages", commas(c.ActivationMessages)))
 	default:
 		head += st.Dim.Render(" steady")
 	}
-	c := s.Config
 	return []string{
 		head,
 		fmt.Sprintf("spec %s %s ready %s %s pods %s", st.Bold.Render(fmt.Sprint(s.Scale.Desired)), st.Dim.Render("·"),

@@ -129,7 +129,8 @@ func TestSettingsApply(t *testing.T) {
 	sc, err := Parse([]byte(`{"duration_s": 60, "service_time_s": 1, "arrivals": [{"at_s": 0, "count": 5}],
 		"policy": {"policy": "hpa-keda", "min_replicas": 3, "max_replicas": 33, "target_messages": 333,
 			"poll_interval_s": 7, "tolerance": 0.25, "scale_down_window_s": 90.5, "max_step_up": 4,
-			"max_step_down": 2, "count": "ready", "drain_within_s": 600}}`))
+			"max_step_down": 2, "count": "ready", "drain_within_s": 600,
+			"activation_messages": 5, "idle_before_zero_s": 120}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +154,7 @@ func TestSettingsApply(t *testing.T) {
 	want.MaxStepUp, want.MaxStepDown = 4, 2
 	want.Count = engine.CountReady
 	want.DrainWithin = 10 * time.Minute
+	want.ActivationMessages, want.IdleBeforeZero = 5, 2*time.Minute
 	if got != want {
 		t.Errorf("Apply =\n%+v\nwant\n%+v", got, want)
 	}
