@@ -25,6 +25,7 @@ func TestReplicasPanelShowsSleepingTarget(t *testing.T) {
 	}{
 		{name: "asleep", min: 0, desired: 0, act: 0, want: "0 replicas, asleep; wakes at > 0 messages"},
 		{name: "asleep with an activation", min: 0, desired: 0, act: 1500, want: "0 replicas, asleep; wakes at > 1,500 messages"},
+		{name: "asleep, one message", min: 0, desired: 0, act: 1, want: "0 replicas, asleep; wakes at > 1 message"},
 		{name: "awake", min: 0, desired: 3, wantNone: true},
 		{name: "waking", min: 0, desired: 0, pending: true, wantNone: true},
 	}

@@ -42,7 +42,7 @@ func replicasInfo(st *Styles, s engine.Snapshot) []string {
 	case s.Scale.Desired == 0 && c.MinReplicas == 0:
 		// A sleeping target (--min-replicas 0), said plainly.
 		head = st.PanelTitle.Render("REPLICAS") + "  " + st.Bold.Render("0 replicas, asleep") +
-			st.Dim.Render(fmt.Sprintf("; wakes at > %s messages", commas(c.ActivationMessages)))
+			st.Dim.Render(fmt.Sprintf("; wakes at > %s", plural(c.ActivationMessages, "message")))
 	default:
 		head += st.Dim.Render(" steady")
 	}
@@ -62,4 +62,12 @@ func readyText(st *Styles, sc engine.Scale) string {
 		return st.Warn.Render(t)
 	}
 	return st.Bold.Render(t)
+}
+
+// plural is n with its noun, "1 message" or "1,500 messages".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return commas(n) + " " + noun + "s"
 }
