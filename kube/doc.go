@@ -19,6 +19,17 @@
 // the same Deployment, SetScale refuses (engine.ErrRefused) unless Force is
 // set.
 //
+// In fleet mode a TargetInformer (a client-go informer on the Deployments
+// of a namespace or of all namespaces, narrowed by a label selector)
+// implements engine.TargetSource: a Deployment annotated with
+// yeetscale.yeeter.io/queue or queue-pattern is a target, its other
+// annotations override the flags (engine.ApplyAnnotations), and an
+// invalid one is that target's error. Each target's Scaler reads its scale
+// from the informer's cache (no request per poll) unless the cache may be
+// stale: its watch failed since it last delivered, or it still shows the
+// version of an update the Scaler sent. `manifests --fleet [-A]` renders
+// the RBAC it needs.
+//
 // The package also provides kubectl-style options (Options, built on
 // genericclioptions.ConfigFlags), leader election on a Lease
 // (RunWithLeaderElection) and the manifests for running headless inside the

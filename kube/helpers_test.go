@@ -5,11 +5,16 @@ import (
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
 
 	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/kube"
@@ -84,5 +89,74 @@ func createHPA(t *testing.T, cp *kubetest.ControlPlane, ns, name, target string)
 	}
 	if _, err := cp.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(testCtx(t), hpa, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// applyObjects applies objs with server-side apply, in order, and returns
+// their kinds. Cluster-scoped objects are deleted when the test ends.
+func applyObjects(t *testing.T, cp *kubetest.ControlPlane, objs []*unstructured.Unstructured) []string {
+	t.Helper()
+	ctx := testCtx(t)
+	dyn, err := dynamic.NewForConfig(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cp.Client.Discovery()))
+	var kinds []string
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Fatalf("mapping %s: %v", gvk, err)
+		}
+		if _, err := dyn.Resource(m.Resource).Namespace(o.GetNamespace()).Apply(ctx, o.GetName(), o,
+			metav1.ApplyOptions{FieldManager: "kube-test", Force: true}); err != nil {
+			t.Fatalf("applying %s %s: %v", gvk.Kind, o.GetName(), err)
+		}
+		if o.GetNamespace() == "" {
+			t.Cleanup(func() {
+				_ = dyn.Resource(m.Resource).Delete(context.Background(), o.GetName(), metav1.DeleteOptions{})
+			})
+		}
+		kinds = append(kinds, gvk.Kind)
+	}
+	return kinds
+}
+
+// access asks the API server whether user (in groups) may do attrs.
+func access(t *testing.T, cp *kubetest.ControlPlane, user string, groups []string, attrs authorizationv1.ResourceAttributes) *authorizationv1.SubjectAccessReview {
+	t.Helper()
+	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: groups,
+		ResourceAttributes: &attrs}}
+	got, err := cp.Client.AuthorizationV1().SubjectAccessReviews().Create(testCtx(t), sar, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// checkAccess fails the test unless user's access to attrs is allowed.
+func checkAccess(t *testing.T, cp *kubetest.ControlPlane, user string, groups []string, attrs authorizationv1.ResourceAttributes, allowed bool) {
+	t.Helper()
+	if got := access(t, cp, user, groups, attrs); got.Status.Allowed != allowed {
+		t.Errorf("%s %s/%s %s %q in %q: allowed = %v, want %v (%s)", attrs.Verb, attrs.Group, attrs.Resource, attrs.Subresource,
+			attrs.Name, attrs.Namespace, got.Status.Allowed, allowed, got.Status.Reason)
+	}
+}
+
+// waitAllowed waits until user may do attrs: the RBAC authorizer learns of
+// a new binding through its informer, a moment after the apply returns.
+func waitAllowed(t *testing.T, cp *kubetest.ControlPlane, user string, groups []string, attrs authorizationv1.ResourceAttributes) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := access(t, cp, user, groups, attrs)
+		if got.Status.Allowed {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never got the right to %s %s: %s", user, attrs.Verb, attrs.Resource, got.Status.Reason)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -16,12 +16,12 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
-//go:embed manifests/yeetscale.yaml.tmpl
+//go:embed manifests/*.yaml.tmpl
 var manifestFS embed.FS
 
 var manifestTemplate = template.Must(template.New("yeetscale.yaml.tmpl").Funcs(template.FuncMap{
 	"quote": yamlQuote,
-}).ParseFS(manifestFS, "manifests/yeetscale.yaml.tmpl"))
+}).ParseFS(manifestFS, "manifests/yeetscale.yaml.tmpl", "manifests/fleet-rbac.yaml.tmpl"))
 
 // Defaults for Manifests.
 const (
@@ -67,12 +67,28 @@ type ManifestOptions struct {
 	KEDA bool
 	// ExtraArgs are appended to yeetscale's command line.
 	ExtraArgs []string
+
+	// Fleet runs yeetscale in fleet mode (--fleet): it scales every
+	// Deployment annotated with yeetscale.yeeter.io/queue (or
+	// queue-pattern) in Namespace, with a Role granting list and watch of
+	// Deployments and their scale without resourceNames. Deployment and
+	// Queue are then unused.
+	Fleet bool
+	// AllNamespaces (implies Fleet) follows the annotated Deployments of
+	// every namespace (--all-namespaces): the rights on Deployments go in
+	// a ClusterRole and ClusterRoleBinding, the Lease's in a Role.
+	AllNamespaces bool
+	// Selector (implies Fleet) narrows the Deployments by label (--selector).
+	Selector string
 }
 
 // manifestData is what the template sees.
 type manifestData struct {
 	ManifestOptions
 	Labels string
+	// ClusterName names the ClusterRole and ClusterRoleBinding of
+	// AllNamespaces: <namespace>-<name>, unique in the cluster.
+	ClusterName string
 }
 
 // withDefaults returns o with every zero field set to its default.
@@ -89,6 +105,10 @@ func (o ManifestOptions) withDefaults() ManifestOptions {
 	def(&o.Name, DefaultManifestName)
 	def(&o.RabbitURL, DefaultRabbitURL)
 	def(&o.Secret, DefaultSecret)
+	o.Fleet = o.Fleet || o.AllNamespaces || o.Selector != ""
+	if o.Fleet {
+		def(&o.LeaseName, o.Name+"-fleet")
+	}
 	def(&o.LeaseName, LeaseName(o.Deployment))
 	if o.MetricsPort == 0 {
 		o.MetricsPort = DefaultMetricsPort
@@ -133,6 +153,9 @@ func (o ManifestOptions) validate() error {
 	if err := refuseCredentialArgs(o.ExtraArgs); err != nil {
 		return err
 	}
+	if err := o.validateFleet(); err != nil {
+		return err
+	}
 	u, err := url.Parse(o.RabbitURL)
 	switch {
 	case strings.Contains(o.RabbitURL, "@"), err == nil && u.User != nil:
@@ -155,7 +178,8 @@ func Manifests(opts ManifestOptions) ([]byte, error) {
 	labels := fmt.Sprintf("{app.kubernetes.io/name: yeetscale, app.kubernetes.io/instance: %s, app.kubernetes.io/component: autoscaler}",
 		yamlQuote(o.Name))
 	var b bytes.Buffer
-	if err := manifestTemplate.Execute(&b, manifestData{ManifestOptions: o, Labels: labels}); err != nil {
+	data := manifestData{ManifestOptions: o, Labels: labels, ClusterName: o.Namespace + "-" + o.Name}
+	if err := manifestTemplate.Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("manifests: %w", err)
 	}
 	return b.Bytes(), nil

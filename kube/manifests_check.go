@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/yeeter/yeetscale/engine"
 )
 
@@ -18,7 +20,7 @@ func (o ManifestOptions) validateText() error {
 	fields := []struct{ flag, v string }{
 		{"--namespace", o.Namespace}, {"--deployment", o.Deployment}, {"--queue", o.Queue}, {"--vhost", o.VHost},
 		{"--image", o.Image}, {"--mgmt-url", o.RabbitURL}, {"--secret", o.Secret}, {"--lease-name", o.LeaseName},
-		{"name", o.Name},
+		{"name", o.Name}, {"--selector", o.Selector},
 	}
 	for _, a := range o.ExtraArgs {
 		fields = append(fields, struct{ flag, v string }{"--arg", a})
@@ -28,6 +30,14 @@ func (o ManifestOptions) validateText() error {
 			return fmt.Errorf("manifests: %s holds a control character or line break (shown escaped: %s); remove it",
 				f.flag, redactedPrintable(f.flag, f.v))
 		}
+	}
+	return nil
+}
+
+// validateFleet checks the fleet mode's label selector.
+func (o ManifestOptions) validateFleet() error {
+	if _, err := labels.Parse(o.Selector); err != nil {
+		return fmt.Errorf("manifests: invalid --selector %s: %v (like app=worker,tier!=batch)", redactedPrintable("--selector", o.Selector), err)
 	}
 	return nil
 }

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
-	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
@@ -130,19 +127,7 @@ func TestManifestsRoleGrantsExactlyWhatTheCodeCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var role rbacv1.Role
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(objs[1].Object, &role); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, r := range role.Rules {
-		for _, res := range r.Resources {
-			for _, v := range r.Verbs {
-				got = append(got, strings.Join(r.APIGroups, "")+"/"+res+":"+v+strings.Join(r.ResourceNames, ","))
-			}
-		}
-	}
-	sort.Strings(got)
+	got := grants(t, objs[1])
 	want := []string{
 		"/events:create", "/events:patch",
 		"apps/deployments/scale:getyeeter-worker", "apps/deployments/scale:updateyeeter-worker",

@@ -8,10 +8,6 @@ import (
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/kube"
@@ -34,24 +30,7 @@ func TestManifestsApplyAndGrantOnlyWhatIsNeeded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dyn, err := dynamic.NewForConfig(cp.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cp.Client.Discovery()))
-	var kinds []string
-	for _, o := range objs {
-		gvk := o.GroupVersionKind()
-		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			t.Fatalf("mapping %s: %v", gvk, err)
-		}
-		if _, err := dyn.Resource(m.Resource).Namespace(o.GetNamespace()).Apply(ctx, o.GetName(), o,
-			metav1.ApplyOptions{FieldManager: "kube-test", Force: true}); err != nil {
-			t.Fatalf("applying %s %s: %v", gvk.Kind, o.GetName(), err)
-		}
-		kinds = append(kinds, gvk.Kind)
-	}
+	kinds := applyObjects(t, cp, objs)
 	if want := "[ServiceAccount Role RoleBinding Deployment]"; fmt.Sprint(kinds) != want {
 		t.Errorf("kinds = %v, want %s", kinds, want)
 	}
@@ -88,38 +67,11 @@ func TestManifestsApplyAndGrantOnlyWhatIsNeeded(t *testing.T) {
 		{"update", "coordination.k8s.io", "leases", "", "someone-elses-lease", false},
 		{"create", "", "pods", "", "", false},
 	}
-	// The RBAC authorizer learns of the new RoleBinding through its informer,
-	// a moment after the apply returns: wait until the first right shows.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: sa, Groups: groups,
-			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: "get", Group: "apps", Resource: "deployments", Name: kube.DefaultDeployment}}}
-		got, err := cp.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Status.Allowed {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the ServiceAccount never got its Role's rights: %s", got.Status.Reason)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitAllowed(t, cp, sa, groups, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "get", Group: "apps",
+		Resource: "deployments", Name: kube.DefaultDeployment})
 	for _, tt := range tests {
-		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User: sa, Groups: groups,
-			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: tt.verb, Group: tt.group,
-				Resource: tt.resource, Subresource: tt.sub, Name: tt.name},
-		}}
-		got, err := cp.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Status.Allowed != tt.allowed {
-			t.Errorf("%s %s/%s %s %q: allowed = %v, want %v (%s)", tt.verb, tt.group, tt.resource, tt.sub, tt.name,
-				got.Status.Allowed, tt.allowed, got.Status.Reason)
-		}
+		checkAccess(t, cp, sa, groups, authorizationv1.ResourceAttributes{Namespace: ns, Verb: tt.verb, Group: tt.group,
+			Resource: tt.resource, Subresource: tt.sub, Name: tt.name}, tt.allowed)
 	}
 
 	// The Role is enough for the real thing: scale, annotate, record an

@@ -198,3 +198,14 @@ func (o *Options) NewScaler(warn func(error)) (*Scaler, Target, error) {
 	}
 	return s, o.Target, nil
 }
+
+// NewTargetInformer returns the fleet mode's TargetInformer on the
+// completed options' cluster; --force applies to every target. t.Namespace
+// is the namespace to follow ("" for all: -A), usually o.Target.Namespace.
+func (o *Options) NewTargetInformer(t TargetInformerOptions) (*TargetInformer, error) {
+	if o.RESTConfig == nil {
+		return nil, errors.New("kube: call Complete before NewTargetInformer")
+	}
+	t.Force = t.Force || o.Force
+	return NewTargetInformerForConfig(o.RESTConfig, t)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -54,7 +55,19 @@ type Scaler struct {
 
 	evMu   sync.Mutex             // serialises Event writes
 	series map[string]eventSeries // Events written, by aggregation key
+
+	// fromCache, when set, answers GetScale from an informer's cache
+	// (ok false: read the API server instead).
+	fromCache func() (sc engine.Scale, ok bool)
+	// sent are the resourceVersions of the last updates sent (applied or
+	// refused with a conflict): the server has moved past them, so a
+	// cache still showing one of them is behind.
+	sentMu sync.Mutex
+	sent   []string
 }
+
+// maxSent bounds Scaler.sent.
+const maxSent = 8
 
 var _ engine.Scaler = (*Scaler)(nil)
 
@@ -69,19 +82,37 @@ func NewScaler(restConfig *rest.Config, cfg ScalerConfig) (*Scaler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	c, err := newClients(restConfig)
+	if err != nil {
+		return nil, err
+	}
+	return newScaler(cfg, c.client, c.dynamic, c.server, c.user), nil
+}
+
+// clients are the clients of one rest.Config, and how errors name the
+// server and the user.
+type clients struct {
+	client       kubernetes.Interface
+	dynamic      dynamic.Interface
+	server, user string
+}
+
+// newClients makes the clientset and the dynamic client of restConfig
+// (user agent yeetscale unless set).
+func newClients(restConfig *rest.Config) (clients, error) {
 	rc := rest.CopyConfig(restConfig)
 	if rc.UserAgent == "" {
 		rc.UserAgent = Component
 	}
-	client, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("kube: client for %s: %w", redactURL(rc.Host), err)
+	c := clients{server: redactURL(rc.Host), user: rc.Impersonate.UserName}
+	var err error
+	if c.client, err = kubernetes.NewForConfig(rc); err != nil {
+		return clients{}, fmt.Errorf("kube: client for %s: %w", c.server, err)
 	}
-	dyn, err := dynamic.NewForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("kube: dynamic client for %s: %w", redactURL(rc.Host), err)
+	if c.dynamic, err = dynamic.NewForConfig(rc); err != nil {
+		return clients{}, fmt.Errorf("kube: dynamic client for %s: %w", c.server, err)
 	}
-	return newScaler(cfg, client, dyn, redactURL(rc.Host), rc.Impersonate.UserName), nil
+	return c, nil
 }
 
 // newScaler returns a Scaler on the given clients (the fake clientsets of
@@ -125,7 +156,14 @@ func (s *Scaler) op(verb, resource string) op {
 
 // GetScale reads the scale subresource (spec and status replicas, and the
 // resourceVersion as Version) and the Deployment's status.readyReplicas.
+// A Scaler of a TargetInformer answers from the informer's cache while
+// that cache is synced and its watch healthy, saving both requests.
 func (s *Scaler) GetScale(ctx context.Context) (engine.Scale, error) {
+	if s.fromCache != nil {
+		if sc, ok := s.fromCache(); ok && !s.behind(sc.Version) {
+			return sc, nil
+		}
+	}
 	deployments := s.client.AppsV1().Deployments(s.cfg.Namespace)
 	sc, err := deployments.GetScale(ctx, s.cfg.Deployment, metav1.GetOptions{})
 	if err != nil {
@@ -207,6 +245,9 @@ func (s *Scaler) updateScale(ctx context.Context, req engine.ScaleRequest) (*aut
 			Spec:       autoscalingv1.ScaleSpec{Replicas: req.Replicas},
 		}
 		updated, err := deployments.UpdateScale(ctx, s.cfg.Deployment, sc, metav1.UpdateOptions{FieldManager: Component})
+		if err == nil || apierrors.IsConflict(err) {
+			s.markSent(version)
+		}
 		if err == nil || !apierrors.IsConflict(err) || attempt == maxStatusRetries {
 			return updated, err
 		}
@@ -224,6 +265,28 @@ func (s *Scaler) updateScale(ctx context.Context, req engine.ScaleRequest) (*aut
 		}
 		version = cur.ResourceVersion
 	}
+}
+
+// markSent notes that the server has moved past version (see behind).
+func (s *Scaler) markSent(version string) {
+	if s.fromCache == nil {
+		return
+	}
+	s.sentMu.Lock()
+	defer s.sentMu.Unlock()
+	s.sent = append(s.sent, version)
+	if len(s.sent) > maxSent {
+		s.sent = s.sent[1:]
+	}
+}
+
+// behind reports whether a cached scale at version predates an update
+// this Scaler sent: right after a change or a conflict, until the watch
+// delivers the new version, GetScale reads the API server.
+func (s *Scaler) behind(version string) bool {
+	s.sentMu.Lock()
+	defer s.sentMu.Unlock()
+	return slices.Contains(s.sent, version)
 }
 
 // warnEvent records a FailedRescale warning Event. Repeats with the same

@@ -153,8 +153,19 @@ func (cp *ControlPlane) CreateWorkload(ctx context.Context, ns, name string, rep
 	if err := cp.EnsureNamespace(ctx, ns); err != nil {
 		return nil, err
 	}
+	d := WorkloadDeployment(ns, name, replicas)
+	created, err := cp.Client.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("kubetest: creating deployment %s/%s: %w", ns, name, err)
+	}
+	return created, nil
+}
+
+// WorkloadDeployment is the Deployment CreateWorkload creates: pods bound
+// to FakeNode and tolerating its taint, with no real container.
+func WorkloadDeployment(ns, name string, replicas int32) *appsv1.Deployment {
 	labels := map[string]string{"app.kubernetes.io/name": name}
-	d := &appsv1.Deployment{
+	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &replicas,
@@ -171,11 +182,6 @@ func (cp *ControlPlane) CreateWorkload(ctx context.Context, ns, name string, rep
 			},
 		},
 	}
-	created, err := cp.Client.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("kubetest: creating deployment %s/%s: %w", ns, name, err)
-	}
-	return created, nil
 }
 
 // CreateYeeter creates the yeeter namespace and the yeeter-worker

@@ -20,12 +20,26 @@ func newManifestsCmd(a *app) *cobra.Command {
 		Short: "Print the YAML that runs yeetscale --auto inside the cluster",
 		Long: `Prints a ServiceAccount, a Role with only the rights yeetscale needs, a
 RoleBinding and a Deployment running 'yeetscale --auto --leader-elect', with the
-RabbitMQ credentials taken from a Secret (keys username and password).`,
+RabbitMQ credentials taken from a Secret (keys username and password).
+
+With --fleet the Deployment runs in fleet mode: it scales every Deployment of
+the namespace annotated with yeetscale.yeeter.io/queue (or queue-pattern), and
+the Role lets it list and watch Deployments and update their scale without
+naming them. With -A (all namespaces) those rights go in a ClusterRole and
+ClusterRoleBinding instead; the Lease stays in a Role of yeetscale's namespace.`,
 		Example: fmt.Sprintf(`  kubectl -n yeeter create secret generic yeeter-secrets --from-literal=username=yeetscale --from-literal=password=...
   %[1]s manifests | kubectl apply -f -
-  %[1]s manifests --namespace shop --deployment order-worker --queue orders --image registry.example/yeetscale:v1`, a.name),
+  %[1]s manifests --namespace shop --deployment order-worker --queue orders --image registry.example/yeetscale:v1
+  %[1]s manifests --fleet --namespace shop
+  %[1]s manifests --fleet -A -l team=payments`, a.name),
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			fleet := o.Fleet || o.AllNamespaces || c.Flags().Changed("selector")
+			for _, f := range []string{"deployment", "queue"} {
+				if fleet && c.Flags().Changed(f) {
+					return usage(fmt.Errorf("manifests: --%s names the one target of the single-target mode; in fleet mode (--fleet, -A, -l) the targets are the Deployments annotated with %s", f, engine.AnnotationQueue))
+				}
+			}
 			if o.Image == "" {
 				img, ok := kube.ReleaseImage(version.Version)
 				if !ok {
@@ -47,12 +61,15 @@ RabbitMQ credentials taken from a Secret (keys username and password).`,
 	fs.StringVar(&o.Deployment, "deployment", kube.DefaultDeployment, "worker deployment to scale")
 	fs.StringVar(&o.Queue, "queue", kube.DefaultQueue, "RabbitMQ queue")
 	fs.StringVar(&o.VHost, "vhost", "/", "RabbitMQ virtual host of the queue")
-	fs.StringVar(&o.LeaseName, "lease-name", "", "leader-election Lease, in the Role and the arguments alike (default yeetscale-<deployment>)")
+	fs.StringVar(&o.LeaseName, "lease-name", "", "leader-election Lease, in the Role and the arguments alike (default yeetscale-<deployment>; with --fleet yeetscale-fleet)")
 	fs.StringVar(&o.RabbitURL, "mgmt-url", rabbit.DefaultMgmtURL, "RabbitMQ management API URL as seen from inside the cluster (no credentials: those come from --secret)")
 	fs.StringVar(&o.Image, "image", "", "yeetscale container image (default: "+kube.ImageRepository+":<this release's version>; a development build has none and needs --image)")
 	fs.StringVar(&o.Secret, "secret", kube.DefaultSecret, "Secret with the RabbitMQ username and password")
 	fs.IntVar(&o.MetricsPort, "metrics-port", kube.DefaultMetricsPort, "port of /metrics, /healthz and /readyz")
 	fs.BoolVar(&o.KEDA, "keda", true, "allow listing KEDA ScaledObjects, which yeetscale checks for where KEDA is installed (harmless elsewhere; --keda=false drops the rule)")
+	fs.BoolVar(&o.Fleet, "fleet", false, "fleet mode: scale every Deployment of the namespace annotated with "+engine.AnnotationQueue+" (list/watch/update any Deployment's scale there)")
+	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "fleet mode across all namespaces (implies --fleet): the rights go in a ClusterRole and ClusterRoleBinding")
+	fs.StringVarP(&o.Selector, "selector", "l", "", "fleet mode only for the Deployments matching this label selector (implies --fleet)")
 	fs.StringArrayVar(&o.ExtraArgs, "arg", nil, "extra argument for yeetscale --auto (repeatable), e.g. --arg=--max-replicas=40; credentials (--password, --username, --token, user info in --mgmt-url) are refused: they come from --secret")
 	return c
 }

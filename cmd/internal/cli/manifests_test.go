@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/yeeter/yeetscale/cmd/internal/version"
+	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/kube"
 )
 
@@ -53,5 +54,35 @@ func TestManifestsRefuseInjectionAndCredentials(t *testing.T) {
 		if code != ExitUsage || out != "" || strings.Contains(errOut, "s3cr3t") || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
 			t.Errorf("%q: exit %d (want %d), stdout %d bytes, stderr %q", args, code, ExitUsage, len(out), errOut)
 		}
+	}
+}
+
+// TestManifestsFleet runs `manifests --fleet`, `-A` and `-l` through the
+// command line.
+func TestManifestsFleet(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"--fleet", "-n", "shop"}, 0, []string{"kind: Role\n", "- --fleet\n", `"--namespace=shop"`}},
+		{[]string{"-A"}, 0, []string{"kind: ClusterRole\n", "kind: ClusterRoleBinding\n", "- --all-namespaces\n"}},
+		{[]string{"-l", "team=payments"}, 0, []string{"- --fleet\n", `"--selector=team=payments"`}},
+		{[]string{"--fleet", "--deployment", "w"}, ExitUsage, []string{"--deployment names the one target", engine.AnnotationQueue}},
+		{[]string{"-A", "--queue", "q"}, ExitUsage, []string{"--queue names the one target"}},
+		{[]string{"-l", "team in (a"}, ExitUsage, []string{"invalid --selector"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := run(t, append([]string{"manifests", "--image", "example.com/y:v1"}, tt.args...)...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out+errOut, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
+				}
+			}
+		})
 	}
 }
