@@ -65,23 +65,8 @@ type fleetLive struct {
 // The informer runs until ctx ends.
 func (a *app) connectFleet(ctx context.Context, o *rootOptions, mode engine.Mode, warn func(error)) (*fleetLive, error) {
 	lo := o.live
-	if err := lo.rabbit.Complete(); err != nil {
-		return nil, usage(err)
-	}
-	if err := lo.rabbit.Validate(); err != nil {
-		return nil, usage(err)
-	}
-	if err := lo.leader.Validate(); err != nil {
-		return nil, usage(err)
-	}
-	if err := lo.kube.Complete(); err != nil {
-		if errors.Is(err, kube.ErrBadKubeconfig) {
-			return nil, usage(err)
-		}
-		return nil, clusterErr(err)
-	}
-	if err := lo.kube.Validate(); err != nil {
-		return nil, usage(err)
+	if err := lo.complete(); err != nil {
+		return nil, err
 	}
 	client, err := rabbit.New(lo.rabbit)
 	if err != nil {
@@ -186,24 +171,8 @@ func (a *app) runFleet(ctx context.Context, o *rootOptions, fs *pflag.FlagSet) e
 	return runFleetConsole(ctx, fl.fleet, opts)
 }
 
-// runFleetConsole runs the fleet's loop and the fleet console until the
-// operator quits or ctx ends, then stops the loop and closes the fleet
-// (waiting for the round in flight): quitting never leaves a change half
-// done.
+// runFleetConsole runs the fleet's loop and the fleet console (see
+// runConsoleLoop).
 func runFleetConsole(ctx context.Context, fl *engine.Fleet, opts tui.FleetOptions) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	loopDone := make(chan struct{})
-	go func() {
-		defer close(loopDone)
-		fl.Run(ctx)
-	}()
-	err := tui.RunFleet(ctx, fl, opts)
-	cancel()
-	<-loopDone
-	fl.Close()
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
+	return runConsoleLoop(ctx, fl, func(ctx context.Context) error { return tui.RunFleet(ctx, fl, opts) })
 }

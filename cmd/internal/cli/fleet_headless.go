@@ -220,20 +220,8 @@ func runFleetLeader(ctx context.Context, o *rootOptions, fl *fleetLive, logger *
 	if lo.LeaseName == "" {
 		lo.LeaseName = FleetLeaseName
 	}
-	lc := lo.Config(client, fl.kube.Target.Namespace, "")
-	lc.Identity = kube.DefaultIdentity()
-	lc.OnNewLeader = func(id string) {
-		logger.Info("leader", "identity", id, "lease", lc.Name)
-		if m != nil {
-			m.setLeader(id == lc.Identity)
-		}
-	}
-	lease := newLeaseHealth(logger, m, lc.LeaseDuration+3*lc.RetryPeriod)
-	lc.OnLeaseResult = lease.observe
-	if m != nil {
-		m.setLeaseCheck(lease.reachable)
-	}
-	return kube.RunWithLeaderElection(ctx, lc, run)
+	logger.Info("leader election", "lease", lo.LeaseName, "lease_namespace", fl.kube.Target.Namespace)
+	return runElected(ctx, lo.Config(client, fl.kube.Target.Namespace, ""), logger, m, run)
 }
 
 // fleetFresh is /readyz's check in fleet mode: some target polled well

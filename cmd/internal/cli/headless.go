@@ -288,22 +288,7 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		}
 	}
 	if o.live.leader.Enabled {
-		lc := o.live.leader.Config(lv.scaler.Client(), cfg.Namespace, cfg.Deployment)
-		// Set here, not left to RunWithLeaderElection's default, so that
-		// OnNewLeader can tell this instance from another.
-		lc.Identity = kube.DefaultIdentity()
-		lc.OnNewLeader = func(id string) {
-			logger.Info("leader", "identity", id)
-			if m != nil {
-				m.setLeader(id == lc.Identity)
-			}
-		}
-		lease := newLeaseHealth(logger, m, lc.LeaseDuration+3*lc.RetryPeriod)
-		lc.OnLeaseResult = lease.observe
-		if m != nil {
-			m.setLeaseCheck(lease.reachable)
-		}
-		err = kube.RunWithLeaderElection(ctx, lc, run)
+		err = runElected(ctx, o.live.leader.Config(lv.scaler.Client(), cfg.Namespace, cfg.Deployment), logger, m, run)
 	} else {
 		run(ctx)
 	}
@@ -314,6 +299,26 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		return nil
 	}
 	return clusterErr(err)
+}
+
+// runElected runs run while this instance holds lc's Lease, logging each
+// new leader and the Lease's health, and telling the metrics.
+func runElected(ctx context.Context, lc kube.LeaderConfig, logger *slog.Logger, m *metrics, run func(context.Context)) error {
+	// Set here, not left to RunWithLeaderElection's default, so that
+	// OnNewLeader can tell this instance from another.
+	lc.Identity = kube.DefaultIdentity()
+	lc.OnNewLeader = func(id string) {
+		logger.Info("leader", "identity", id)
+		if m != nil {
+			m.setLeader(id == lc.Identity)
+		}
+	}
+	lease := newLeaseHealth(logger, m, lc.LeaseDuration+3*lc.RetryPeriod)
+	lc.OnLeaseResult = lease.observe
+	if m != nil {
+		m.setLeaseCheck(lease.reachable)
+	}
+	return kube.RunWithLeaderElection(ctx, lc, run)
 }
 
 // logSnapshots writes one line per poll (its decision and reason, or its
