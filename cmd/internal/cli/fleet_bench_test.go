@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -126,19 +124,8 @@ func BenchmarkFleet(b *testing.B) {
 	b.ResetTimer()
 	cmd := exec.Command(bin, "--auto", "--fleet", "-n", ns, "--kubeconfig", cp.Kubeconfig, "--mgmt-url", proxy.URL, "--vhost", vhost,
 		"--poll-interval", every.String(), "--min-replicas", "1", "--max-replicas", "40", "--target-messages", "250", "--log-format", "json")
-	cmd.Env = append(os.Environ(), "RABBITMQ_USERNAME="+user, "RABBITMQ_PASSWORD="+pass)
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	log := &syncBuffer{}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
+	log, exited := startLogged(b, cmd, user, pass)
 	started := time.Now()
-	exited := make(chan error, 1)
-	go func() { io.Copy(log, bufio.NewReader(pipe)); exited <- cmd.Wait() }()
 	// Counted in the text, not parsed: the test shares the machine's cores
 	// with the process it measures.
 	if !poll(3*time.Minute, 500*time.Millisecond, func() bool {
