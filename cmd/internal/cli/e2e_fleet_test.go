@@ -189,6 +189,12 @@ func TestE2EFleetOnce(t *testing.T) {
 	if code != ExitBroker || strings.Count(out, "target      ") != fleetTargets || !strings.Contains(out, "fleet.missing") {
 		t.Errorf("text output (exit %d), want %d blocks:\n%s", code, fleetTargets, out)
 	}
+
+	// A selector that matches nothing: no target, said on stderr, exit 0.
+	code, out, errOut = once(t, w.args("--once", "--dry-run", "-l", "team=nobody"))
+	if code != ExitOK || out != "" || !strings.Contains(errOut, "no target: no Deployment in namespace "+w.ns+" matching team=nobody") {
+		t.Errorf("no target: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 }
 
 // TestE2EFleetAuto: --auto scales the two targets whose queues get a burst

@@ -37,6 +37,12 @@ func (a *app) runFleetOnce(ctx context.Context, o *rootOptions, fl *fleetLive) e
 		}
 	}
 	snap := fl.fleet.PollOnce(ctx, "once")
+	if len(snap.Targets) == 0 {
+		// Not an error (an estate may have none yet), but never silence.
+		fmt.Fprintf(a.Err, "%s: no target: no Deployment %s carries the annotation %s or %s\n",
+			a.name, fl.scope(o.fleet.selector), engine.AnnotationQueue, engine.AnnotationQueuePattern)
+		return nil
+	}
 	var errs []error
 	for i, t := range snap.Targets {
 		res := fleetOnceResult{Target: t.Key(), Namespace: t.Namespace, Status: t.Status, Queues: t.Depths}
@@ -151,16 +157,25 @@ func fleetCodeRank(code int) int {
 	return 4
 }
 
+// scope says which Deployments the fleet follows, escaped: "in namespace
+// shop", "in any namespace", with " matching SELECTOR" when one is given.
+func (fl *fleetLive) scope(selector string) string {
+	s := "in any namespace"
+	if fl.namespace != "" {
+		s = "in namespace " + engine.Printable(fl.namespace)
+	}
+	if selector != "" {
+		s += " matching " + engine.Printable(selector)
+	}
+	return s
+}
+
 // runFleetAuto runs the fleet continuously with structured logs (every
 // line naming its target), optional metrics and one leader-election Lease
 // for the instance, until SIGINT or SIGTERM.
 func (a *app) runFleetAuto(ctx context.Context, o *rootOptions, fl *fleetLive, logger *slog.Logger) error {
 	p := engine.Printable
-	scope := fl.namespace
-	if scope == "" {
-		scope = "all namespaces"
-	}
-	logger.Info("starting", "fleet", true, "mode", o.headlessMode().String(), "scope", p(scope), "selector", p(o.fleet.selector),
+	logger.Info("starting", "fleet", true, "mode", o.headlessMode().String(), "scope", fl.scope(o.fleet.selector),
 		"vhost", p(o.live.rabbit.VHost), "broker", p(fl.lister.URL()), "context", p(fl.kube.Target.Context),
 		"targets", len(fl.fleet.Snapshot().Targets))
 	var m *metrics
