@@ -66,58 +66,76 @@ func TestTargetInformerScaleFromCache(t *testing.T) {
 	}
 }
 
-func TestTargetInformerForbidden(t *testing.T) {
+// TestWaitForSyncFails: a forbidden list fails at once, naming the user
+// and the manifests that grant it; an unavailable or unreachable server
+// after SyncTimeout, with the last error, naming the server without its
+// credentials. Every error is one line.
+func TestWaitForSyncFails(t *testing.T) {
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "",
+		errors.New(`User "system:serviceaccount:shop:yeetscale" cannot list resource "deployments"`))
 	tests := []struct {
-		namespace, want string
+		name      string
+		namespace string
+		listErr   error // the fake's answer; nil: a real client on an unreachable server
+		kind      error
+		want      []string
+		within    time.Duration
 	}{
-		{"shop", "manifests --fleet -n shop"},
-		{"", "manifests --fleet -A"},
+		{"forbidden in a namespace", "shop", forbidden, engine.ErrForbidden,
+			[]string{"manifests --fleet -n shop", "system:serviceaccount:shop:yeetscale"}, 2 * time.Second},
+		{"forbidden in all namespaces", "", forbidden, engine.ErrForbidden,
+			[]string{"manifests --fleet -A", "in all namespaces"}, 2 * time.Second},
+		{"unavailable", "shop", apierrors.NewServiceUnavailable("etcd is down"), engine.ErrUnavailable,
+			[]string{"within 300ms", "etcd is down"}, 3 * time.Second},
+		{"unreachable", "shop", nil, engine.ErrUnavailable,
+			[]string{"within 300ms", "https://127.0.0.1:1", "connection refused"}, 8 * time.Second},
 	}
 	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
-			client := fake.NewClientset()
-			client.PrependReactor("list", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
-				return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "",
-					errors.New(`User "system:serviceaccount:shop:yeetscale" cannot list resource "deployments"`))
-			})
-			ti, err := NewTargetInformer(client, TargetInformerOptions{Namespace: tt.namespace, Force: true})
+		t.Run(tt.name, func(t *testing.T) {
+			o := TargetInformerOptions{Namespace: tt.namespace, Force: true, SyncTimeout: 300 * time.Millisecond}
+			if errors.Is(tt.kind, engine.ErrForbidden) {
+				o.SyncTimeout = time.Minute // it must not wait for it
+			}
+			var ti *TargetInformer
+			var err error
+			if tt.listErr != nil {
+				client := fake.NewClientset()
+				client.PrependReactor("list", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+					return true, nil, tt.listErr
+				})
+				ti, err = NewTargetInformer(client, o)
+			} else {
+				ko := NewOptions()
+				ko.RESTConfig = &rest.Config{Host: "https://admin:pw@127.0.0.1:1", BearerToken: "sekret-token", Timeout: time.Second}
+				ti, err = ko.NewTargetInformer(o)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer func() { cancel(); ti.Shutdown() }()
+			if err := ti.WaitForSync(ctx); err == nil || !strings.Contains(err.Error(), "Start") {
+				t.Errorf("WaitForSync before Start = %v", err)
+			}
 			ti.Start(ctx)
 			began := time.Now()
 			err = ti.WaitForSync(ctx)
-			if !errors.Is(err, engine.ErrForbidden) || !strings.Contains(err.Error(), tt.want) ||
-				!strings.Contains(err.Error(), "system:serviceaccount:shop:yeetscale") || strings.Contains(err.Error(), "\n") {
-				t.Fatalf("WaitForSync = %v, want one forbidden line naming the user and %q", err, tt.want)
+			msg := fmt.Sprint(err)
+			if !errors.Is(err, tt.kind) || strings.ContainsAny(msg, "\n\r") || strings.Contains(msg, "sekret") || strings.Contains(msg, "pw@") {
+				t.Fatalf("WaitForSync = %q, want one %v line without credentials", msg, tt.kind)
 			}
-			if d := time.Since(began); d > 5*time.Second {
-				t.Errorf("WaitForSync took %s: a forbidden list should fail at once", d)
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("WaitForSync = %q, lacks %q", msg, w)
+				}
+			}
+			if d := time.Since(began); d > tt.within {
+				t.Errorf("WaitForSync took %s, want at most %s", d, tt.within)
 			}
 		})
 	}
-}
-
-func TestWaitForSyncTimesOut(t *testing.T) {
-	client := fake.NewClientset()
-	client.PrependReactor("list", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
-		return true, nil, apierrors.NewServiceUnavailable("etcd is down")
-	})
-	ti, err := NewTargetInformer(client, TargetInformerOptions{Namespace: "shop", Force: true, SyncTimeout: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer func() { cancel(); ti.Shutdown() }()
-	if err := ti.WaitForSync(ctx); err == nil || !strings.Contains(err.Error(), "Start") {
-		t.Errorf("WaitForSync before Start = %v", err)
-	}
-	ti.Start(ctx)
-	err = ti.WaitForSync(ctx)
-	if !errors.Is(err, engine.ErrUnavailable) || !strings.Contains(err.Error(), "etcd is down") {
-		t.Fatalf("WaitForSync = %v, want unavailable with the last error", err)
+	if _, err := (&Options{}).NewTargetInformer(TargetInformerOptions{}); err == nil {
+		t.Error("NewTargetInformer before Complete succeeded")
 	}
 }
 
@@ -210,33 +228,5 @@ func TestTargetScalerDistrustsALaggingCache(t *testing.T) {
 				t.Errorf("GetScale after SetScale = %+v, %v, want %d from the API server", got, err, tt.want)
 			}
 		})
-	}
-}
-
-// TestTargetInformerUnreachable: WaitForSync against a server that does
-// not answer ends after SyncTimeout with one line that names the server
-// without its credentials.
-func TestTargetInformerUnreachable(t *testing.T) {
-	o := NewOptions()
-	o.RESTConfig = &rest.Config{Host: "https://admin:pw@127.0.0.1:1", BearerToken: "sekret-token", Timeout: time.Second}
-	ti, err := o.NewTargetInformer(TargetInformerOptions{Namespace: "shop", SyncTimeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer func() { cancel(); ti.Shutdown() }()
-	ti.Start(ctx)
-	began := time.Now()
-	err = ti.WaitForSync(ctx)
-	msg := fmt.Sprint(err)
-	if !errors.Is(err, engine.ErrUnavailable) || !strings.Contains(msg, "within 2s") || !strings.Contains(msg, "https://127.0.0.1:1") ||
-		strings.Contains(msg, "sekret") || strings.Contains(msg, "pw@") || strings.Contains(msg, "\n") {
-		t.Fatalf("WaitForSync = %q, want one unavailable line naming the server without credentials", msg)
-	}
-	if d := time.Since(began); d > 5*time.Second {
-		t.Errorf("WaitForSync took %s, want about its 2 s timeout", d)
-	}
-	if _, err := (&Options{}).NewTargetInformer(TargetInformerOptions{}); err == nil {
-		t.Error("NewTargetInformer before Complete succeeded")
 	}
 }
