@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -203,7 +205,8 @@ func TestE2EFleetOnce(t *testing.T) {
 // restart.
 func TestE2EFleetAuto(t *testing.T) {
 	w := newFleetWorld(t, 3)
-	r := startAuto(t, w.args("--auto", "--log-format", "json"))
+	r := startAuto(t, w.args("--auto", "--log-format", "json", "--metrics-addr", "127.0.0.1:0",
+		"--leader-elect", "--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "500ms"))
 	r.waitLog(t, 60*time.Second, "a decision for each good target", func(ls []logLine) bool {
 		seen := map[string]bool{}
 		for _, l := range ls {
@@ -230,11 +233,18 @@ func TestE2EFleetAuto(t *testing.T) {
 			t.Errorf("worker %d has %d replicas, want %d", i, got, want)
 		}
 	}
+	w.checkFleetMetrics(metricsAddrOf(t, r))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := w.cp.Client.CoordinationV1().Leases(w.ns).Get(ctx, FleetLeaseName, metav1.GetOptions{}); err != nil {
+		t.Errorf("the fleet's Lease %s: %v", FleetLeaseName, err)
+	}
+
 	ls := lines(t, r.log.String())
 	var invalid, missing bool
 	for _, l := range ls {
 		switch l.msg() {
-		case "starting", "stopped", "serving metrics", "leader":
+		case "starting", "stopped", "serving metrics", "leader", "leader election":
 			continue
 		}
 		if l.str("namespace") != w.ns || l.str("deployment") == "" {
@@ -249,4 +259,43 @@ func TestE2EFleetAuto(t *testing.T) {
 	if code := r.stop(t); code != ExitOK {
 		t.Errorf("exit %d after the stop, want 0; log:\n%s", code, r.log)
 	}
+}
+
+// checkFleetMetrics checks /metrics of a fleet that scaled worker-0000 and
+// worker-0001: the series carry namespace and deployment labels, and the
+// instance is ready.
+func (w *fleetWorld) checkFleetMetrics(addr string) {
+	w.t.Helper()
+	body := httpGetText(w.t, "http://"+addr+"/metrics")
+	for _, want := range []string{
+		fmt.Sprintf(`yeetscale_queue_messages{deployment="worker-0002",namespace=%q,queue="fleet.c",vhost=%q} 0`, w.ns, w.vhost),
+		fmt.Sprintf(`yeetscale_replicas{deployment="worker-0000",namespace=%q,queue="fleet.a",state="current",vhost=%q} 6`, w.ns, w.vhost),
+		fmt.Sprintf(`yeetscale_scale_actions_total{deployment="worker-0001",direction="up",namespace=%q}`, w.ns),
+		fmt.Sprintf(`yeetscale_errors_total{deployment="worker-0004",kind="not_found",namespace=%q}`, w.ns),
+		"yeetscale_leader 1",
+	} {
+		if !strings.Contains(body, want) {
+			w.t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if w.t.Failed() {
+		w.t.Logf("/metrics:\n%s", body)
+	}
+	if got := httpGetText(w.t, "http://"+addr+"/readyz"); got != "ok\n" {
+		w.t.Errorf("/readyz: %q, want ok", got)
+	}
+}
+
+func httpGetText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
