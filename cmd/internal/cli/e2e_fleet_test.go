@@ -185,6 +185,9 @@ func TestE2EFleetOnce(t *testing.T) {
 	if got[0].Desired == nil || *got[0].Desired != 5 || got[0].Queue.Messages == nil || *got[0].Queue.Messages != 100 {
 		t.Errorf("worker-0000 on 100 messages at 20 a replica: %+v, want 5 replicas", got[0].onceResult)
 	}
+	if q := got[0].Queues; len(q) != 1 || q[0].Name != "fleet.a" || q[0].Messages != 100 || got[0].Status != "dry-run" {
+		t.Errorf("worker-0000: status %q, queues %+v, want dry-run and fleet.a with 100 messages", got[0].Status, q)
+	}
 
 	// Text: one block per target.
 	code, out, _ = once(t, w.args("--once", "--dry-run"))

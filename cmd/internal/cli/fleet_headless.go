@@ -22,8 +22,28 @@ type fleetOnceResult struct {
 	Target    string `json:"target"`
 	Namespace string `json:"namespace"`
 	onceResult
-	Status string              `json:"status"`
-	Queues []engine.QueueDepth `json:"queues"`
+	Status string           `json:"status"`
+	Queues []fleetQueueDepth `json:"queues"` // null when the round could not read them
+}
+
+// fleetQueueDepth is one queue of a target as the round read it (the name
+// escaped, see engine.Printable).
+type fleetQueueDepth struct {
+	Name     string `json:"name"`
+	Messages int64  `json:"messages"`
+	Ready    int64  `json:"ready"`
+	Unacked  int64  `json:"unacked"`
+}
+
+func queueDepths(ds []engine.QueueDepth) []fleetQueueDepth {
+	if ds == nil {
+		return nil
+	}
+	out := make([]fleetQueueDepth, len(ds))
+	for i, d := range ds {
+		out[i] = fleetQueueDepth(d)
+	}
+	return out
 }
 
 // runFleetOnce polls every target once (one request per vhost), applies
@@ -45,7 +65,7 @@ func (a *app) runFleetOnce(ctx context.Context, o *rootOptions, fl *fleetLive) e
 	}
 	var errs []error
 	for i, t := range snap.Targets {
-		res := fleetOnceResult{Target: t.Key(), Namespace: t.Namespace, Status: t.Status, Queues: t.Depths}
+		res := fleetOnceResult{Target: t.Key(), Namespace: t.Namespace, Status: t.Status, Queues: queueDepths(t.Depths)}
 		full := t.Snapshot
 		if c := fl.fleet.Controller(t.Key()); c != nil {
 			full = c.Snapshot()
