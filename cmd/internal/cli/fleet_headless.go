@@ -22,7 +22,7 @@ type fleetOnceResult struct {
 	Target    string `json:"target"`
 	Namespace string `json:"namespace"`
 	onceResult
-	Status string           `json:"status"`
+	Status string            `json:"status"`
 	Queues []fleetQueueDepth `json:"queues"` // null when the round could not read them
 }
 
