@@ -40,22 +40,34 @@ func (a *app) runConsole(ctx context.Context, o *rootOptions, cfg engine.Config,
 	return runConsoleOn(ctx, ctl, opts)
 }
 
-// runConsoleOn runs the controller's loop and the console until the
+// runConsoleOn runs the controller's loop and the console (see
+// runConsoleLoop).
+func runConsoleOn(ctx context.Context, ctl *engine.Controller, opts tui.Options) error {
+	return runConsoleLoop(ctx, ctl, func(ctx context.Context) error { return tui.Run(ctx, ctl, opts) })
+}
+
+// looper is an engine loop: a Controller or a Fleet.
+type looper interface {
+	Run(ctx context.Context) error
+	Close()
+}
+
+// runConsoleLoop runs the engine's loop and the console ui until the
 // operator quits or ctx ends, then stops the loop and waits for any update
 // in flight (a poll in auto mode, an approval) to finish before returning:
 // quitting never leaves a change half done.
-func runConsoleOn(ctx context.Context, ctl *engine.Controller, opts tui.Options) error {
+func runConsoleLoop(ctx context.Context, e looper, ui func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
-		ctl.Run(ctx)
+		e.Run(ctx)
 	}()
-	err := tui.Run(ctx, ctl, opts)
+	err := ui(ctx)
 	cancel()
 	<-loopDone
-	ctl.Close()
+	e.Close()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -36,19 +36,8 @@ func BenchmarkE2E(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		cmd := exec.Command(bin, "--auto", "--min-replicas", "1", "--max-replicas", "40", "--target-messages", "250", "--poll-interval", "1s",
 			"--kubeconfig", w.cp.Kubeconfig, "-n", w.ns, "--mgmt-url", w.broker.MgmtURL, "--vhost", w.vhost, "--queue", w.queue, "--log-format", "json")
-		cmd.Env = append(os.Environ(), "RABBITMQ_USERNAME="+w.user, "RABBITMQ_PASSWORD="+w.pass)
-		pipe, err := cmd.StdoutPipe()
-		if err != nil {
-			b.Fatal(err)
-		}
-		cmd.Stderr = cmd.Stdout
-		log := &syncBuffer{}
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
+		log, exited := startLogged(b, cmd, w.user, w.pass)
 		started := time.Now()
-		exited := make(chan error, 1)
-		go func() { io.Copy(log, bufio.NewReader(pipe)); exited <- cmd.Wait() }()
 		r := &autoRun{log: log}
 		r.waitLog(b, 20*time.Second, "the first decision", func(ls []logLine) bool { return count(ls, "decision") >= 1 })
 
@@ -99,6 +88,26 @@ func BenchmarkE2E(b *testing.B) {
 			b.Errorf("latency %s exceeds one poll interval + 100 ms", latency)
 		}
 	}
+}
+
+// startLogged starts cmd with the broker credentials in its environment
+// and its output (stdout and stderr) collected in log; exited receives
+// its end.
+func startLogged(b *testing.B, cmd *exec.Cmd, user, pass string) (log *syncBuffer, exited chan error) {
+	b.Helper()
+	cmd.Env = append(os.Environ(), "RABBITMQ_USERNAME="+user, "RABBITMQ_PASSWORD="+pass)
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	log = &syncBuffer{}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	exited = make(chan error, 1)
+	go func() { io.Copy(log, bufio.NewReader(pipe)); exited <- cmd.Wait() }()
+	return log, exited
 }
 
 // procUsage reads a process's CPU time (utime + stime) and peak resident

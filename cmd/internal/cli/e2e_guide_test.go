@@ -9,16 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/watch"
-
-	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/yeeter/yeetscale/cmd/internal/labworld"
 )
@@ -58,33 +51,7 @@ func (c replicaChange) String() string {
 // ctx ends.
 func watchReplicas(ctx context.Context, t testing.TB, w *world) func() []replicaChange {
 	t.Helper()
-	var mu sync.Mutex
-	var seen []replicaChange
-	record := func(d *appsv1.Deployment) {
-		mu.Lock()
-		defer mu.Unlock()
-		if n := *d.Spec.Replicas; len(seen) == 0 || seen[len(seen)-1].replicas != n {
-			seen = append(seen, replicaChange{time.Now(), n})
-		}
-	}
-	sel := fields.OneTermEqualSelector("metadata.name", w.name).String()
-	wi, err := w.cp.Client.AppsV1().Deployments(w.ns).Watch(ctx, metav1.ListOptions{FieldSelector: sel})
-	if err != nil {
-		t.Fatalf("watching the deployment: %v", err)
-	}
-	go func() {
-		defer wi.Stop()
-		for ev := range wi.ResultChan() {
-			if d, ok := ev.Object.(*appsv1.Deployment); ok && (ev.Type == watch.Added || ev.Type == watch.Modified) {
-				record(d)
-			}
-		}
-	}()
-	return func() []replicaChange {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]replicaChange(nil), seen...)
-	}
+	return watchDeployment(ctx, t, w.cp, w.ns, w.name)
 }
 
 // TestE2EGuideExample is the operations guide's example on the real broker

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/kube"
@@ -26,6 +27,9 @@ type rootOptions struct {
 	output      string
 	logFormat   string
 	metricsAddr string
+	fleet       fleetOptions
+	// flags are the root command's, to tell the flags given.
+	flags *pflag.FlagSet
 }
 
 func (a *app) setupRoot(root *cobra.Command) {
@@ -49,6 +53,8 @@ func (a *app) setupRoot(root *cobra.Command) {
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "--auto: serve Prometheus /metrics, /healthz and /readyz on this address (e.g. :9090)")
 	bindPolicyFlags(fs, &a.cfg)
 	o.live.addFlags(fs)
+	o.fleet.addFlags(fs)
+	o.flags = fs
 	// An argument is refused before RunE, as an unknown command (usageArgs).
 	root.RunE = func(c *cobra.Command, _ []string) error { return a.runRoot(c.Context(), o) }
 }
@@ -90,6 +96,9 @@ func (a *app) runRoot(ctx context.Context, o *rootOptions) error {
 	}
 	if !o.once && !o.auto && !isTerminal(a.Out) {
 		return usage(fmt.Errorf("no terminal for the console: run '%[1]s --once' for one evaluation, '%[1]s --auto' for the continuous controller, or '%[1]s demo' on a terminal", a.name))
+	}
+	if o.flags != nil && o.fleet.enabled(o.flags) {
+		return a.runFleet(ctx, o, o.flags)
 	}
 	ctx, stop := notifyContext(ctx)
 	defer stop()
@@ -158,31 +167,7 @@ func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 	}
 	before := ctl.Snapshot()
 	s := ctl.PollAs(ctx, "once")
-	applied := false
-	for _, e := range s.Events {
-		if e.Kind == engine.EventScale && (len(before.Events) == 0 || e.ID > before.Events[0].ID) {
-			applied = true
-		}
-	}
-	// The scale read before any change: the history holds it.
-	var scaleBefore engine.Scale
-	if n := len(s.History); n > 0 {
-		scaleBefore = s.History[n-1].Scale
-	}
-	res := onceResult{
-		Queue:      onceQueue{Name: cfg.Queue, VHost: cfg.VHost},
-		Deployment: onceDeployment{Namespace: cfg.Namespace, Name: cfg.Deployment, Context: lv.target.Context},
-		Policy:     cfg.Policy, Reason: s.Decision.Reason, Applied: applied, DryRun: o.dryRun,
-	}
-	if s.ConsecutiveErrors == 0 {
-		// The poll read both sides: the numbers are real. After a failed
-		// poll they stay null, so that no script takes a zero for a fact.
-		st := s.Stats
-		res.Queue.Messages, res.Queue.Ready, res.Queue.Unacked, res.Queue.Consumers = &st.Messages, &st.Ready, &st.Unacked, &st.Consumers
-		res.Queue.PublishRate, res.Queue.DeliverRate, res.Queue.AckRate = ratePtr(st.PublishRate), ratePtr(st.DeliverRate), ratePtr(st.AckRate)
-		res.Deployment.Replicas, res.Deployment.Ready = &scaleBefore.Desired, &scaleBefore.Ready
-		res.Desired = &s.Decision.Desired
-	}
+	res := onceResultFrom(cfg, lv.target.Context, before, s, o.dryRun)
 	err = s.Err
 	if err != nil && ctx.Err() != nil {
 		// Stopped by a signal: the failure is the stop, not the broker
@@ -200,6 +185,38 @@ func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		writeOnceText(a.Out, res)
 	}
 	return err
+}
+
+// onceResultFrom is the --once result of the poll that published s, on a
+// controller whose snapshot before it was before; cfg names the queue and
+// the Deployment, kctx is the kubeconfig context.
+func onceResultFrom(cfg engine.Config, kctx string, before, s engine.Snapshot, dryRun bool) onceResult {
+	applied := false
+	for _, e := range s.Events {
+		if e.Kind == engine.EventScale && (len(before.Events) == 0 || e.ID > before.Events[0].ID) {
+			applied = true
+		}
+	}
+	// The scale read before any change: the history holds it.
+	var scaleBefore engine.Scale
+	if n := len(s.History); n > 0 {
+		scaleBefore = s.History[n-1].Scale
+	}
+	res := onceResult{
+		Queue:      onceQueue{Name: cfg.Queue, VHost: cfg.VHost},
+		Deployment: onceDeployment{Namespace: cfg.Namespace, Name: cfg.Deployment, Context: kctx},
+		Policy:     cfg.Policy, Reason: s.Decision.Reason, Applied: applied, DryRun: dryRun,
+	}
+	if s.Polls > 0 && s.ConsecutiveErrors == 0 {
+		// The poll read both sides: the numbers are real. After a failed
+		// poll they stay null, so that no script takes a zero for a fact.
+		st := s.Stats
+		res.Queue.Messages, res.Queue.Ready, res.Queue.Unacked, res.Queue.Consumers = &st.Messages, &st.Ready, &st.Unacked, &st.Consumers
+		res.Queue.PublishRate, res.Queue.DeliverRate, res.Queue.AckRate = ratePtr(st.PublishRate), ratePtr(st.DeliverRate), ratePtr(st.AckRate)
+		res.Deployment.Replicas, res.Deployment.Ready = &scaleBefore.Desired, &scaleBefore.Ready
+		res.Desired = &s.Decision.Desired
+	}
+	return res
 }
 
 func writeOnceText(w io.Writer, r onceResult) {
@@ -271,22 +288,7 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		}
 	}
 	if o.live.leader.Enabled {
-		lc := o.live.leader.Config(lv.scaler.Client(), cfg.Namespace, cfg.Deployment)
-		// Set here, not left to RunWithLeaderElection's default, so that
-		// OnNewLeader can tell this instance from another.
-		lc.Identity = kube.DefaultIdentity()
-		lc.OnNewLeader = func(id string) {
-			logger.Info("leader", "identity", id)
-			if m != nil {
-				m.setLeader(id == lc.Identity)
-			}
-		}
-		lease := newLeaseHealth(logger, m, lc.LeaseDuration+3*lc.RetryPeriod)
-		lc.OnLeaseResult = lease.observe
-		if m != nil {
-			m.setLeaseCheck(lease.reachable)
-		}
-		err = kube.RunWithLeaderElection(ctx, lc, run)
+		err = runElected(ctx, o.live.leader.Config(lv.scaler.Client(), cfg.Namespace, cfg.Deployment), logger, m, run)
 	} else {
 		run(ctx)
 	}
@@ -297,6 +299,26 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		return nil
 	}
 	return clusterErr(err)
+}
+
+// runElected runs run while this instance holds lc's Lease, logging each
+// new leader and the Lease's health, and telling the metrics.
+func runElected(ctx context.Context, lc kube.LeaderConfig, logger *slog.Logger, m *metrics, run func(context.Context)) error {
+	// Set here, not left to RunWithLeaderElection's default, so that
+	// OnNewLeader can tell this instance from another.
+	lc.Identity = kube.DefaultIdentity()
+	lc.OnNewLeader = func(id string) {
+		logger.Info("leader", "identity", id)
+		if m != nil {
+			m.setLeader(id == lc.Identity)
+		}
+	}
+	lease := newLeaseHealth(logger, m, lc.LeaseDuration+3*lc.RetryPeriod)
+	lc.OnLeaseResult = lease.observe
+	if m != nil {
+		m.setLeaseCheck(lease.reachable)
+	}
+	return kube.RunWithLeaderElection(ctx, lc, run)
 }
 
 // logSnapshots writes one line per poll (its decision and reason, or its

@@ -46,23 +46,8 @@ type live struct {
 // RabbitMQ source and the Kubernetes scaler. Bad options are usage errors;
 // a cluster that cannot be configured is a cluster error.
 func (o *liveOptions) connect(cfg *engine.Config, warn func(error)) (*live, error) {
-	if err := o.rabbit.Complete(); err != nil {
-		return nil, usage(err)
-	}
-	if err := o.rabbit.Validate(); err != nil {
-		return nil, usage(err)
-	}
-	if err := o.leader.Validate(); err != nil {
-		return nil, usage(err)
-	}
-	if err := o.kube.Complete(); err != nil {
-		if errors.Is(err, kube.ErrBadKubeconfig) {
-			return nil, usage(err)
-		}
-		return nil, clusterErr(err)
-	}
-	if err := o.kube.Validate(); err != nil {
-		return nil, usage(err)
+	if err := o.complete(); err != nil {
+		return nil, err
 	}
 	src, err := rabbit.New(o.rabbit)
 	if err != nil {
@@ -78,6 +63,30 @@ func (o *liveOptions) connect(cfg *engine.Config, warn func(error)) (*live, erro
 		return nil, err
 	}
 	return &live{source: src, scaler: scaler, target: target, timeout: max(o.rabbit.Timeout+time.Second, 10*time.Second)}, nil
+}
+
+// complete completes and validates the options: bad ones are usage
+// errors; a cluster that cannot be configured is a cluster error.
+func (o *liveOptions) complete() error {
+	if err := o.rabbit.Complete(); err != nil {
+		return usage(err)
+	}
+	if err := o.rabbit.Validate(); err != nil {
+		return usage(err)
+	}
+	if err := o.leader.Validate(); err != nil {
+		return usage(err)
+	}
+	if err := o.kube.Complete(); err != nil {
+		if errors.Is(err, kube.ErrBadKubeconfig) {
+			return usage(err)
+		}
+		return clusterErr(err)
+	}
+	if err := o.kube.Validate(); err != nil {
+		return usage(err)
+	}
+	return nil
 }
 
 // Tagged adapters: errors from the broker and the cluster carry their side,

@@ -3,6 +3,7 @@ package cli
 import (
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,6 +18,12 @@ import (
 type metrics struct {
 	reg *prometheus.Registry
 	ctl *engine.Controller
+	// fresh, in fleet mode (ctl nil), says whether the fleet polled
+	// recently enough for /readyz.
+	fresh func() (bool, string)
+	// target is true in fleet mode: scale_actions_total and errors_total
+	// carry namespace and deployment labels too.
+	target bool
 
 	messages, ready, unacked, consumers *prometheus.GaugeVec
 	replicas                            *prometheus.GaugeVec
@@ -28,12 +35,19 @@ type metrics struct {
 	lastEvent uint64
 	errSeen   map[string]int // the engine's error counts already exported
 	isLeader  bool
+	lastGood  float64 // fleet mode: the newest good poll's Unix time
 	// leaseOK, with leader election, says whether a standby can reach its
 	// Lease (leaseHealth.reachable); nil without leader election.
 	leaseOK func() bool
 }
 
 func newMetrics(ctl *engine.Controller, leader bool) *metrics {
+	return newMetricsFor(ctl, leader, nil)
+}
+
+// newMetricsFor is newMetrics with counterLabels before the counters' own
+// (direction, kind): namespace and deployment in fleet mode.
+func newMetricsFor(ctl *engine.Controller, leader bool, counterLabels []string) *metrics {
 	labels := []string{"namespace", "deployment", "vhost", "queue"}
 	g := func(name, help string, l ...string) *prometheus.GaugeVec {
 		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "yeetscale", Name: name, Help: help}, l)
@@ -50,16 +64,19 @@ func newMetrics(ctl *engine.Controller, leader bool) *metrics {
 			Help: "Unix time of the last poll that read both the queue and the deployment."}),
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "yeetscale", Name: "leader", Help: "1 while this instance may scale (leader, or no leader election)."}),
 		scaleActions: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yeetscale", Name: "scale_actions_total",
-			Help: "Applied scale changes by direction (up, down)."}, []string{"direction"}),
+			Help: "Applied scale changes by direction (up, down)."}, append(slices.Clone(counterLabels), "direction")),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yeetscale", Name: "errors_total",
-			Help: "Failed polls and applies by kind (unavailable, unauthorized, not_found, forbidden, conflict, bad_response, refused, other), and failed leader-election Lease requests (leader_election)."}, []string{"kind"}),
+			Help: "Failed polls and applies by kind (unavailable, unauthorized, not_found, forbidden, conflict, bad_response, refused, other), and failed leader-election Lease requests (leader_election)."}, append(slices.Clone(counterLabels), "kind")),
 		isLeader: leader,
 		errSeen:  map[string]int{},
+		target:   len(counterLabels) > 0,
 	}
 	m.reg.MustRegister(m.messages, m.ready, m.unacked, m.consumers, m.replicas, m.lastPoll, m.leader, m.scaleActions, m.errors,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	for _, d := range []string{"up", "down"} {
-		m.scaleActions.WithLabelValues(d)
+	if !m.target {
+		for _, d := range []string{"up", "down"} {
+			m.scaleActions.WithLabelValues(d)
+		}
 	}
 	m.setLeader(leader)
 	return m
@@ -85,7 +102,13 @@ func (m *metrics) setLeaseCheck(ok func() bool) {
 
 // countError adds one to errors_total{kind}, for failures that are not the
 // controller's (a Lease request).
-func (m *metrics) countError(kind string) { m.errors.WithLabelValues(kind).Inc() }
+func (m *metrics) countError(kind string) {
+	if m.target {
+		m.errors.WithLabelValues("", "", kind).Inc() // the instance's, no target's
+		return
+	}
+	m.errors.WithLabelValues(kind).Inc()
+}
 
 // observe updates the metrics from a snapshot.
 func (m *metrics) observe(s engine.Snapshot) {
@@ -140,6 +163,9 @@ func (m *metrics) readyNow() (bool, string) {
 			return false, "standby: cannot reach the leader-election Lease (see the log)"
 		}
 		return true, ""
+	}
+	if m.fresh != nil {
+		return m.fresh()
 	}
 	s := m.ctl.Snapshot()
 	if s.LastGoodPoll.IsZero() || time.Since(s.LastGoodPoll) > 3*s.Config.PollInterval+10*time.Second {

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/yeeter/yeetscale/kube/kubetest"
+)
+
+// TestFleetConsoleInTmux runs the real binary's fleet console in a real
+// terminal on the real broker and apiserver: the list shows every target
+// (the invalid and the missing queue with their errors), '/' filters it,
+// enter opens a target's own view, esc returns to the list and q quits.
+func TestFleetConsoleInTmux(t *testing.T) {
+	w := newFleetWorld(t, 3)
+	bin := buildYeetscale(t)
+	argv := append([]string{bin}, w.args("--poll-interval", "2s")[1:]...)
+	s := startTmux(t, 160, 40, argv...)
+	// The namespace is long: the rows show the queues whole, the
+	// deployments' names cut.
+	s.waitFor("the list of the five targets", containsAll("NAMESPACE/DEPLOYMENT", "5 targets", "3 ok · 2 error",
+		"fleet.a ", "fleet.b ", "fleet.c ", `queue "fleet.missing" not found`, "deployment "+w.ns))
+
+	// '/' filters by queue; enter keeps the filter.
+	s.run("send-keys", "-t", "demo", "/")
+	s.run("send-keys", "-t", "demo", "-l", "fleet.b")
+	s.run("send-keys", "-t", "demo", "Enter")
+	s.waitFor("the filtered list", func(p string) bool {
+		return strings.Contains(p, "fleet.b ") && !strings.Contains(p, "fleet.a ") && !strings.Contains(p, "fleet.c ") && !strings.Contains(p, "fleet.missing")
+	})
+
+	// enter opens the target's own console; esc comes back to the list.
+	s.run("send-keys", "-t", "demo", "Enter")
+	name := kubetest.FleetDeploymentName
+	s.waitFor("the target's own console", containsAll(w.ns+"/"+name(1), "fleet.b", "QUEUE", "esc list"))
+	s.run("send-keys", "-t", "demo", "Escape")
+	s.waitFor("the list again", func(p string) bool {
+		return strings.Contains(p, "NAMESPACE/DEPLOYMENT") && strings.Contains(p, "fleet.b ") && !strings.Contains(p, "fleet.a ")
+	})
+
+	// esc on the list clears the filter: every target again.
+	s.run("send-keys", "-t", "demo", "Escape")
+	s.waitFor("the whole list", containsAll("fleet.a ", "fleet.b ", "fleet.c ", "fleet.missing"))
+
+	s.run("send-keys", "-t", "demo", "q")
+	if st := s.exitStatus(); st != "0" {
+		t.Fatalf("the console exited with status %s; pane:\n%s", st, s.pane())
+	}
+}
