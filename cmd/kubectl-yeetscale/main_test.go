@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/yeeter/yeetscale/kube/kubetest"
+	"github.com/yeeter/yeetscale/rabbit"
 	"github.com/yeeter/yeetscale/rabbit/rabbittest"
 )
 
@@ -392,10 +394,16 @@ func waitMessages(t *testing.T, b *rabbittest.Broker, queue string, n int64) {
 	defer cancel()
 	var last string
 	for {
-		status, body, err := b.Do(ctx, "GET", rabbittest.APIPath("queues", "/", queue), nil)
+		// The same columns as yeetscale asks for: the broker can answer the
+		// plain request with counts while a columns request still gets no
+		// statistics (seen once: the plugin then exited 3).
+		status, body, err := b.Do(ctx, "GET", rabbittest.APIPath("queues", "/", queue)+"?columns="+url.QueryEscape(rabbit.Columns), nil)
 		if err == nil && status == 200 {
-			var q struct{ Messages int64 }
-			if json.Unmarshal(body, &q) == nil && q.Messages == n {
+			var q struct {
+				Messages  int64
+				Consumers *int64
+			}
+			if json.Unmarshal(body, &q) == nil && q.Messages == n && q.Consumers != nil {
 				return
 			}
 			last = string(body)
