@@ -36,6 +36,9 @@ const kedaHeader = `# A KEDA ScaledObject and TriggerAuthentication equivalent t
 # - --drain-within: sizing to clear a backlog within a deadline while keeping
 #   up with arrivals;
 # - refusing to scale on stale, missing or implausible queue statistics.
+# Without --max-step-up the scale-up policy allows maxReplicaCount pods per
+# poll: the HPA's default (double, or 4 pods, per 15 s) is a cap yeetscale
+# does not have.
 # cooldownPeriod only matters with minReplicaCount 0 (KEDA's 1 -> 0 step);
 # tolerance in the HPA behavior needs Kubernetes' HPAConfigurableTolerance
 # feature (beta); clusters without it drop the field and use 10%.
@@ -109,7 +112,14 @@ func KEDAObjects(opts ManifestOptions, c engine.Config) ([]*unstructured.Unstruc
 
 // kedaBehavior is the HPA behavior of c: the scale-down window, the
 // tolerance on both sides, and the step caps as Pods policies per poll.
+// Without --max-step-up the scale-up policy allows MaxReplicas pods per
+// poll: the HPA's default (double or 4 pods per 15 s) is a cap yeetscale
+// does not have.
 func kedaBehavior(c engine.Config) map[string]any {
+	up := c.MaxStepUp
+	if up == 0 {
+		up = c.MaxReplicas
+	}
 	tol := strconv.FormatFloat(c.Tolerance, 'f', -1, 64)
 	rules := func(window time.Duration, step int32) map[string]any {
 		r := map[string]any{"stabilizationWindowSeconds": ceilSeconds(window), "tolerance": tol}
@@ -119,7 +129,7 @@ func kedaBehavior(c engine.Config) map[string]any {
 		return r
 	}
 	return map[string]any{
-		"scaleUp":   rules(0, c.MaxStepUp),
+		"scaleUp":   rules(0, up),
 		"scaleDown": rules(c.ScaleDownWindow, c.MaxStepDown),
 	}
 }

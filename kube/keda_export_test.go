@@ -63,8 +63,11 @@ func TestKEDAObjectsCarrySettings(t *testing.T) {
 			t.Errorf("%s = %#v, want %#v", tt.what, tt.got, tt.want)
 		}
 	}
-	if _, ok, _ := unstructured.NestedFieldNoCopy(so, "spec", "advanced", "horizontalPodAutoscalerConfig", "behavior", "scaleUp", "policies"); ok {
-		t.Errorf("scaleUp has policies without --max-step-up")
+	// No --max-step-up: the HPA's default scale-up cap (double or 4 pods
+	// per 15 s) must be lifted to MaxReplicas pods per poll.
+	up := str(so, "spec", "advanced", "horizontalPodAutoscalerConfig", "behavior", "scaleUp", "policies").([]any)[0].(map[string]any)
+	if up["type"] != "Pods" || up["value"] != int64(40) || up["periodSeconds"] != int64(2) {
+		t.Errorf("scaleUp policy = %v, want 40 Pods per 2 s", up)
 	}
 }
 
