@@ -48,6 +48,10 @@ type KEDAImport struct {
 	Notes []string
 }
 
+// ErrScaledObjectNotFound is ImportScaledObject's error when no
+// ScaledObject has the name.
+var ErrScaledObjectNotFound = errors.New("ScaledObject not found")
+
 // ImportScaledObject reads the ScaledObject name in namespace and returns
 // base with its RabbitMQ trigger's and limits' settings (see
 // ConfigFromScaledObject).
@@ -55,11 +59,16 @@ func ImportScaledObject(ctx context.Context, dyn dynamic.Interface, namespace, n
 	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
 		return KEDAImport{}, fmt.Errorf("--from-scaledobject %s: not a valid name: %s", engine.Printable(strconv.Quote(name)), msgs[0])
 	}
-	obj, err := dyn.Resource(ScaledObjectResource).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
+	// A list by name needs only the list right yeetscale's Role already
+	// has on ScaledObjects (its check for KEDA on the Deployment).
+	list, err := dyn.Resource(ScaledObjectResource).Namespace(namespace).List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
 	if err != nil {
 		return KEDAImport{}, fmt.Errorf("--from-scaledobject: reading ScaledObject %s in namespace %s: %w", name, namespace, err)
 	}
-	return ConfigFromScaledObject(obj, base)
+	if len(list.Items) != 1 {
+		return KEDAImport{}, fmt.Errorf("--from-scaledobject: %w: no %s in namespace %s (kubectl -n %s get scaledobjects lists them)", ErrScaledObjectNotFound, name, namespace, namespace)
+	}
+	return ConfigFromScaledObject(&list.Items[0], base)
 }
 
 // ConfigFromScaledObject returns base with the ScaledObject's settings:

@@ -141,23 +141,29 @@ func (cp *ControlPlane) InstallKEDA(t testing.TB) {
 }
 
 // removeKEDA deletes the KEDA CRDs and waits until keda.sh is not served.
+// The apiserver first deletes every custom resource of a CRD, which a
+// loaded machine may take a while over: it waits up to two minutes and
+// says what is left.
 func (cp *ControlPlane) removeKEDA(t testing.TB, dyn dynamic.Interface) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for name := range KEDACRDs {
 		_ = dyn.Resource(crdGVR).Delete(ctx, name, metav1.DeleteOptions{})
 	}
+	left := "?"
 	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		for name := range KEDACRDs {
 			if _, err := dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{}); err == nil {
+				left = "the CRD " + name
 				return false, nil
 			}
 		}
 		_, err := cp.Client.Discovery().ServerResourcesForGroupVersion("keda.sh/v1alpha1")
+		left = "keda.sh/v1alpha1 in discovery"
 		return err != nil, nil
 	})
 	if err != nil {
-		t.Errorf("kubetest: the KEDA CRDs were not removed: %v", err)
+		t.Errorf("kubetest: the KEDA CRDs were not removed (%s is left): %v", left, err)
 	}
 }
 
