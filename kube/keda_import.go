@@ -52,12 +52,16 @@ type KEDAImport struct {
 // ScaledObject has the name.
 var ErrScaledObjectNotFound = errors.New("ScaledObject not found")
 
+// ErrScaledObjectSettings is ConfigFromScaledObject's error: a setting
+// yeetscale cannot take over. Its text is "ScaledObject".
+var ErrScaledObjectSettings = errors.New("ScaledObject")
+
 // ImportScaledObject reads the ScaledObject name in namespace and returns
 // base with its RabbitMQ trigger's and limits' settings (see
 // ConfigFromScaledObject).
 func ImportScaledObject(ctx context.Context, dyn dynamic.Interface, namespace, name string, base engine.Config) (KEDAImport, error) {
 	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
-		return KEDAImport{}, fmt.Errorf("--from-scaledobject %s: not a valid name: %s", engine.Printable(strconv.Quote(name)), msgs[0])
+		return KEDAImport{}, fmt.Errorf("%w %s: not a valid name: %s", ErrScaledObjectSettings, engine.Printable(strconv.Quote(name)), msgs[0])
 	}
 	// A list by name needs only the list right yeetscale's Role already
 	// has on ScaledObjects (its check for KEDA on the Deployment).
@@ -81,7 +85,7 @@ func ImportScaledObject(ctx context.Context, dyn dynamic.Interface, namespace, n
 func ConfigFromScaledObject(obj *unstructured.Unstructured, base engine.Config) (KEDAImport, error) {
 	name := engine.Printable(obj.GetName())
 	fail := func(err error) (KEDAImport, error) {
-		return KEDAImport{}, fmt.Errorf("ScaledObject %s: %w", name, err)
+		return KEDAImport{}, fmt.Errorf("%w %s: %w", ErrScaledObjectSettings, name, err)
 	}
 	imp := KEDAImport{Config: base}
 	c := &imp.Config

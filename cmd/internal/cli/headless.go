@@ -100,6 +100,7 @@ func (a *app) runRoot(ctx context.Context, o *rootOptions) error {
 	if err != nil {
 		return err
 	}
+	o.dryRun = shadowImported(o.dryRun, lv.imported, logger)
 	switch {
 	case o.once:
 		return a.runOnce(ctx, o, cfg, lv)
