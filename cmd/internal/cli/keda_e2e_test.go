@@ -79,4 +79,27 @@ func TestFromScaledObject(t *testing.T) {
 			}
 		})
 	}
+
+	// --auto as a shadow: decisions are logged, nothing is applied, and the
+	// tally on stopping compares the live 2 replicas with the proposed 6.
+	r := startAuto(t, append(append([]string{}, base[:len(base)-3]...), "--auto", "--log-format", "json", "--poll-interval", "1s", "--from-scaledobject", "orders-so"))
+	r.waitLog(t, time.Minute, "4 decisions", func(ls []logLine) bool { return count(ls, "decision") >= 4 })
+	if code := r.stop(t); code != ExitOK {
+		t.Fatalf("--auto exit %d; log:\n%s", code, r.log)
+	}
+	ls := lines(t, r.log.String())
+	var tally logLine
+	for _, l := range ls {
+		if l.msg() == "shadow tally" {
+			tally = l
+		}
+	}
+	hpa, yeet := tally.num("hpa_replica_seconds"), tally.num("yeetscale_replica_seconds")
+	if tally == nil || hpa < 2*2 || yeet < 2*hpa || tally.str("yeetscale_backlog_above_target") != "0s" || tally.str("hpa_backlog_above_target") == "0s" {
+		t.Errorf("shadow tally %v; want >= 3 s of 2 live against 6 proposed replicas, the backlog above target only under the live count; log:\n%s", tally, r.log)
+	}
+	t.Logf("shadow tally: %v", tally)
+	if count(ls, "scaled") != 0 || w.replicas() != 2 {
+		t.Errorf("the shadow scaled: replicas %d; log:\n%s", w.replicas(), r.log)
+	}
 }
