@@ -109,6 +109,7 @@ func (a *app) runRoot(ctx context.Context, o *rootOptions) error {
 	if err != nil {
 		return err
 	}
+	o.dryRun = shadowImported(o.dryRun, lv.imported, logger)
 	switch {
 	case o.once:
 		return a.runOnce(ctx, o, cfg, lv)
@@ -255,6 +256,7 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 	if err != nil {
 		return err
 	}
+	shadow := startShadow(ctl, lv.imported, mode == engine.ModeDryRun, cfg, logger)
 	p := engine.Printable // the names come from flags and the kubeconfig
 	logger.Info("starting", "mode", mode.String(), "policy", p(cfg.Policy), "queue", p(cfg.Queue), "vhost", p(cfg.VHost), "broker", p(lv.source.URL()),
 		"namespace", p(cfg.Namespace), "deployment", p(cfg.Deployment), "context", p(lv.target.Context),
@@ -294,6 +296,7 @@ func (a *app) runAuto(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 	}
 	stopLog()
 	<-logDone
+	shadow.stop()
 	logger.Info("stopped")
 	if errors.Is(err, context.Canceled) {
 		return nil

@@ -18,6 +18,8 @@ type liveOptions struct {
 	rabbit rabbit.Options
 	kube   *kube.Options
 	leader *kube.LeaderOptions
+	// from is --from-scaledobject (keda.go).
+	from scaledObjectImport
 }
 
 func newLiveOptions() *liveOptions {
@@ -28,6 +30,7 @@ func (o *liveOptions) addFlags(fs *pflag.FlagSet) {
 	o.rabbit.AddFlags(fs)
 	o.kube.AddFlags(fs)
 	o.leader.AddFlags(fs)
+	o.from.addFlags(fs)
 }
 
 // live is the wired real world: the queue source, the scaler and where they
@@ -40,6 +43,8 @@ type live struct {
 	// broker client's own "did not answer within" error is the one seen,
 	// and at least 10 s for the API server.
 	timeout time.Duration
+	// imported is what --from-scaledobject read (nil without it).
+	imported *kube.KEDAImport
 }
 
 // connect completes the options, fills cfg's names from them and builds the
@@ -47,6 +52,10 @@ type live struct {
 // a cluster that cannot be configured is a cluster error.
 func (o *liveOptions) connect(cfg *engine.Config, warn func(error)) (*live, error) {
 	if err := o.complete(); err != nil {
+		return nil, err
+	}
+	imported, err := o.importScaledObject(cfg)
+	if err != nil {
 		return nil, err
 	}
 	src, err := rabbit.New(o.rabbit)
@@ -62,7 +71,7 @@ func (o *liveOptions) connect(cfg *engine.Config, warn func(error)) (*live, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &live{source: src, scaler: scaler, target: target, timeout: max(o.rabbit.Timeout+time.Second, 10*time.Second)}, nil
+	return &live{source: src, scaler: scaler, target: target, timeout: max(o.rabbit.Timeout+time.Second, 10*time.Second), imported: imported}, nil
 }
 
 // complete completes and validates the options: bad ones are usage
