@@ -18,6 +18,7 @@ type liveOptions struct {
 	rabbit rabbit.Options
 	kube   *kube.Options
 	leader *kube.LeaderOptions
+	pods   podChoiceOptions
 }
 
 func newLiveOptions() *liveOptions {
@@ -28,6 +29,7 @@ func (o *liveOptions) addFlags(fs *pflag.FlagSet) {
 	o.rabbit.AddFlags(fs)
 	o.kube.AddFlags(fs)
 	o.leader.AddFlags(fs)
+	o.pods.addFlags(fs)
 }
 
 // live is the wired real world: the queue source, the scaler and where they
@@ -40,6 +42,7 @@ type live struct {
 	// broker client's own "did not answer within" error is the one seen,
 	// and at least 10 s for the API server.
 	timeout time.Duration
+	pods    podChoiceOptions
 }
 
 // connect completes the options, fills cfg's names from them and builds the
@@ -77,7 +80,7 @@ func (o *liveOptions) connect(cfg *engine.Config, warn func(error)) (*live, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &live{source: src, scaler: scaler, target: target, timeout: max(o.rabbit.Timeout+time.Second, 10*time.Second)}, nil
+	return &live{source: src, scaler: scaler, target: target, timeout: max(o.rabbit.Timeout+time.Second, 10*time.Second), pods: o.pods}, nil
 }
 
 // Tagged adapters: errors from the broker and the cluster carry their side,
@@ -114,5 +117,5 @@ func (l *live) controller(cfg engine.Config, mode engine.Mode, remember bool) (*
 	if remember {
 		o.Memory = l.scaler
 	}
-	return engine.New(o)
+	return l.withPodChoice(engine.New(o))
 }
