@@ -67,7 +67,10 @@ func (c *Controller) apply(ctx context.Context, from Scale, d Decision, by strin
 
 // setScale makes one SetScale call and logs its outcome.
 func (c *Controller) setScale(ctx context.Context, from Scale, d Decision, by string) change {
-	after := c.choosePods(ctx, from.Desired, d.Desired, by)
+	after, note := c.choosePods(ctx, from.Desired, d.Desired, by)
+	if note != "" {
+		d.Reason += "; " + note
+	}
 	cctx, cancel := c.updateCtx(ctx)
 	err := c.scaler.SetScale(cctx, ScaleRequest{From: from, Replicas: d.Desired, Reason: d.Reason, By: by})
 	cancel()

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -78,20 +79,22 @@ func (c *Controller) SetPodChooser(p PodChooser) {
 }
 
 // choosePods asks the chooser, if any, to prepare a scale-down from -> to
-// and returns the function to call once it is applied (never nil). A
-// failure never stops the scale-down: it is said once, and a chooser that
-// cannot work here is dropped. c.op must be held and c.mu must not.
-func (c *Controller) choosePods(ctx context.Context, from, to int32, by string) func(applied bool) {
+// and returns the function to call once it is applied (never nil) and a
+// note for the scale's reason (the choice made, or NoPodChoice the first
+// time). A failure never stops the scale-down: it is said once, and a
+// chooser that cannot work here is dropped. c.op must be held and c.mu must
+// not.
+func (c *Controller) choosePods(ctx context.Context, from, to int32, by string) (func(applied bool), string) {
 	none := func(bool) {}
 	v, ok := choices.Load(c)
 	if !ok || to >= from {
-		return none
+		return none, ""
 	}
 	pc := v.(*podChoice)
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if pc.chooser == nil {
-		return none
+		return none, ""
 	}
 	cctx, cancel := c.updateCtx(ctx)
 	choice, err := pc.chooser.PrepareScaleDown(cctx, from, to)
@@ -102,21 +105,23 @@ func (c *Controller) choosePods(ctx context.Context, from, to int32, by string) 
 	case errors.Is(err, ErrPodChoiceOff):
 		pc.chooser = nil
 		c.eventLocked(EventError, by, "scale-in without pod choice from now on: %v", err)
-		return none
+		return none, "scale-in without pod choice from now on (see the events)"
 	case err != nil:
+		note := ""
 		if !pc.unmapped || !errors.Is(err, ErrNotMapped) {
 			c.eventLocked(EventError, by, "%s (%v)", NoPodChoice, err)
+			note = NoPodChoice
 		}
 		pc.unmapped = errors.Is(err, ErrNotMapped)
-		return none
+		return none, note
 	}
 	pc.unmapped = false
-	c.eventLocked(EventInfo, by, "scale-in %d -> %d chooses its pods: %d idle, %d busy; first to go: %s",
-		from, to, choice.Idle, choice.Busy, Printable(joinNames(choice.Remove, 10)))
+	note := fmt.Sprintf("chooses its pods: %d idle, %d busy; first to go: %s", choice.Idle, choice.Busy, Printable(joinNames(choice.Remove, 10)))
+	c.eventLocked(EventInfo, by, "scale-in %d -> %d %s", from, to, note)
 	if choice.After == nil {
-		return none
+		return none, note
 	}
-	return choice.After
+	return choice.After, note
 }
 
 // joinNames joins up to max names with ", " and says how many more.

@@ -78,10 +78,19 @@ func TestScaleDownChoosesPodsFirst(t *testing.T) {
 			if fc.calls[0] != [2]int32{30, 17} {
 				t.Errorf("first call %v, want 30 -> 17", fc.calls[0])
 			}
-			said, offs := 0, 0
+			// Each is said once as an event of its own and once in the
+			// reason of the scale it concerns.
+			said, offs, inScale := 0, 0, 0
 			for _, e := range r.ctl.Snapshot().Events {
+				if e.Kind == engine.EventScale {
+					inScale += strings.Count(e.Message, engine.NoPodChoice) + strings.Count(e.Message, "without pod choice from now on")
+					continue
+				}
 				said += strings.Count(e.Message, engine.NoPodChoice)
 				offs += strings.Count(e.Message, "without pod choice from now on")
+			}
+			if inScale != said+offs {
+				t.Errorf("scale reasons say it %d times, events %d", inScale, said+offs)
 			}
 			if said != tt.wantSaid || offs != tt.wantOff || len(fc.applied) != tt.wantAfter {
 				t.Errorf("said %q %d times, off %d, after %d; want %d, %d, %d", engine.NoPodChoice, said, offs, len(fc.applied), tt.wantSaid, tt.wantOff, tt.wantAfter)
