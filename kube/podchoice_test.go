@@ -162,3 +162,22 @@ func equalSlices(a, b []string) bool {
 	}
 	return true
 }
+
+// TestPrepareScaleDownPodVanishes: a pod deleted between the listing and
+// its patch is skipped; the others are marked.
+func TestPrepareScaleDownPodVanishes(t *testing.T) {
+	c := choiceClient(choicePod("a", "", nil), choicePod("b", "", nil))
+	c.PrependReactor("patch", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.(k8stesting.PatchAction).GetName() == "a" {
+			return true, nil, apierrors.NewNotFound(schema.GroupResource{Resource: "pods"}, "a")
+		}
+		return false, nil, nil
+	})
+	choice, err := NewPodChooser(c, "ns", "w", fixedConsumers{{ConnectionName: "a"}, {ConnectionName: "b", Unacked: 1}}).PrepareScaleDown(context.Background(), 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := costs(t, c); got["b"] != "1001/1001" || got["a"] != "/" || choice.Idle != 1 || choice.Busy != 1 {
+		t.Errorf("costs %v, choice %+v; want b marked busy, a skipped", got, choice)
+	}
+}
