@@ -23,7 +23,7 @@ type scaleInWorld struct {
 	workers *labworld.PodWorkers
 }
 
-func newScaleInWorld(t *testing.T, replicas int32) *scaleInWorld {
+func newScaleInWorld(t testing.TB, replicas int32) *scaleInWorld {
 	w := newWorld(t, true, replicas)
 	amqpURL := strings.TrimSuffix(w.broker.AMQPURL, "/") + "/" + amqpEscape(w.vhost)
 	pw := labworld.NewPodWorkers(labworld.Config{AMQPURL: amqpURL, VHost: w.vhost, Queue: w.queue, Reconcile: 100 * time.Millisecond, Logf: t.Logf},
