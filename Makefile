@@ -130,3 +130,14 @@ bench-fleet:
 bench-console:
 	$(GO) test -run '^$$' -bench 'BenchmarkView|BenchmarkApplySnapshot' -benchmem ./tui/
 	BENCH_SECONDS=$${BENCH_SECONDS:-60} $(GO) test -count=1 -timeout 30m -run '^$$' -bench '^BenchmarkDemoResources$$' -benchtime 1x ./cmd/internal/cli/ | grep -E '^demo console|^(ok|FAIL|---)'
+
+# Scale-in that spares busy workers (issue #15): the same burst and drain
+# on the real broker and cluster, scaled from 10 to 5 while 5 workers hold
+# a long message, with and without pod choice. The last line is
+# machine-readable.
+.PHONY: bench-scalein
+bench-scalein:
+	@out=$$($(GO) test -count=1 -timeout 15m -run '^$$' -bench '^BenchmarkScaleIn$$' -benchtime 1x ./cmd/internal/cli/ 2>&1); status=$$?; \
+	printf '%s\n' "$$out" | grep -v '^scalein:'; \
+	printf '%s\n' "$$out" | grep '^scalein:' | tail -1; \
+	exit $$status

@@ -67,9 +67,14 @@ func (c *Controller) apply(ctx context.Context, from Scale, d Decision, by strin
 
 // setScale makes one SetScale call and logs its outcome.
 func (c *Controller) setScale(ctx context.Context, from Scale, d Decision, by string) change {
+	after, note := c.choosePods(ctx, from.Desired, d.Desired, by)
+	if note != "" {
+		d.Reason += "; " + note
+	}
 	cctx, cancel := c.updateCtx(ctx)
 	err := c.scaler.SetScale(cctx, ScaleRequest{From: from, Replicas: d.Desired, Reason: d.Reason, By: by})
 	cancel()
+	after(err == nil)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {

@@ -121,7 +121,8 @@ func TestManifestsRefuseCredentialArgs(t *testing.T) {
 // TestManifestsRoleGrantsExactlyWhatTheCodeCalls pins the Role's rules to
 // the calls the Scaler and leader election make (get/update of the scale,
 // get/patch of the Deployment, create/patch of Events, list of HPAs and
-// ScaledObjects, the Lease): no patch of the scale, no watch.
+// ScaledObjects, the Lease, list/patch of pods for the pod choice): no
+// patch of the scale, no watch.
 func TestManifestsRoleGrantsExactlyWhatTheCodeCalls(t *testing.T) {
 	objs, err := ManifestObjects(ManifestOptions{Image: "example.com/y:1", KEDA: true})
 	if err != nil {
@@ -130,6 +131,7 @@ func TestManifestsRoleGrantsExactlyWhatTheCodeCalls(t *testing.T) {
 	got := grants(t, objs[1])
 	want := []string{
 		"/events:create", "/events:patch",
+		"/pods:list", "/pods:patch",
 		"apps/deployments/scale:getyeeter-worker", "apps/deployments/scale:updateyeeter-worker",
 		"apps/deployments:getyeeter-worker", "apps/deployments:patchyeeter-worker",
 		"autoscaling/horizontalpodautoscalers:list",

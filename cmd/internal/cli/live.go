@@ -20,6 +20,8 @@ type liveOptions struct {
 	leader *kube.LeaderOptions
 	// from is --from-scaledobject (keda.go).
 	from scaledObjectImport
+	// pods is --pod-choice (podchoice.go).
+	pods podChoiceOptions
 }
 
 func newLiveOptions() *liveOptions {
@@ -31,6 +33,7 @@ func (o *liveOptions) addFlags(fs *pflag.FlagSet) {
 	o.kube.AddFlags(fs)
 	o.leader.AddFlags(fs)
 	o.from.addFlags(fs)
+	o.pods.addFlags(fs)
 }
 
 // live is the wired real world: the queue source, the scaler and where they
@@ -45,6 +48,7 @@ type live struct {
 	timeout time.Duration
 	// imported is what --from-scaledobject read (nil without it).
 	imported *kube.KEDAImport
+	pods     podChoiceOptions
 }
 
 // connect completes the options, fills cfg's names from them and builds the
@@ -71,7 +75,7 @@ func (o *liveOptions) connect(cfg *engine.Config, warn func(error)) (*live, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &live{source: src, scaler: scaler, target: target, timeout: max(o.rabbit.Timeout+time.Second, 10*time.Second), imported: imported}, nil
+	return &live{source: src, scaler: scaler, target: target, timeout: max(o.rabbit.Timeout+time.Second, 10*time.Second), imported: imported, pods: o.pods}, nil
 }
 
 // complete completes and validates the options: bad ones are usage
@@ -132,5 +136,5 @@ func (l *live) controller(cfg engine.Config, mode engine.Mode, remember bool) (*
 	if remember {
 		o.Memory = l.scaler
 	}
-	return engine.New(o)
+	return l.withPodChoice(engine.New(o))
 }

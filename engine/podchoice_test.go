@@ -1,0 +1,103 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yeeter/yeetscale/engine"
+)
+
+// fakeChooser records its calls and how many SetScale calls the scaler had
+// seen at each (so that a call after the scale is told apart).
+type fakeChooser struct {
+	sc      *fakeScaler
+	errs    []error
+	calls   [][2]int32
+	setsAt  []int
+	applied []bool
+}
+
+func (f *fakeChooser) PrepareScaleDown(_ context.Context, from, to int32) (engine.PodChoice, error) {
+	f.calls = append(f.calls, [2]int32{from, to})
+	f.setsAt = append(f.setsAt, f.sc.setCount())
+	var err error
+	if len(f.errs) > 0 {
+		err, f.errs = f.errs[0], f.errs[1:]
+	}
+	if err != nil {
+		return engine.PodChoice{}, err
+	}
+	return engine.PodChoice{Idle: 1, Busy: 1, Remove: []string{"w-1"}, After: func(ok bool) { f.applied = append(f.applied, ok) }}, nil
+}
+
+// TestScaleDownChoosesPodsFirst checks that every scale-down asks the
+// chooser before SetScale, that a scale-up does not, that consumers not
+// mapped are said once (NoPodChoice) while the scale goes ahead, and that a
+// chooser without pod permissions is dropped after one warning.
+func TestScaleDownChoosesPodsFirst(t *testing.T) {
+	notMapped := fmt.Errorf("%w: no consumer named after a pod", engine.ErrNotMapped)
+	off := fmt.Errorf("%w: pods is forbidden", engine.ErrPodChoiceOff)
+	tests := []struct {
+		name      string
+		errs      []error
+		wantCalls int // over three scale-downs
+		wantSaid  int // events saying NoPodChoice
+		wantOff   int // events saying the choice is off
+		wantAfter int
+	}{
+		{"mapped", nil, 3, 0, 0, 3},
+		{"not mapped, said once", []error{notMapped, notMapped, notMapped}, 3, 1, 0, 0},
+		{"not mapped, then mapped, then not: said twice", []error{notMapped, nil, notMapped}, 3, 2, 0, 1},
+		{"no permission: dropped", []error{off}, 1, 0, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, testConfig("seed"), engine.ModeAuto) // 17 replicas wanted
+			fc := &fakeChooser{sc: r.sc, errs: tt.errs}
+			r.ctl.SetPodChooser(fc)
+			ctx := context.Background()
+			// A scale-up first (no choice), then three scale-downs to 17.
+			for _, n := range []int32{5, 30, 25, 20} {
+				r.sc.change(n)
+				r.clock.Advance(10 * time.Minute)
+				if s := r.ctl.Poll(ctx); s.Scale.Desired != 17 && s.Decision.Desired != 17 {
+					t.Fatalf("from %d: decided %d (%s), want 17", n, s.Decision.Desired, s.Decision.Reason)
+				}
+			}
+			if len(fc.calls) != tt.wantCalls {
+				t.Fatalf("chooser called %d times (%v), want %d", len(fc.calls), fc.calls, tt.wantCalls)
+			}
+			for i, at := range fc.setsAt {
+				if at != i+1 {
+					t.Errorf("call %d came after %d SetScale calls, want %d (before its own scale)", i, at, i+1)
+				}
+			}
+			if fc.calls[0] != [2]int32{30, 17} {
+				t.Errorf("first call %v, want 30 -> 17", fc.calls[0])
+			}
+			// Each is said once as an event of its own and once in the
+			// reason of the scale it concerns.
+			said, offs, inScale := 0, 0, 0
+			for _, e := range r.ctl.Snapshot().Events {
+				if e.Kind == engine.EventScale {
+					inScale += strings.Count(e.Message, engine.NoPodChoice) + strings.Count(e.Message, "without pod choice from now on")
+					continue
+				}
+				said += strings.Count(e.Message, engine.NoPodChoice)
+				offs += strings.Count(e.Message, "without pod choice from now on")
+			}
+			if inScale != said+offs {
+				t.Errorf("scale reasons say it %d times, events %d", inScale, said+offs)
+			}
+			if said != tt.wantSaid || offs != tt.wantOff || len(fc.applied) != tt.wantAfter {
+				t.Errorf("said %q %d times, off %d, after %d; want %d, %d, %d", engine.NoPodChoice, said, offs, len(fc.applied), tt.wantSaid, tt.wantOff, tt.wantAfter)
+			}
+			if d, _, _, _ := r.sc.state(); d != 17 {
+				t.Errorf("replicas %d, want 17: a failed choice must not stop the scale", d)
+			}
+		})
+	}
+}
