@@ -58,6 +58,8 @@ type Controller struct {
 	memory    MemoryStore
 	memLoaded bool      // guarded by op
 	memSaved  time.Time // when the memory was last saved
+
+	pods podChoice // SetPodChooser; its own lock
 }
 
 // New returns a controller; the config must be valid.

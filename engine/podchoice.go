@@ -66,16 +66,12 @@ type podChoice struct {
 	unmapped bool // NoPodChoice said since the last mapped scale-down
 }
 
-var choices sync.Map // *Controller -> *podChoice
-
 // SetPodChooser makes every scale-down ask p to choose its pods first (nil
-// turns it off). Call it before Run.
+// turns it off).
 func (c *Controller) SetPodChooser(p PodChooser) {
-	if p == nil {
-		choices.Delete(c)
-		return
-	}
-	choices.Store(c, &podChoice{chooser: p})
+	c.pods.mu.Lock()
+	defer c.pods.mu.Unlock()
+	c.pods.chooser, c.pods.unmapped = p, false
 }
 
 // choosePods asks the chooser, if any, to prepare a scale-down from -> to
@@ -86,11 +82,10 @@ func (c *Controller) SetPodChooser(p PodChooser) {
 // not.
 func (c *Controller) choosePods(ctx context.Context, from, to int32, by string) (func(applied bool), string) {
 	none := func(bool) {}
-	v, ok := choices.Load(c)
-	if !ok || to >= from {
+	if to >= from {
 		return none, ""
 	}
-	pc := v.(*podChoice)
+	pc := &c.pods
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if pc.chooser == nil {
