@@ -65,9 +65,8 @@ func dryRunApply(ctx context.Context, dyn dynamic.Interface, obj *unstructured.U
 // then it breaks one field name or type at a time and expects the
 // apiserver to refuse each (so the dry run really validates).
 func TestKEDAManifestsAcceptedByKEDACRDs(t *testing.T) {
-	cp := kubetest.Shared(t)
+	cp := kubetest.WithKEDA(t)
 	ns := cp.Namespace(t)
-	cp.InstallKEDA(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dyn, err := dynamic.NewForConfig(cp.Config)

@@ -21,9 +21,8 @@ import (
 // leaves out; other triggers are noted; a paused one is not active; a
 // MessageRate trigger, a missing object and a missing trigger are errors.
 func TestImportScaledObject(t *testing.T) {
-	cp := kubetest.Shared(t)
+	cp := kubetest.WithKEDA(t)
 	ns := cp.Namespace(t)
-	cp.InstallKEDA(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dyn, err := dynamic.NewForConfig(cp.Config)

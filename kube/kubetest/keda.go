@@ -19,13 +19,13 @@ import (
 )
 
 // KEDAModule and KEDAVersion name the Go module whose config/crd/bases
-// holds the KEDA CRDs that InstallKEDA installs.
+// holds the KEDA CRDs that WithKEDA installs.
 const (
 	KEDAModule  = "github.com/kedacore/keda/v2"
 	KEDAVersion = "v2.21.0"
 )
 
-// KEDACRDs are the CRD files InstallKEDA takes from the module, by the
+// KEDACRDs are the CRD files WithKEDA takes from the module, by the
 // names of the CRDs they define.
 var KEDACRDs = map[string]string{
 	"scaledobjects.keda.sh":                 "keda.sh_scaledobjects.yaml",
@@ -87,13 +87,11 @@ func haveAll(dir string) bool {
 	return true
 }
 
-// InstallKEDA installs KEDA's CRDs (ScaledObject, ScaledJob,
+// installKEDA installs KEDA's CRDs (ScaledObject, ScaledJob,
 // TriggerAuthentication, ClusterTriggerAuthentication) from
 // KEDAModule@KEDAVersion with server-side apply, waits until they are
-// established, and deletes them when the test ends, waiting until the
-// API no longer serves keda.sh, so later tests see a cluster without KEDA.
-// Tests that call it must not run in parallel with each other.
-func (cp *ControlPlane) InstallKEDA(t testing.TB) {
+// established and keda.sh/v1alpha1 is served.
+func (cp *ControlPlane) installKEDA(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -105,7 +103,6 @@ func (cp *ControlPlane) InstallKEDA(t testing.TB) {
 	if err != nil {
 		t.Fatalf("kubetest: KEDA CRDs: %v", err)
 	}
-	t.Cleanup(func() { cp.removeKEDA(t, dyn) })
 	for name, file := range KEDACRDs {
 		b, err := os.ReadFile(filepath.Join(dir, file))
 		if err != nil {
@@ -140,31 +137,22 @@ func (cp *ControlPlane) InstallKEDA(t testing.TB) {
 	}
 }
 
-// removeKEDA deletes the KEDA CRDs and waits until keda.sh is not served.
-// The apiserver first deletes every custom resource of a CRD, which a
-// loaded machine may take a while over: it waits up to two minutes and
-// says what is left.
-func (cp *ControlPlane) removeKEDA(t testing.TB, dyn dynamic.Interface) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// WithKEDA starts a control plane of the test's own with KEDA's CRDs
+// installed, and stops it when the test ends. The shared control plane is
+// not used for them: other tests expect a cluster without KEDA, and taking
+// the CRDs out again (the apiserver first deletes every custom resource)
+// took over two minutes once on a loaded machine.
+func WithKEDA(t testing.TB) *ControlPlane {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	for name := range KEDACRDs {
-		_ = dyn.Resource(crdGVR).Delete(ctx, name, metav1.DeleteOptions{})
-	}
-	left := "?"
-	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		for name := range KEDACRDs {
-			if _, err := dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{}); err == nil {
-				left = "the CRD " + name
-				return false, nil
-			}
-		}
-		_, err := cp.Client.Discovery().ServerResourcesForGroupVersion("keda.sh/v1alpha1")
-		left = "keda.sh/v1alpha1 in discovery"
-		return err != nil, nil
-	})
+	cp, err := StartLab(ctx, Options{Logf: verboseLogf})
 	if err != nil {
-		t.Errorf("kubetest: the KEDA CRDs were not removed (%s is left): %v", left, err)
+		t.Fatalf("kubetest: control plane: %v", err)
 	}
+	t.Cleanup(cp.Stop)
+	cp.installKEDA(t)
+	return cp
 }
 
 // established reports whether a CRD has condition Established=True.

@@ -37,13 +37,19 @@ type world struct {
 // workloads the Deployment's pods become Ready on the kwok node.
 func newWorld(t testing.TB, workloads bool, replicas int32) *world {
 	t.Helper()
-	b := rabbittest.Start(t)
 	var cp *kubetest.ControlPlane
 	if workloads {
 		cp = kubetest.SharedWorkloads(t)
 	} else {
 		cp = kubetest.Shared(t)
 	}
+	return newWorldOn(t, cp, replicas)
+}
+
+// newWorldOn is newWorld on the control plane cp.
+func newWorldOn(t testing.TB, cp *kubetest.ControlPlane, replicas int32) *world {
+	t.Helper()
+	b := rabbittest.Start(t)
 	w := &world{t: t, broker: b, cp: cp, name: kubetest.YeeterDeployment}
 	w.vhost = b.NewVHost(t)
 	w.queue = b.NewQueue(t, w.vhost)

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/yeeter/yeetscale/kube"
+	"github.com/yeeter/yeetscale/kube/kubetest"
 )
 
 // TestFromScaledObject runs `--once --from-scaledobject` on the real broker
@@ -21,8 +22,7 @@ import (
 // Deployment keeps its 2 replicas), an explicit --max-replicas wins, and
 // a ScaledObject in MessageRate mode or a missing one is a usage error.
 func TestFromScaledObject(t *testing.T) {
-	w := newWorld(t, false, 2)
-	w.cp.InstallKEDA(t)
+	w := newWorldOn(t, kubetest.WithKEDA(t), 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dyn, err := dynamic.NewForConfig(w.cp.Config)
