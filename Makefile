@@ -108,7 +108,7 @@ lab: build
 # one 1s poll + 100 ms), CPU time and peak RSS of --auto over one minute.
 .PHONY: bench-e2e
 bench-e2e:
-	$(GO) test -count=1 -timeout 15m -run '^$$' -bench '^BenchmarkE2E$$' -benchtime 1x ./cmd/internal/cli/
+	$(GO) test -count=1 -timeout 15m -run '^$$' -bench '^BenchmarkE2E(WakeFromZero)?$$' -benchtime 1x ./cmd/internal/cli/
 
 # The fleet mode at scale: the headless --auto --fleet over 1,000 annotated
 # Deployments on the real apiserver and 1,000 queues on the real broker,
