@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yeeter/yeetscale/cmd/internal/cli"
 )
 
 // The quick start a newcomer follows: README.md's first fenced code block
@@ -212,4 +214,57 @@ func TestQuickStartBlockParsing(t *testing.T) {
 			t.Errorf("%s: got ```%s %q", name, info, body)
 		}
 	}
+}
+
+// TestREADMEFlagsBlock checks that the README's "yeetscale --help" block is
+// the Flags section of the binary's own help, line for line.
+func TestREADMEFlagsBlock(t *testing.T) {
+	_, readme := readREADME(t)
+	// client-go's --cache-dir default names the home directory; the README
+	// shows root's.
+	t.Setenv("HOME", "/root")
+	var out, errOut strings.Builder
+	if code := cli.Main([]string{"yeetscale", "--help"}, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("yeetscale --help exited %d: %s", code, errOut.String())
+	}
+	want, ok := flagsSection(out.String())
+	if !ok {
+		t.Fatalf("yeetscale --help has no Flags: section:\n%s", out.String())
+	}
+	got, ok := readmeHelpBlock(readme)
+	if !ok {
+		t.Fatal("README.md has no code block after \"`yeetscale --help`:\"")
+	}
+	if got != want {
+		t.Errorf("README.md's flags block differs from yeetscale --help; replace it with:\n%s", want)
+	}
+}
+
+// flagsSection returns help's lines from "Flags:" to the first blank line.
+func flagsSection(help string) (string, bool) {
+	i := strings.Index(help, "\nFlags:\n")
+	if i < 0 {
+		return "", false
+	}
+	s := help[i+1:]
+	if j := strings.Index(s, "\n\n"); j >= 0 {
+		s = s[:j+1]
+	}
+	return s, true
+}
+
+// readmeHelpBlock returns the body of the fenced block that follows the line
+// "`yeetscale --help`:".
+func readmeHelpBlock(readme string) (string, bool) {
+	_, rest, ok := strings.Cut(strings.ReplaceAll(readme, "\r\n", "\n"), "\n`yeetscale --help`:\n")
+	if !ok {
+		return "", false
+	}
+	rest = strings.TrimLeft(rest, "\n")
+	body, ok := strings.CutPrefix(rest, "```\n")
+	if !ok {
+		return "", false
+	}
+	body, _, ok = strings.Cut(body, "\n```")
+	return body + "\n", ok
 }
