@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/yeeter/yeetscale/kube/kubetest"
@@ -407,4 +408,40 @@ func kubeconfigVia(t *testing.T, cp *kubetest.ControlPlane, addr string) string 
 		t.Fatal(err)
 	}
 	return path
+}
+
+// restricted is a ServiceAccount's kubeconfig and token.
+type restricted struct{ kubeconfig, token string }
+
+// restrictedKubeconfig creates a ServiceAccount sa of w.ns bound to a Role
+// with rules and returns its kubeconfig and token, once the RBAC
+// authorizer knows of the binding.
+func restrictedKubeconfig(t *testing.T, w *world, sa string, rules []rbacv1.PolicyRule) restricted {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := w.cp.Client
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: w.ns}, Rules: rules}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: w.ns},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: sa},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa, Namespace: w.ns}}}
+	if _, err := c.CoreV1().ServiceAccounts(w.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RbacV1().Roles(w.ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RbacV1().RoleBindings(w.ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	token, err := w.cp.ServiceAccountToken(ctx, w.ns, sa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig, err := w.cp.WriteKubeconfig("kubeconfig-"+w.ns, sa, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // the RBAC authorizer learns of the binding a moment after the create
+	return restricted{kubeconfig, token}
 }

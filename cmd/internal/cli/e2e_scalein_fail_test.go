@@ -1,49 +1,14 @@
 package cli
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/yeeter/yeetscale/engine"
 )
-
-// restrictedKubeconfig returns a kubeconfig for a ServiceAccount of w.ns
-// bound to a Role with rules, once the RBAC authorizer knows of it.
-func restrictedKubeconfig(t *testing.T, w *world, sa string, rules []rbacv1.PolicyRule) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c := w.cp.Client
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: w.ns}, Rules: rules}
-	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: w.ns},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: sa},
-		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa, Namespace: w.ns}}}
-	if _, err := c.CoreV1().ServiceAccounts(w.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.RbacV1().Roles(w.ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.RbacV1().RoleBindings(w.ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	token, err := w.cp.ServiceAccountToken(ctx, w.ns, sa)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig, err := w.cp.WriteKubeconfig("kubeconfig-"+w.ns, sa, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * time.Second) // the RBAC authorizer learns of the binding a moment after the create
-	return kubeconfig
-}
 
 // TestScaleInWithoutPodChoice (issue #15): when pod choice cannot work the
 // scale-down goes ahead as before and says why, in --once's output: without
@@ -73,7 +38,7 @@ func TestScaleInWithoutPodChoice(t *testing.T) {
 			w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })
 			args := w.args("--once", "--min-replicas", "5", "--max-replicas", "5", "--target-messages", "1")
 			if tt.rules != nil {
-				args = append(args, "--kubeconfig", restrictedKubeconfig(t, w, "no-pods", tt.rules))
+				args = append(args, "--kubeconfig", restrictedKubeconfig(t, w, "no-pods", tt.rules).kubeconfig)
 			}
 			code, out, errOut := once(t, args)
 			if code != 0 {

@@ -8,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/yeeter/yeetscale/kube"
 )
@@ -25,34 +23,13 @@ func TestE2ELeaderElectionForbiddenLease(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	const sa = "no-lease"
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: w.ns}, Rules: []rbacv1.PolicyRule{
+	svc := restrictedKubeconfig(t, w, sa, []rbacv1.PolicyRule{
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "patch"}},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments/scale"}, Verbs: []string{"get", "update"}},
 		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 		{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: []string{"list"}},
-	}}
-	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: w.ns},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: sa},
-		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa, Namespace: w.ns}}}
-	c := w.cp.Client
-	if _, err := c.CoreV1().ServiceAccounts(w.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.RbacV1().Roles(w.ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.RbacV1().RoleBindings(w.ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	token, err := w.cp.ServiceAccountToken(ctx, w.ns, sa)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig, err := w.cp.WriteKubeconfig("kubeconfig-"+w.ns, sa, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The RBAC authorizer learns of the binding a moment after the create.
+	})
+	kubeconfig, token := svc.kubeconfig, svc.token
 	s, err := kube.NewScaler(w.cp.ConfigForToken(token), kube.ScalerConfig{Namespace: w.ns, Deployment: w.name})
 	if err != nil {
 		t.Fatal(err)
