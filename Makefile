@@ -129,4 +129,7 @@ bench-console:
 # picks scenarios, VSKEDA_OUT=dir keeps the CSV timelines, PLOT=1 draws them.
 .PHONY: bench-vs-keda
 bench-vs-keda:
-	VSKEDA_PLOT=$(PLOT) $(GO) test -count=1 -timeout 90m -run '^$$' -bench '^BenchmarkVsKEDA$$' -benchtime 1x ./cmd/internal/cli/ | grep -Ev '^(goos|goarch|pkg|cpu|PASS|ok |BenchmarkVsKEDA)'
+	@rc=$$(mktemp); \
+	{ VSKEDA_PLOT=$(PLOT) $(GO) test -count=1 -timeout 90m -run '^$$' -bench '^BenchmarkVsKEDA$$' -benchtime 1x ./cmd/internal/cli/ 2>&1; echo $$? >$$rc; } | \
+		grep -Ev '^(goos|goarch|pkg|cpu|PASS|ok |BenchmarkVsKEDA)'; \
+	code=$$(cat $$rc); rm -f $$rc; exit $$code
