@@ -141,3 +141,19 @@ bench-scalein:
 	printf '%s\n' "$$out" | grep -v '^scalein:'; \
 	printf '%s\n' "$$out" | grep '^scalein:' | tail -1; \
 	exit $$status
+
+# Real KEDA v2.21.0 and the real HPA against yeetscale --auto, the same world
+# twice on the same lab (RabbitMQ, kwok pods, simulated workers): the guide's
+# burst, a spike train and a steady noisy load, shortened to about two minutes
+# each; per run drain, p50/p95 wait, pod-seconds, scale events, reversals, the
+# ratios and the simulator's hpa-keda-default / hpa-keda models; last lines
+# `vs-keda: ...`. The first run builds KEDA (about 10 minutes, cached in
+# ~/.cache/yeetscale/keda-v2.21.0). Needs root: the metrics adapter runs in a
+# network namespace of its own (10.250.0.0/30). VSKEDA_SCENARIOS=burst,...
+# picks scenarios, VSKEDA_OUT=dir keeps the CSV timelines, PLOT=1 draws them.
+.PHONY: bench-vs-keda
+bench-vs-keda:
+	@rc=$$(mktemp); \
+	{ VSKEDA_PLOT=$(PLOT) $(GO) test -count=1 -timeout 90m -run '^$$' -bench '^BenchmarkVsKEDA$$' -benchtime 1x ./cmd/internal/cli/ 2>&1; echo $$? >$$rc; } | \
+		grep -Ev '^(goos|goarch|pkg|cpu|PASS|ok |BenchmarkVsKEDA)'; \
+	code=$$(cat $$rc); rm -f $$rc; exit $$code

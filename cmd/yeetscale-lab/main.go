@@ -42,6 +42,7 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 	queue := fs.String("queue", rabbit.DefaultQueue, "queue the workers consume (declared on vhost /)")
 	replicas := fs.Int("replicas", 1, "initial replicas of the yeeter-worker Deployment")
 	publish := fs.Int("publish", 0, "publish this many messages once everything is up (a burst to watch)")
+	keda := fs.Bool("keda", false, "also run KEDA "+kubetest.KEDABuildVersion+"'s operator and metrics adapter and the HPA controller (first run builds KEDA: about 10 minutes; needs root)")
 	yeetscale := fs.String("yeetscale", "yeetscale", "how to run yeetscale in the printed command lines (make lab passes bin/yeetscale)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -53,7 +54,7 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 	logger := log.New(errOut, "lab: ", log.Ltime)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := lab(ctx, logger, in, out, *work, *queue, int32(*replicas), *publish, *yeetscale); err != nil {
+	if err := lab(ctx, logger, in, out, *work, *queue, int32(*replicas), *publish, *yeetscale, *keda); err != nil {
 		logger.Printf("error: %v", err)
 		return 1
 	}
@@ -61,7 +62,7 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 	return 0
 }
 
-func lab(ctx context.Context, logger *log.Logger, in io.Reader, out io.Writer, work time.Duration, queue string, replicas int32, publish int, yeetscale string) error {
+func lab(ctx context.Context, logger *log.Logger, in io.Reader, out io.Writer, work time.Duration, queue string, replicas int32, publish int, yeetscale string, keda bool) error {
 	logger.Printf("starting RabbitMQ (first run may install it with apt-get)")
 	broker, stopBroker, err := rabbittest.StartLab(ctx, logger.Printf)
 	if err != nil {
@@ -75,11 +76,17 @@ func lab(ctx context.Context, logger *log.Logger, in io.Reader, out io.Writer, w
 		}
 	}()
 	logger.Printf("starting etcd, kube-apiserver, kube-controller-manager and kwok (first run builds them: several minutes)")
-	cp, err := kubetest.StartLab(ctx, kubetest.Options{Workloads: true, Logf: logger.Printf})
+	cp, err := kubetest.StartLab(ctx, kubetest.Options{Workloads: true, Aggregation: keda, HPA: keda, Logf: logger.Printf})
 	if err != nil {
 		return fmt.Errorf("control plane: %w", err)
 	}
 	defer cp.Stop()
+	if keda {
+		logger.Printf("starting KEDA %s (first run builds it: about 10 minutes)", kubetest.KEDABuildVersion)
+		if err := cp.StartKEDA(ctx); err != nil {
+			return fmt.Errorf("keda: %w", err)
+		}
+	}
 	if _, err := cp.CreateYeeter(ctx, replicas); err != nil {
 		return fmt.Errorf("deployment: %w", err)
 	}
@@ -122,10 +129,10 @@ Then, in that shell:
   %[11]s --kubeconfig %[1]s -n %[3]s --mgmt-url %[6]s --queue %[7]s --poll-interval 2s
   %[11]s --auto --kubeconfig %[1]s -n %[3]s --mgmt-url %[6]s --queue %[7]s --min-replicas 2 --max-replicas 40 --target-messages 250 --poll-interval 1s
 
-Type a number and Enter here to publish that many messages (e.g. 10000).
+%[12]sType a number and Enter here to publish that many messages (e.g. 10000).
 `,
 		cp.Kubeconfig, kubetest.ContextName, kubetest.YeeterNamespace, kubetest.YeeterDeployment, kubetest.FakeNode,
-		broker.MgmtURL, queue, work, labUser, password, yeetscale)
+		broker.MgmtURL, queue, work, labUser, password, yeetscale, kedaHint(keda))
 	go func() {
 		sc := bufio.NewScanner(in)
 		for sc.Scan() {
@@ -148,6 +155,19 @@ Type a number and Enter here to publish that many messages (e.g. 10000).
 	logger.Printf("stopping")
 	<-done
 	return nil
+}
+
+// kedaHint tells how to let KEDA scale the Deployment instead of yeetscale.
+func kedaHint(keda bool) string {
+	if !keda {
+		return ""
+	}
+	return `KEDA is running (external.metrics.k8s.io answers; the HPA controller syncs every 15 s):
+a ScaledObject with a rabbitmq trigger (protocol http, mode QueueLength, the host URL with
+these credentials in a Secret through a TriggerAuthentication) makes KEDA's HPA scale it.
+Let only one of KEDA and yeetscale scale the Deployment at a time.
+
+`
 }
 
 func randomHex(n int) string {

@@ -40,6 +40,16 @@ type Options struct {
 	Dir string
 	// Logf, when set, is told about progress (e.g. t.Logf or log.Printf).
 	Logf func(format string, args ...any)
+	// Aggregation turns on the API server's aggregation layer (front-proxy
+	// CA and client certificate, --enable-aggregator-routing) and adds
+	// KEDAHostAddr to its serving certificate, as StartKEDA needs. Off by
+	// default (make test runs without it).
+	Aggregation bool
+	// HPA adds the horizontalpodautoscaling controller to
+	// kube-controller-manager (with Workloads), syncing every HPASyncPeriod
+	// (default 15s, the upstream default).
+	HPA           bool
+	HPASyncPeriod time.Duration
 }
 
 // ControlPlane is a running etcd + kube-apiserver (and, with Workloads,
@@ -63,6 +73,8 @@ type ControlPlane struct {
 	StartTime time.Duration
 
 	pki      *pki
+	opts     Options
+	cleanups []func() // run by Stop after the processes, last first
 	logf     func(string, ...any)
 	keepDir  bool
 	ownDir   bool
@@ -91,7 +103,7 @@ func StartLab(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if tools.BuildTime > 0 {
 		logf("kubetest: built %v in %s", names, tools.BuildTime.Round(time.Second))
 	}
-	cp := &ControlPlane{Tools: tools, Dir: opts.Dir, logf: logf, keepDir: os.Getenv(EnvKeep) == "1"}
+	cp := &ControlPlane{Tools: tools, Dir: opts.Dir, opts: opts, logf: logf, keepDir: os.Getenv(EnvKeep) == "1"}
 	if cp.Dir == "" {
 		cp.Dir, err = os.MkdirTemp("", "yeetscale-kubetest-")
 		if err != nil {
@@ -130,7 +142,15 @@ func StartLab(ctx context.Context, opts Options) (*ControlPlane, error) {
 func (cp *ControlPlane) start(ctx context.Context) error {
 	began := time.Now()
 	var err error
-	if cp.pki, err = newPKI(cp.Dir); err != nil {
+	var extraIPs []string
+	var aggFlags []string
+	if cp.opts.Aggregation {
+		extraIPs = append(extraIPs, KEDAHostAddr)
+		if aggFlags, err = frontProxyFlags(cp.Dir); err != nil {
+			return err
+		}
+	}
+	if cp.pki, err = newPKI(cp.Dir, extraIPs...); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(filepath.Join(cp.Dir, "etcd")); err != nil { // from a failed attempt
@@ -156,20 +176,20 @@ func (cp *ControlPlane) start(ctx context.Context) error {
 	}
 
 	cp.URL = fmt.Sprintf("https://127.0.0.1:%d", ports[2])
-	apiserver, err := startProcess(cp.Dir, "kube-apiserver", cp.Tools.Bin(KubeAPIServer),
-		"--etcd-servers="+etcdURL,
-		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port="+strconv.Itoa(ports[2]),
-		"--tls-cert-file="+cp.pki.CertFile, "--tls-private-key-file="+cp.pki.KeyFile,
-		"--client-ca-file="+cp.pki.CAFile,
-		"--token-auth-file="+cp.pki.TokenFile, "--authorization-mode=RBAC",
+	apiserver, err := startProcess(cp.Dir, "kube-apiserver", cp.Tools.Bin(KubeAPIServer), append([]string{
+		"--etcd-servers=" + etcdURL,
+		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port=" + strconv.Itoa(ports[2]),
+		"--tls-cert-file=" + cp.pki.CertFile, "--tls-private-key-file=" + cp.pki.KeyFile,
+		"--client-ca-file=" + cp.pki.CAFile,
+		"--token-auth-file=" + cp.pki.TokenFile, "--authorization-mode=RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc",
-		"--service-account-key-file="+cp.pki.SAPubFile,
-		"--service-account-signing-key-file="+cp.pki.SAKeyFile,
+		"--service-account-key-file=" + cp.pki.SAPubFile,
+		"--service-account-signing-key-file=" + cp.pki.SAKeyFile,
 		"--service-cluster-ip-range=10.0.0.0/24",
 		"--disable-admission-plugins=ServiceAccount",
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
-		"--v=1")
+		"--v=1"}, aggFlags...)...)
 	if err != nil {
 		return err
 	}
@@ -213,9 +233,24 @@ func (cp *ControlPlane) Stop() {
 		return
 	}
 	cp.stopProcesses()
+	cp.mu.Lock()
+	cleanups := cp.cleanups
+	cp.cleanups = nil
+	cp.mu.Unlock()
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
 	if cp.ownDir && !cp.keepDir && cp.Dir != "" {
 		_ = os.RemoveAll(cp.Dir)
 	}
+}
+
+// onStop registers f to run when the control plane stops, after its
+// processes (last registered first).
+func (cp *ControlPlane) onStop(f func()) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	cp.cleanups = append(cp.cleanups, f)
 }
 
 // stopProcesses stops every process in reverse start order.

@@ -38,9 +38,9 @@ const (
 	NobodyUser = "yeetscale-nobody"
 )
 
-// newPKI writes a CA, a serving certificate, a service-account key pair and
-// tokens.csv into dir.
-func newPKI(dir string) (*pki, error) {
+// newPKI writes a CA, a serving certificate (for loopback and extraIPs), a
+// service-account key pair and tokens.csv into dir.
+func newPKI(dir string, extraIPs ...string) (*pki, error) {
 	p := &pki{
 		CAFile: filepath.Join(dir, "ca.crt"), CertFile: filepath.Join(dir, "apiserver.crt"),
 		KeyFile: filepath.Join(dir, "apiserver.key"), SAKeyFile: filepath.Join(dir, "sa.key"),
@@ -77,6 +77,9 @@ func newPKI(dir string) (*pki, error) {
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:    []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+	}
+	for _, ip := range extraIPs {
+		srvTmpl.IPAddresses = append(srvTmpl.IPAddresses, net.ParseIP(ip))
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
 	if err != nil {

@@ -44,14 +44,22 @@ func (cp *ControlPlane) startWorkloads(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	kcm, err := startProcess(cp.Dir, "kube-controller-manager", tools.Bin(KubeControllerManager),
-		"--kubeconfig="+cp.Kubeconfig, "--authentication-kubeconfig="+cp.Kubeconfig,
-		"--authorization-kubeconfig="+cp.Kubeconfig,
+	controllers := "deployment,replicaset,namespace,garbagecollector,serviceaccount,serviceaccount-token"
+	var hpaFlags []string
+	if cp.opts.HPA {
+		controllers += ",horizontalpodautoscaling"
+		if cp.opts.HPASyncPeriod > 0 {
+			hpaFlags = append(hpaFlags, "--horizontal-pod-autoscaler-sync-period="+cp.opts.HPASyncPeriod.String())
+		}
+	}
+	kcm, err := startProcess(cp.Dir, "kube-controller-manager", tools.Bin(KubeControllerManager), append([]string{
+		"--kubeconfig=" + cp.Kubeconfig, "--authentication-kubeconfig=" + cp.Kubeconfig,
+		"--authorization-kubeconfig=" + cp.Kubeconfig,
 		"--bind-address=127.0.0.1", "--secure-port=0", "--leader-elect=false",
-		"--controllers=deployment,replicaset,namespace,garbagecollector,serviceaccount,serviceaccount-token",
-		"--service-account-private-key-file="+cp.pki.SAKeyFile, "--root-ca-file="+cp.pki.CAFile,
+		"--controllers=" + controllers,
+		"--service-account-private-key-file=" + cp.pki.SAKeyFile, "--root-ca-file=" + cp.pki.CAFile,
 		"--use-service-account-credentials=false",
-		"--concurrent-deployment-syncs=5", "--concurrent-replicaset-syncs=5", "--v=1")
+		"--concurrent-deployment-syncs=5", "--concurrent-replicaset-syncs=5", "--v=1"}, hpaFlags...)...)
 	if err != nil {
 		return err
 	}
