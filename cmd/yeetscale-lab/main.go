@@ -42,7 +42,7 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 	queue := fs.String("queue", rabbit.DefaultQueue, "queue the workers consume (declared on vhost /)")
 	replicas := fs.Int("replicas", 1, "initial replicas of the yeeter-worker Deployment")
 	publish := fs.Int("publish", 0, "publish this many messages once everything is up (a burst to watch)")
-	keda := fs.Bool("keda", false, "also run KEDA "+kubetest.KEDABuildVersion+"'s operator and metrics adapter and the HPA controller (first run builds KEDA: about 10 minutes; needs root)")
+	keda := fs.Bool("keda", false, "also run KEDA "+kubetest.KEDAVersion+"'s operator and metrics adapter and the HPA controller (first run builds KEDA: about 10 minutes; needs root)")
 	yeetscale := fs.String("yeetscale", "yeetscale", "how to run yeetscale in the printed command lines (make lab passes bin/yeetscale)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -82,7 +82,7 @@ func lab(ctx context.Context, logger *log.Logger, in io.Reader, out io.Writer, w
 	}
 	defer cp.Stop()
 	if keda {
-		logger.Printf("starting KEDA %s (first run builds it: about 10 minutes)", kubetest.KEDABuildVersion)
+		logger.Printf("starting KEDA %s (first run builds it: about 10 minutes)", kubetest.KEDAVersion)
 		if err := cp.StartKEDA(ctx); err != nil {
 			return fmt.Errorf("keda: %w", err)
 		}

@@ -104,7 +104,7 @@ func (cp *ControlPlane) StartKEDA(ctx context.Context) error {
 		return err
 	}
 	cp.logf("kubetest: KEDA %s operator + metrics adapter ready in %s (adapter on %s in netns %s)",
-		KEDABuildVersion, time.Since(began).Round(time.Millisecond), KEDAAdapterAddr, kedaNetns)
+		KEDAVersion, time.Since(began).Round(time.Millisecond), KEDAAdapterAddr, kedaNetns)
 	return nil
 }
 

@@ -12,13 +12,6 @@ import (
 	"time"
 )
 
-// KEDABuildVersion is the KEDA release the harness builds for StartKEDA
-// (the same as KEDAVersion of the CRD-only InstallKEDA, when both exist).
-const KEDABuildVersion = "v2.21.0"
-
-// kedaModule is KEDA's Go module.
-const kedaModule = "github.com/kedacore/keda/v2"
-
 // EnvKEDADir overrides the cache of the KEDA build (default
 // $HOME/.cache/yeetscale/keda-v2.21.0): binaries in bin/, the module's
 // source (CRDs included) in src/.
@@ -45,7 +38,7 @@ func (k KEDATools) Bin(name string) string { return filepath.Join(k.Dir, "bin", 
 // CRDDir is the module's config/crd/bases folder.
 func (k KEDATools) CRDDir() string { return filepath.Join(k.Dir, "src", "config", "crd", "bases") }
 
-// KEDADir returns $YEETSCALE_KEDA_DIR or $HOME/.cache/yeetscale/keda-<KEDABuildVersion>.
+// KEDADir returns $YEETSCALE_KEDA_DIR or $HOME/.cache/yeetscale/keda-<KEDAVersion>.
 func KEDADir() (string, error) {
 	if d := os.Getenv(EnvKEDADir); d != "" {
 		return filepath.Abs(d)
@@ -54,7 +47,7 @@ func KEDADir() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("kubetest: no home directory for the KEDA cache (set %s): %w", EnvKEDADir, err)
 	}
-	return filepath.Join(home, ".cache", "yeetscale", "keda-"+KEDABuildVersion), nil
+	return filepath.Join(home, ".cache", "yeetscale", "keda-"+KEDAVersion), nil
 }
 
 // kedaReady reports whether both binaries and the CRDs are in dir.
@@ -87,7 +80,7 @@ func EnsureKEDA(ctx context.Context) (KEDATools, error) {
 		return k, fmt.Errorf("kubetest: %w", err)
 	}
 	unlock, _, err := lockFileReport(filepath.Join(dir, ".lock"), func() {
-		progressf("kubetest: another process is building KEDA %s in %s; waiting for it", KEDABuildVersion, dir)
+		progressf("kubetest: another process is building KEDA %s in %s; waiting for it", KEDAVersion, dir)
 	})
 	if err != nil {
 		return k, err
@@ -98,7 +91,7 @@ func EnsureKEDA(ctx context.Context) (KEDATools, error) {
 	}
 	logPath := filepath.Join(dir, "build.log")
 	progressf("kubetest: building KEDA %s (operator and metrics adapter) into %s: first run only, about 10 minutes on 2 cores (log: %s)",
-		KEDABuildVersion, filepath.Join(dir, "bin"), logPath)
+		KEDAVersion, filepath.Join(dir, "bin"), logPath)
 	start := time.Now()
 	err = buildKEDA(ctx, k, logPath)
 	k.BuildTime = time.Since(start)
@@ -106,7 +99,7 @@ func EnsureKEDA(ctx context.Context) (KEDATools, error) {
 		progressf("kubetest: building KEDA failed after %s", k.BuildTime.Round(time.Second))
 		return k, err
 	}
-	progressf("kubetest: built KEDA %s in %s", KEDABuildVersion, k.BuildTime.Round(time.Second))
+	progressf("kubetest: built KEDA %s in %s", KEDAVersion, k.BuildTime.Round(time.Second))
 	return k, nil
 }
 
@@ -142,13 +135,13 @@ func buildKEDA(ctx context.Context, k KEDATools, logPath string) error {
 	}
 	src := filepath.Join(k.Dir, "src")
 	if _, err := os.Stat(filepath.Join(src, "go.mod")); err != nil {
-		out, err := run(k.Dir, "mod", "download", "-json", kedaModule+"@"+KEDABuildVersion)
+		out, err := run(k.Dir, "mod", "download", "-json", KEDAModule+"@"+KEDAVersion)
 		if err != nil {
 			return err
 		}
 		var mod struct{ Dir, Error string }
 		if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-			return fmt.Errorf("kubetest: go mod download %s@%s gave no module folder (%s %v)", kedaModule, KEDABuildVersion, mod.Error, err)
+			return fmt.Errorf("kubetest: go mod download %s@%s gave no module folder (%s %v)", KEDAModule, KEDAVersion, mod.Error, err)
 		}
 		tmp := src + ".tmp"
 		_ = os.RemoveAll(tmp)
