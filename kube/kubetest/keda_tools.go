@@ -39,16 +39,7 @@ func (k KEDATools) Bin(name string) string { return filepath.Join(k.Dir, "bin", 
 func (k KEDATools) CRDDir() string { return filepath.Join(k.Dir, "src", "config", "crd", "bases") }
 
 // KEDADir returns $YEETSCALE_KEDA_DIR or $HOME/.cache/yeetscale/keda-<KEDAVersion>.
-func KEDADir() (string, error) {
-	if d := os.Getenv(EnvKEDADir); d != "" {
-		return filepath.Abs(d)
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("kubetest: no home directory for the KEDA cache (set %s): %w", EnvKEDADir, err)
-	}
-	return filepath.Join(home, ".cache", "yeetscale", "keda-"+KEDAVersion), nil
-}
+func KEDADir() (string, error) { return cacheDir(EnvKEDADir, "keda-"+KEDAVersion, "KEDA") }
 
 // kedaReady reports whether both binaries and the CRDs are in dir.
 func kedaReady(k KEDATools) bool {

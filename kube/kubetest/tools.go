@@ -63,15 +63,19 @@ func (t Tools) Bin(name string) string { return filepath.Join(t.Dir, "bin", name
 
 // ToolsDir returns the binaries' cache directory: $YEETSCALE_KUBETOOLS_DIR
 // or $HOME/.cache/yeetscale/kubetools-<KubeVersion>.
-func ToolsDir() (string, error) {
-	if d := os.Getenv(EnvToolsDir); d != "" {
+func ToolsDir() (string, error) { return cacheDir(EnvToolsDir, "kubetools-"+KubeVersion, "tools") }
+
+// cacheDir returns $env, or $HOME/.cache/yeetscale/name: a build cache of
+// the harness (what names it in the error).
+func cacheDir(env, name, what string) (string, error) {
+	if d := os.Getenv(env); d != "" {
 		return filepath.Abs(d)
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", fmt.Errorf("kubetest: no home directory for the tools cache (set %s): %w", EnvToolsDir, err)
+		return "", fmt.Errorf("kubetest: no home directory for the %s cache (set %s): %w", what, env, err)
 	}
-	return filepath.Join(home, ".cache", "yeetscale", "kubetools-"+KubeVersion), nil
+	return filepath.Join(home, ".cache", "yeetscale", name), nil
 }
 
 // toolsSrc returns the directory of the tools module.
