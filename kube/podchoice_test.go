@@ -3,6 +3,8 @@ package kube
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -104,18 +106,18 @@ func TestPrepareScaleDown(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("error %v, want %v", err, tt.wantErr)
 			}
-			if got := costs(t, c); !equalMaps(got, tt.want) {
+			if got := costs(t, c); !maps.Equal(got, tt.want) {
 				t.Errorf("costs %v, want %v", got, tt.want)
 			}
 			if err != nil {
 				return
 			}
-			if !equalSlices(choice.Remove, tt.wantRemove) {
+			if !slices.Equal(choice.Remove, tt.wantRemove) {
 				t.Errorf("remove %v, want %v", choice.Remove, tt.wantRemove)
 			}
 			choice.After(false)
 			p.Wait()
-			if got := costs(t, c); !equalMaps(got, tt.afterClear) {
+			if got := costs(t, c); !maps.Equal(got, tt.afterClear) {
 				t.Errorf("after: costs %v, want %v", got, tt.afterClear)
 			}
 		})
@@ -137,30 +139,6 @@ func TestPrepareScaleDownForbidden(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
-func equalSlices(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestPrepareScaleDownPodVanishes: a pod deleted between the listing and

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ func TestSetScaleConflicts(t *testing.T) {
 			if tt.wantCause != nil && !strings.Contains(err.Error(), "reading it again failed") {
 				t.Errorf("message does not say the re-read failed: %v", err)
 			}
-			if got := f.updates; !equalInts(got, tt.wantSent) {
+			if got := f.updates; !slices.Equal(got, tt.wantSent) {
 				t.Errorf("updates sent with resourceVersions %v, want %v", got, tt.wantSent)
 			}
 			if f.replicas != tt.wantSpec {
@@ -83,18 +84,6 @@ func TestSetScaleConflicts(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestGuard checks that an HPA or a KEDA ScaledObject on the Deployment
