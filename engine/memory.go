@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"time"
 )
@@ -201,6 +202,18 @@ func decodeEntry(e []*float64, i int, prev time.Time) (Observation, error) {
 // most this much, for one write a minute at most.
 const memorySaveEvery = time.Minute
 
+// memorySlot numbers the memorySaveEvery-long slot that t falls in. Each
+// Deployment's slots start at its own offset within the minute (a hash of
+// its name), so that a fleet of targets polled in the same rounds spreads
+// its periodic saves over the minute instead of sending them all in one
+// round.
+func memorySlot(t time.Time, cfg Config) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(cfg.Namespace + "/" + cfg.Deployment))
+	phase := time.Duration(h.Sum64() % uint64(memorySaveEvery))
+	return int64(t.Add(-phase).Sub(time.Unix(0, 0)) / memorySaveEvery)
+}
+
 // loadMemory seeds the history from the memory store, once, before the
 // first poll. A memory that cannot be read or trusted is logged and left
 // out: the controller then decides with the history it has. c.op must be
@@ -233,14 +246,13 @@ func (c *Controller) loadMemory(ctx context.Context) {
 }
 
 // saveMemory writes the memory after a poll or an approval: at once when
-// the deployment changed, and otherwise when the last save is
-// memorySaveEvery old (a controller's first poll always saves, so that
-// every --once run does). Dry-run mode writes nothing. c.op must be held
-// and c.mu must not.
+// the deployment changed, and otherwise once per memorySaveEvery (a
+// controller's first poll always saves, so that every --once run does).
+// Dry-run mode writes nothing. c.op must be held and c.mu must not.
 func (c *Controller) saveMemory(ctx context.Context, changed bool) {
 	c.mu.Lock()
 	now := c.clock.Now()
-	due := changed || c.memSaved.IsZero() || now.Sub(c.memSaved) >= memorySaveEvery
+	due := changed || c.memSaved.IsZero() || memorySlot(now, c.cfg) != memorySlot(c.memSaved, c.cfg)
 	if c.memory == nil || c.mode == ModeDryRun || !due {
 		c.mu.Unlock()
 		return

@@ -210,3 +210,47 @@ func TestMemoryBoundedAndQuiet(t *testing.T) {
 		t.Errorf("a failing store: Err %v, newest event %q; want a clean poll and a note", s.Err, s.Events[0].Message)
 	}
 }
+
+// A fleet polls its targets in the same rounds: their once-a-minute saves
+// must spread over the minute (each Deployment's slot starts at its own
+// offset), not land in one round as 1,000 writes at once.
+func TestMemorySavesSpreadOverTheMinute(t *testing.T) {
+	const targets = 120
+	cfg := testConfig("seed")
+	cfg.PollInterval = time.Second
+	r := newRig(t, cfg, engine.ModeAuto)
+	stores := make([]*memStore, targets)
+	ctls := make([]*engine.Controller, targets)
+	for i := range ctls {
+		c := cfg
+		c.Deployment = fmt.Sprintf("worker-%03d", i)
+		stores[i] = &memStore{}
+		ctls[i] = mustNew(t, engine.Options{Config: c, Source: r.src, Scaler: r.sc, Clock: r.clock, Mode: engine.ModeAuto, Memory: stores[i]})
+	}
+	total := func() (n int) {
+		for _, s := range stores {
+			s.mu.Lock()
+			n += s.saves
+			s.mu.Unlock()
+		}
+		return n
+	}
+	worst, last := 0, 0
+	for sec := range 180 {
+		for _, c := range ctls {
+			c.Poll(context.Background())
+		}
+		now := total()
+		if sec >= 5 { // past the first polls, which always save
+			worst = max(worst, now-last)
+		}
+		last = now
+		r.clock.Advance(time.Second)
+	}
+	if worst > targets/10 {
+		t.Fatalf("%d of %d targets saved in the same second; want the periodic saves spread over the minute", worst, targets)
+	}
+	if per := float64(last) / targets; per < 3 || per > 5 {
+		t.Fatalf("%.1f saves per target in 3 minutes, want about one a minute (plus the first)", per)
+	}
+}
