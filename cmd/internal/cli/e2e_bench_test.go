@@ -26,12 +26,9 @@ import (
 //
 // It is one long measurement: run it with -benchtime 1x.
 func BenchmarkE2E(b *testing.B) {
-	bin := buildBinary(b)
-	w := newWorld(b, false, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })
-	history := watchReplicas(ctx, b, w)
+	bin, w, history := burstWorld(ctx, b, 1)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		cmd, log, exited, started := startBurstAuto(b, bin, w, "1")
@@ -64,12 +61,9 @@ func BenchmarkE2E(b *testing.B) {
 // shows must give a scale update within one poll + 100 ms, sized by the
 // policy (5,000 messages at 250 per replica: 20), not just to one.
 func BenchmarkE2EWakeFromZero(b *testing.B) {
-	bin := buildBinary(b)
-	w := newWorld(b, false, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })
-	history := watchReplicas(ctx, b, w)
+	bin, w, history := burstWorld(ctx, b, 0)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		cmd, log, exited, _ := startBurstAuto(b, bin, w, "0")
@@ -87,6 +81,17 @@ func BenchmarkE2EWakeFromZero(b *testing.B) {
 			b.Errorf("woke to %d replicas: want the policy's size for 5,000 messages, not one", woke)
 		}
 	}
+}
+
+// burstWorld builds the binary and a world whose Deployment has replicas,
+// waits until the broker shows the empty queue's statistics and watches the
+// Deployment's spec.replicas until ctx ends.
+func burstWorld(ctx context.Context, b *testing.B, replicas int32) (string, *world, func() []replicaChange) {
+	b.Helper()
+	bin := buildBinary(b)
+	w := newWorld(b, false, replicas)
+	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })
+	return bin, w, watchReplicas(ctx, b, w)
 }
 
 // startBurstAuto starts the binary as `--auto --poll-interval 1s` on w with
