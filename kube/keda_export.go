@@ -23,7 +23,8 @@ const maxHPAWindow = time.Hour
 const kedaHeader = `# A KEDA ScaledObject and TriggerAuthentication equivalent to yeetscale's
 # settings: RabbitMQ trigger in QueueLength mode over the management API
 # (HTTP), value = --target-messages per replica, min/max replicas,
-# pollingInterval = --poll-interval, and the HPA's behavior carrying
+# pollingInterval = --poll-interval, activationValue = --activation-messages,
+# cooldownPeriod = --idle-before-zero, and the HPA's behavior carrying
 # --scale-down-window, --tolerance and --max-step-up/--max-step-down.
 # The TriggerAuthentication reads the RabbitMQ user and password from the same
 # Secret keys (username, password) as yeetscale's own manifests.
@@ -39,8 +40,11 @@ const kedaHeader = `# A KEDA ScaledObject and TriggerAuthentication equivalent t
 # Without --max-step-up the scale-up policy allows maxReplicaCount pods per
 # poll: the HPA's default (double, or 4 pods, per 15 s) is a cap yeetscale
 # does not have.
-# cooldownPeriod only matters with minReplicaCount 0 (KEDA's 1 -> 0 step);
-# tolerance in the HPA behavior needs Kubernetes' HPAConfigurableTolerance
+# activationValue and cooldownPeriod only matter with minReplicaCount 0:
+# KEDA goes to 0 from any size once the queue held no more than
+# activationValue for cooldownPeriod; yeetscale only from one replica, after
+# the queue read empty, with nothing unacknowledged or arriving, that long.
+# Tolerance in the HPA behavior needs Kubernetes' HPAConfigurableTolerance
 # feature (beta); clusters without it drop the field and use 10%.
 `
 
@@ -85,7 +89,7 @@ func KEDAObjects(opts ManifestOptions, c engine.Config) ([]*unstructured.Unstruc
 			"queueName":             o.Queue,
 			"mode":                  "QueueLength",
 			"value":                 strconv.FormatInt(c.TargetMessages, 10),
-			"activationValue":       "0",
+			"activationValue":       strconv.FormatInt(c.ActivationMessages, 10),
 			"excludeUnacknowledged": strconv.FormatBool(c.Count == engine.CountReady),
 		},
 		"metricType":        "AverageValue",
@@ -100,7 +104,7 @@ func KEDAObjects(opts ManifestOptions, c engine.Config) ([]*unstructured.Unstruc
 			"minReplicaCount": int64(c.MinReplicas),
 			"maxReplicaCount": int64(c.MaxReplicas),
 			"pollingInterval": max(ceilSeconds(c.PollInterval), 1),
-			"cooldownPeriod":  ceilSeconds(c.ScaleDownWindow),
+			"cooldownPeriod":  ceilSeconds(c.IdleBeforeZero),
 			"advanced": map[string]any{"horizontalPodAutoscalerConfig": map[string]any{
 				"behavior": kedaBehavior(c),
 			}},

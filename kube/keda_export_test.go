@@ -19,6 +19,7 @@ func TestKEDAObjectsCarrySettings(t *testing.T) {
 	c.MinReplicas, c.MaxReplicas, c.TargetMessages = 2, 40, 75
 	c.PollInterval, c.ScaleDownWindow, c.Tolerance = 1500*time.Millisecond, 90*time.Second, 0.05
 	c.MaxStepDown, c.Count = 3, engine.CountReady
+	c.ActivationMessages, c.IdleBeforeZero = 6, 10*time.Minute
 	objs, err := kube.KEDAObjects(kube.ManifestOptions{Namespace: "shop", Deployment: "order-worker", Queue: "orders", VHost: "v1", Secret: "rmq", RabbitURL: "https://rabbit.shop.svc:15671"}, c)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +43,7 @@ func TestKEDAObjectsCarrySettings(t *testing.T) {
 		{str(so, "spec", "minReplicaCount"), int64(2), "min"},
 		{str(so, "spec", "maxReplicaCount"), int64(40), "max"},
 		{str(so, "spec", "pollingInterval"), int64(2), "pollingInterval (1.5s rounded up)"},
-		{str(so, "spec", "cooldownPeriod"), int64(90), "cooldownPeriod"},
+		{str(so, "spec", "cooldownPeriod"), int64(600), "cooldownPeriod = --idle-before-zero"},
 		{str(so, append(down, "stabilizationWindowSeconds")...), int64(90), "scale-down window"},
 		{str(so, append(down, "tolerance")...), "0.05", "tolerance"},
 		{str(so, append(down, "policies")...).([]any)[0].(map[string]any)["value"], int64(3), "max step down"},
@@ -50,7 +51,7 @@ func TestKEDAObjectsCarrySettings(t *testing.T) {
 		{str(trig, "metadata", "mode"), "QueueLength", "mode"},
 		{str(trig, "metadata", "protocol"), "http", "protocol"},
 		{str(trig, "metadata", "value"), "75", "value"},
-		{str(trig, "metadata", "activationValue"), "0", "activationValue"},
+		{str(trig, "metadata", "activationValue"), "6", "activationValue = --activation-messages"},
 		{str(trig, "metadata", "queueName"), "orders", "queue"},
 		{str(trig, "metadata", "vhostName"), "v1", "vhost"},
 		{str(trig, "metadata", "host"), "https://rabbit.shop.svc:15671", "host"},

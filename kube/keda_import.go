@@ -22,6 +22,7 @@ import (
 const (
 	kedaDefaultPolling  = 30 * time.Second
 	kedaDefaultMax      = 100
+	kedaDefaultCooldown = 300 * time.Second
 	hpaDefaultDownDelay = 300 * time.Second
 )
 
@@ -35,11 +36,9 @@ const (
 type KEDAImport struct {
 	// Config is the base Config with the ScaledObject's settings: names
 	// (namespace, Deployment, queue, vhost), min/max, target messages,
-	// poll interval, scale-down window, tolerance and count.
+	// activation messages, poll interval, scale-down window, tolerance and
+	// count, and with minReplicaCount 0 the idle time before zero.
 	Config engine.Config
-	// Activation is the trigger's activationValue (0 when absent): KEDA
-	// wakes a Deployment at zero above it. yeetscale has no such setting.
-	Activation float64
 	// Active is true while KEDA scales the Deployment (the ScaledObject
 	// is not paused): then yeetscale must only shadow it (--dry-run).
 	Active bool
@@ -78,8 +77,9 @@ func ImportScaledObject(ctx context.Context, dyn dynamic.Interface, namespace, n
 // ConfigFromScaledObject returns base with the ScaledObject's settings:
 // its first RabbitMQ trigger (queueName, vhostName, value,
 // activationValue, excludeUnacknowledged; mode must be QueueLength), its
-// min/max replicas, pollingInterval and the HPA behavior's scale-down
-// stabilization window and tolerance, with KEDA's defaults for the fields
+// min/max replicas, pollingInterval, the HPA behavior's scale-down
+// stabilization window and tolerance and, with minReplicaCount 0, its
+// cooldownPeriod (as IdleBeforeZero), with KEDA's defaults for the fields
 // it leaves out. Other triggers are named in Notes and ignored. The result
 // is validated like a command line.
 func ConfigFromScaledObject(obj *unstructured.Unstructured, base engine.Config) (KEDAImport, error) {
@@ -180,13 +180,29 @@ func applyTrigger(imp *KEDAImport, md map[string]string) error {
 		imp.Notes = append(imp.Notes, fmt.Sprintf("trigger value %g rounded up to --target-messages %d", v, c.TargetMessages))
 	}
 	if a := md["activationValue"]; a != "" {
-		if imp.Activation, err = strconv.ParseFloat(a, 64); err != nil || imp.Activation < 0 {
-			return fmt.Errorf("trigger activationValue %s is not a number of messages", engine.Printable(strconv.Quote(a)))
+		if err := applyActivation(imp, a); err != nil {
+			return err
 		}
 	}
 	c.Count = engine.CountTotal
 	if md["excludeUnacknowledged"] == "true" {
 		c.Count = engine.CountReady
+	}
+	return nil
+}
+
+// applyActivation sets ActivationMessages from a trigger's activationValue:
+// KEDA activates when the queue holds more than it, which for whole
+// messages is more than its floor.
+func applyActivation(imp *KEDAImport, a string) error {
+	v, err := strconv.ParseFloat(a, 64)
+	if err != nil || !(v >= 0) || v > engine.MaxTargetMessages {
+		return fmt.Errorf("trigger activationValue %s is not a number of messages from 0 to %s", engine.Printable(strconv.Quote(a)), engine.Thousands(engine.MaxTargetMessages))
+	}
+	imp.Config.ActivationMessages = int64(math.Floor(v))
+	if float64(imp.Config.ActivationMessages) != v {
+		imp.Notes = append(imp.Notes, fmt.Sprintf("trigger activationValue %g taken as --activation-messages %d (KEDA wakes above %g, so at %d + 1 messages)",
+			v, imp.Config.ActivationMessages, v, imp.Config.ActivationMessages))
 	}
 	return nil
 }
@@ -231,6 +247,17 @@ func applyLimits(imp *KEDAImport, obj *unstructured.Unstructured) error {
 	}
 	c.MinReplicas, c.MaxReplicas = int32(minR), int32(maxR)
 	c.PollInterval, c.ScaleDownWindow = time.Duration(poll)*time.Second, time.Duration(window)*time.Second
+	if minR == 0 {
+		cool, err := num(int64(kedaDefaultCooldown/time.Second), "spec", "cooldownPeriod")
+		if err != nil {
+			return err
+		}
+		c.IdleBeforeZero = time.Duration(cool) * time.Second
+		if cool == 0 {
+			c.IdleBeforeZero = time.Second
+			imp.Notes = append(imp.Notes, "spec.cooldownPeriod 0 taken as --idle-before-zero 1s, its shortest")
+		}
+	}
 	if tol, ok, _ := unstructured.NestedFieldNoCopy(obj.Object, append(down, "tolerance")...); ok {
 		q, err := resource.ParseQuantity(fmt.Sprint(tol))
 		if err != nil {

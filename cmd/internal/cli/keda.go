@@ -162,7 +162,8 @@ func shadowImported(dryRun bool, imp *kube.KEDAImport, logger *slog.Logger) bool
 	logger.Info("from-scaledobject", "namespace", engine.Printable(c.Namespace), "deployment", engine.Printable(c.Deployment),
 		"queue", engine.Printable(c.Queue), "vhost", engine.Printable(c.VHost), "target_messages", c.TargetMessages,
 		"min_replicas", c.MinReplicas, "max_replicas", c.MaxReplicas, "poll_interval", c.PollInterval.String(),
-		"scale_down_window", c.ScaleDownWindow.String(), "tolerance", c.Tolerance, "count", string(c.Count), "activation", imp.Activation)
+		"scale_down_window", c.ScaleDownWindow.String(), "tolerance", c.Tolerance, "count", string(c.Count),
+		"activation_messages", c.ActivationMessages, "idle_before_zero", c.IdleBeforeZero.String())
 	for _, n := range imp.Notes {
 		logger.Warn("from-scaledobject", "note", n)
 	}

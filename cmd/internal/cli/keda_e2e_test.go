@@ -19,7 +19,9 @@ import (
 // and the real apiserver with KEDA's CRDs: the queue, vhost, Deployment and
 // limits come from the ScaledObject (value 5, max 7: 30 messages -> 6), the
 // run is forced to --dry-run while the ScaledObject is active (the
-// Deployment keeps its 2 replicas), an explicit --max-replicas wins, and
+// Deployment keeps its 2 replicas), an explicit --max-replicas wins, the
+// activationValue and (at minReplicaCount 0) the cooldownPeriod become
+// --activation-messages and --idle-before-zero unless those are given, and
 // a ScaledObject in MessageRate mode or a missing one is a usage error.
 func TestFromScaledObject(t *testing.T) {
 	w := newWorldOn(t, kubetest.WithKEDA(t), 2)
@@ -29,14 +31,17 @@ func TestFromScaledObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, mode := range map[string]string{"orders-so": "QueueLength", "rate-so": "MessageRate"} {
+	for _, o := range []struct {
+		name, mode string
+		min        int64
+	}{{"orders-so", "QueueLength", 1}, {"rate-so", "MessageRate", 1}, {"sleepy-so", "QueueLength", 0}} {
 		so := &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-			"metadata": map[string]any{"name": name, "namespace": w.ns},
+			"metadata": map[string]any{"name": o.name, "namespace": w.ns},
 			"spec": map[string]any{
-				"scaleTargetRef": map[string]any{"name": w.name}, "minReplicaCount": int64(1), "maxReplicaCount": int64(7),
+				"scaleTargetRef": map[string]any{"name": w.name}, "minReplicaCount": o.min, "maxReplicaCount": int64(7), "cooldownPeriod": int64(120),
 				"triggers": []any{map[string]any{"type": "rabbitmq", "metadata": map[string]any{
-					"queueName": w.queue, "vhostName": w.vhost, "mode": mode, "value": "5", "protocol": "http"}}},
+					"queueName": w.queue, "vhostName": w.vhost, "mode": o.mode, "value": "5", "activationValue": "40", "protocol": "http"}}},
 			},
 		}}
 		if _, err := dyn.Resource(kube.ScaledObjectResource).Namespace(w.ns).Create(ctx, so, metav1.CreateOptions{}); err != nil {
@@ -56,6 +61,10 @@ func TestFromScaledObject(t *testing.T) {
 	}{
 		{"settings from the ScaledObject", []string{"--from-scaledobject", "orders-so"}, ExitOK, 6, "--dry-run forced"},
 		{"an explicit flag wins", []string{"--from-scaledobject", "orders-so", "--max-replicas", "4"}, ExitOK, 4, "--dry-run forced"},
+		{"min 1 leaves the idle time", []string{"--from-scaledobject", "orders-so"}, ExitOK, 6, "activation_messages=40 idle_before_zero=5m0s"},
+		{"activation and cooldown", []string{"--from-scaledobject", "sleepy-so"}, ExitOK, 6, "activation_messages=40 idle_before_zero=2m0s"},
+		{"explicit zero flags win", []string{"--from-scaledobject", "sleepy-so", "--activation-messages", "3", "--idle-before-zero", "30s"}, ExitOK, 6,
+			"activation_messages=3 idle_before_zero=30s"},
 		{"MessageRate", []string{"--from-scaledobject", "rate-so"}, ExitUsage, 0, "mode QueueLength"},
 		{"missing", []string{"--from-scaledobject", "nope"}, ExitUsage, 0, "ScaledObject not found"},
 	} {
