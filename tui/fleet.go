@@ -88,7 +88,7 @@ func RowsFrom(s engine.FleetSnapshot) []TargetRow {
 			Recent: t.Recent, Current: -1, Proposed: -1, Status: t.Status,
 		}
 		if c.Seq > 0 {
-			r.Mode = c.Mode.String()
+			r.Mode, r.MinZero = c.Mode.String(), c.Config.MinReplicas == 0
 			if !c.LastGoodPoll.IsZero() {
 				r.Current, r.Proposed = c.Scale.Desired, c.Proposed
 			}

@@ -93,7 +93,8 @@ func TestListOnRealFleet(t *testing.T) {
 
 // TestRowsFrom: a fleet snapshot's targets become rows: replicas only once
 // read, the target's own error or its last poll's, the queues one by one
-// when there are several.
+// when there are several, and whether a target at 0 sleeps (--min-replicas
+// 0) or is merely at 0.
 func TestRowsFrom(t *testing.T) {
 	polled := engine.Snapshot{Seq: 4, Mode: engine.ModeAuto, Polls: 2, LastGoodPoll: t0, Scale: engine.Scale{Desired: 3}, Proposed: 5}
 	polled.Config.VHost = "jobs"
@@ -101,18 +102,26 @@ func TestRowsFrom(t *testing.T) {
 	failing.Err = errors.New("queue \"b\" not found")
 	first := engine.Snapshot{Seq: 1, Mode: engine.ModeManual, Polls: 1, Proposed: -1, Err: errors.New("unavailable")}
 	two := engine.QueueSet{Names: []string{"a", "b"}, Combine: engine.CombineMax}
+	asleep := engine.Snapshot{Seq: 9, Mode: engine.ModeAuto, Polls: 3, LastGoodPoll: t0, Config: engine.DefaultConfig()}
+	asleep.Config.MinReplicas = 0
+	atZero := asleep
+	atZero.Config.MinReplicas, atZero.Proposed = 1, 1
 	tests := []struct {
 		name string
 		in   engine.TargetSnapshot
 		want TargetRow
 	}{
 		{"polled", engine.TargetSnapshot{Namespace: "n", Deployment: "d", Queues: engine.QueueSet{Names: []string{"a"}}, Snapshot: polled, Recent: []int64{1, 2}, Status: "holding"},
-			TargetRow{Namespace: "n", Deployment: "d", VHost: "jobs", Queues: "a", Recent: []int64{1, 2}, Current: 3, Proposed: 5, Mode: "auto", Status: "holding"}},
+			TargetRow{Namespace: "n", Deployment: "d", VHost: "jobs", Queues: "a", Recent: []int64{1, 2}, Current: 3, Proposed: 5, Mode: "auto", Status: "holding", MinZero: true}},
+		{"asleep", engine.TargetSnapshot{Namespace: "n", Deployment: "d", Snapshot: asleep, Status: "ok"},
+			TargetRow{Namespace: "n", Deployment: "d", VHost: "/", Current: 0, Proposed: 0, Mode: "auto", Status: "ok", MinZero: true}},
+		{"at 0 but min 1", engine.TargetSnapshot{Namespace: "n", Deployment: "d", Snapshot: atZero, Status: "ok"},
+			TargetRow{Namespace: "n", Deployment: "d", VHost: "/", Current: 0, Proposed: 1, Mode: "auto", Status: "ok"}},
 		{"two queues, one missing", engine.TargetSnapshot{Namespace: "n", Deployment: "d", Queues: two, Snapshot: failing, Err: failing.Err, Status: "error",
 			Depths: []engine.QueueDepth{{Name: "a", Messages: 1200}, {Name: "b"}}},
-			TargetRow{Namespace: "n", Deployment: "d", VHost: "jobs", Queues: "max(a,b)", PerQueue: "a 1,200 · b 0", Current: 3, Proposed: 5, Mode: "auto", Status: "error", Err: `queue "b" not found`}},
+			TargetRow{Namespace: "n", Deployment: "d", VHost: "jobs", Queues: "max(a,b)", PerQueue: "a 1,200 · b 0", Current: 3, Proposed: 5, Mode: "auto", Status: "error", Err: `queue "b" not found`, MinZero: true}},
 		{"never read", engine.TargetSnapshot{Namespace: "n", Deployment: "d", Snapshot: first, Err: first.Err, Status: "error"},
-			TargetRow{Namespace: "n", Deployment: "d", Current: -1, Proposed: -1, Mode: "manual", Status: "error", Err: "unavailable"}},
+			TargetRow{Namespace: "n", Deployment: "d", Current: -1, Proposed: -1, Mode: "manual", Status: "error", Err: "unavailable", MinZero: true}},
 		{"cannot run", engine.TargetSnapshot{Namespace: "n", Deployment: "d", Err: errors.New("bad annotation"), Status: "error"},
 			TargetRow{Namespace: "n", Deployment: "d", Current: -1, Proposed: -1, Status: "error", Err: "bad annotation"}},
 	}
@@ -130,7 +139,7 @@ func rowsEqual(a, b TargetRow) bool {
 	eq := slices.Equal(a.Recent, b.Recent)
 	a.Recent, b.Recent = nil, nil
 	return eq && a.Namespace == b.Namespace && a.Deployment == b.Deployment && a.VHost == b.VHost && a.Queues == b.Queues &&
-		a.PerQueue == b.PerQueue && a.Current == b.Current && a.Proposed == b.Proposed && a.Mode == b.Mode && a.Status == b.Status && a.Err == b.Err
+		a.PerQueue == b.PerQueue && a.Current == b.Current && a.Proposed == b.Proposed && a.Mode == b.Mode && a.Status == b.Status && a.Err == b.Err && a.MinZero == b.MinZero
 }
 
 // TestListFollowsNewController: a target whose settings changed has a new

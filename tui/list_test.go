@@ -41,6 +41,7 @@ func TestListGolden(t *testing.T) {
 		{"list_confirm_on_selected", fleetRows(), fleetOptions(), 100, 20, []string{"a"}},
 		{"list_opened_target", fleetRows(), fleetOptions(), 100, 30, []string{"j", "enter"}},
 		{"list_too_small", fleetRows(), fleetOptions(), 50, 12, nil},
+		{"list_asleep", sleepingRows(), fleetOptions(), 100, 16, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,19 +223,26 @@ func TestSparkline(t *testing.T) {
 func TestRowCells(t *testing.T) {
 	tests := []struct {
 		cur, next int32
+		minZero   bool
 		recent    []int64
 		replicas  string
 		trend     string
 		depth     string
 	}{
-		{2, 9, []int64{1, 5}, "2 → 9", "↑", "5"},
-		{3, 3, []int64{5, 1}, "3", "↓", "1"},
-		{3, -1, []int64{4, 4}, "3", "→", "4"},
-		{-1, -1, nil, "—", " ", "—"},
-		{10, 2, []int64{12345}, "10 → 2", " ", "12.3k"},
+		{2, 9, false, []int64{1, 5}, "2 → 9", "↑", "5"},
+		{3, 3, false, []int64{5, 1}, "3", "↓", "1"},
+		{3, -1, false, []int64{4, 4}, "3", "→", "4"},
+		{-1, -1, false, nil, "—", " ", "—"},
+		{10, 2, false, []int64{12345}, "10 → 2", " ", "12.3k"},
+		{0, 0, true, []int64{0, 0}, "asleep", "→", "0"},
+		{0, -1, true, nil, "asleep", " ", "—"},
+		{0, 17, true, []int64{0, 4250}, "asleep → 17", "↑", "4,250"},
+		{0, 1, false, []int64{3}, "0 → 1", " ", "3"},
+		{1, 0, true, []int64{0}, "1 → 0", " ", "0"},
+		{-1, -1, true, nil, "—", " ", "—"},
 	}
 	for _, tt := range tests {
-		r := TargetRow{Current: tt.cur, Proposed: tt.next, Recent: tt.recent}
+		r := TargetRow{Current: tt.cur, Proposed: tt.next, MinZero: tt.minZero, Recent: tt.recent}
 		c := r.cells(4)
 		if c[colReplicas] != tt.replicas || c[colTrend] != tt.trend || c[colDepth] != tt.depth {
 			t.Errorf("%d→%d %v: replicas %q trend %q depth %q, want %q %q %q", tt.cur, tt.next, tt.recent,

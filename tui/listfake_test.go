@@ -73,6 +73,17 @@ func fleetRows() []TargetRow {
 	}
 }
 
+// sleepingRows are targets with --min-replicas 0: asleep, waking, going to
+// sleep, and one merely at 0 (its minimum is 1).
+func sleepingRows() []TargetRow {
+	return []TargetRow{
+		{Namespace: "prod", Deployment: "nightly", VHost: "/", Queues: "nightly", Recent: []int64{0, 0, 0}, Current: 0, Proposed: 0, MinZero: true, Mode: "auto", Status: "ok"},
+		{Namespace: "prod", Deployment: "exports", VHost: "/", Queues: "exports", Recent: []int64{0, 0, 4250}, Current: 0, Proposed: 17, MinZero: true, Mode: "manual", Status: "holding"},
+		{Namespace: "prod", Deployment: "digests", VHost: "/", Queues: "digests", Recent: []int64{0, 0, 0}, Current: 1, Proposed: 0, MinZero: true, Mode: "manual", Status: "holding"},
+		{Namespace: "prod", Deployment: "stopped", VHost: "/", Queues: "stopped", Recent: []int64{3}, Current: 0, Proposed: 1, Mode: "manual", Status: "holding"},
+	}
+}
+
 // manyRows are n targets with varied depths.
 func manyRows(n int) []TargetRow {
 	rows := make([]TargetRow, n)

@@ -23,6 +23,9 @@ type TargetRow struct {
 	Recent []int64
 	// Current is spec.replicas and Proposed the decision; -1 when unknown.
 	Current, Proposed int32
+	// MinZero is true when the target may sleep (--min-replicas 0): at 0
+	// replicas it shows as "asleep", not "0".
+	MinZero bool
 	// Mode is the target's mode ("auto", "manual", ...), Status its status
 	// (engine.Status*: "ok", "holding", "error", "stale", "guard", ...).
 	Mode, Status string
@@ -101,15 +104,21 @@ func depthTrend(vs []int64) string {
 	return "→"
 }
 
-// replicasCell is "3 → 5", "3" when nothing changes, "—" when unknown.
-func replicasCell(cur, next int32) string {
+// replicasCell is "3 → 5", "3" when nothing changes, "—" when unknown;
+// a target asleep (0 replicas, minZero) is "asleep", "asleep → 17" when
+// it wakes.
+func replicasCell(cur, next int32, minZero bool) string {
+	now := strconv.Itoa(int(cur))
 	switch {
 	case cur < 0:
 		return "—"
-	case next < 0 || next == cur:
-		return strconv.Itoa(int(cur))
+	case cur == 0 && minZero:
+		now = "asleep"
 	}
-	return strconv.Itoa(int(cur)) + " → " + strconv.Itoa(int(next))
+	if next < 0 || next == cur {
+		return now
+	}
+	return now + " → " + strconv.Itoa(int(next))
 }
 
 // orDash is s escaped, or "—" when empty.
@@ -185,7 +194,7 @@ func (r TargetRow) cells(sparkW int) [numCols]string {
 	}
 	c[colSpark] = sparkline(r.Recent, sparkW)
 	c[colTrend] = depthTrend(r.Recent)
-	c[colReplicas] = replicasCell(r.Current, r.Proposed)
+	c[colReplicas] = replicasCell(r.Current, r.Proposed, r.MinZero)
 	c[colMode] = orDash(r.Mode)
 	c[colStatus] = label(r.Status)
 	c[colErr] = oneLine(r.Err)
