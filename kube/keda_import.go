@@ -34,6 +34,8 @@ const (
 
 // KEDAImport is what ImportScaledObject read from a ScaledObject.
 type KEDAImport struct {
+	// Name is the ScaledObject's name, as the cluster holds it (unescaped).
+	Name string
 	// Config is the base Config with the ScaledObject's settings: names
 	// (namespace, Deployment, queue, vhost), min/max, target messages,
 	// activation messages, poll interval, scale-down window, tolerance and
@@ -87,7 +89,7 @@ func ConfigFromScaledObject(obj *unstructured.Unstructured, base engine.Config) 
 	fail := func(err error) (KEDAImport, error) {
 		return KEDAImport{}, fmt.Errorf("%w %s: %w", ErrScaledObjectSettings, name, err)
 	}
-	imp := KEDAImport{Config: base}
+	imp := KEDAImport{Name: obj.GetName(), Config: base}
 	c := &imp.Config
 	c.Namespace = obj.GetNamespace()
 	kind, _, _ := unstructured.NestedString(obj.Object, "spec", "scaleTargetRef", "kind")

@@ -45,6 +45,7 @@ type Model struct {
 	reps   *chartPanel
 	dec    *decision
 	events *eventsPanel
+	shadow *shadowPanel // nil unless opts.Shadow
 
 	row string // cached: the queue and replicas panels side by side
 
@@ -67,6 +68,7 @@ func New(ctx context.Context, eng Engine, opts Options) *Model {
 	m.reps = newReplicasPanel(st)
 	m.dec = &decision{st: st, keys: &m.keys, readOnly: opts.ReadOnly}
 	m.events = newEventsPanel(st, opts.Location)
+	m.shadow = newShadowPanel(st, opts)
 	m.ch, m.unsub = eng.Subscribe()
 	select {
 	case s := <-m.ch:
@@ -149,6 +151,7 @@ func (m *Model) apply(s engine.Snapshot) {
 	m.queue.SetSnapshot(s)
 	m.reps.SetSnapshot(s)
 	m.events.SetEvents(s.Events)
+	m.shadow.SetSnapshot(s)
 	m.joinPanels()
 }
 
@@ -173,7 +176,7 @@ func (m *Model) layout() {
 		return
 	}
 	m.help.Width = m.w
-	main := m.h - headerHeight - 1 - lipgloss.Height(m.helpView())
+	main := m.h - headerHeight - 1 - m.shadow.height() - lipgloss.Height(m.helpView())
 	evH := min(max(main/4, 3), 12)
 	panelH := main - decisionHeight - evH
 	if panelH < 8 { // small terminal or full help: the events give way first
@@ -182,6 +185,7 @@ func (m *Model) layout() {
 	}
 	qw := m.w * 3 / 5
 	m.hdr.SetSize(m.w, headerHeight)
+	m.shadow.SetSize(m.w, m.shadow.height())
 	m.queue.SetSize(qw, panelH)
 	m.reps.SetSize(m.w-qw, panelH)
 	m.dec.SetSize(m.w, decisionHeight)
@@ -200,6 +204,9 @@ func (m *Model) View() string {
 		return truncate(fmt.Sprintf("Terminal too small: %dx%d, need at least %dx%d.", m.w, m.h, MinWidth, MinHeight), m.w)
 	}
 	parts := []string{m.hdr.View(), m.messageLine()}
+	if m.shadow != nil {
+		parts = append(parts, m.shadow.View())
+	}
 	if m.row != "" {
 		parts = append(parts, m.row)
 	}

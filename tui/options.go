@@ -16,6 +16,11 @@ type Options struct {
 	VHost, Queue string
 	// Hint is a short note shown in the header (e.g. "simulated, 10x speed").
 	Hint string
+	// Shadow names the KEDA ScaledObject (in Namespace) that scales the
+	// Deployment while the console only proposes (--from-scaledobject in
+	// dry-run): the console then shows the live replicas next to the
+	// proposal and the running tally. "" for none.
+	Shadow string
 
 	// ReadOnly disables every action: the bindings are disabled (and so
 	// hidden from help), and Run puts the engine in dry-run mode.

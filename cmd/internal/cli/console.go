@@ -33,6 +33,7 @@ func (a *app) runConsole(ctx context.Context, o *rootOptions, cfg engine.Config,
 	opts := tui.Options{
 		Context: lv.target.Context, Namespace: cfg.Namespace, Deployment: cfg.Deployment,
 		VHost: cfg.VHost, Queue: cfg.Queue, ReadOnly: o.readOnly, NoColor: o.noColor, Out: a.Out,
+		Shadow: shadowName(lv.imported, mode == engine.ModeDryRun),
 	}
 	if in != nil {
 		opts.In = in

@@ -22,7 +22,8 @@ import (
 // Deployment keeps its 2 replicas), an explicit --max-replicas wins, the
 // activationValue and (at minReplicaCount 0) the cooldownPeriod become
 // --activation-messages and --idle-before-zero unless those are given, and
-// a ScaledObject in MessageRate mode or a missing one is a usage error.
+// a ScaledObject in MessageRate mode or a missing one is a usage error;
+// --auto logs the shadow tally and the console shows it.
 func TestFromScaledObject(t *testing.T) {
 	w := newWorldOn(t, kubetest.WithKEDA(t), 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -110,5 +111,16 @@ func TestFromScaledObject(t *testing.T) {
 	t.Logf("shadow tally: %v", tally)
 	if count(ls, "scaled") != 0 || w.replicas() != 2 {
 		t.Errorf("the shadow scaled: replicas %d; log:\n%s", w.replicas(), r.log)
+	}
+
+	// The console as a shadow, the real binary in a real terminal: the
+	// live 2 replicas next to the proposed 6, then the tally.
+	argv := append([]string{buildYeetscale(t)}, base[1:len(base)-3]...)
+	sess := startTmux(t, 220, 40, append(argv, "--poll-interval", "1s", "--from-scaledobject", "orders-so")...)
+	sess.waitFor("the shadow panel with its tally", containsAll("SHADOW of ScaledObject "+w.ns+"/orders-so: HPA 2 · yeetscale 6",
+		"yeetscale proposed 3.0x the replica-seconds", "backlog above target HPA", "[DRY-RUN]"))
+	sess.run("send-keys", "-t", "demo", "q")
+	if st := sess.exitStatus(); st != "0" || w.replicas() != 2 {
+		t.Fatalf("the shadow console exited with status %s, replicas %d (want 0, 2); pane:\n%s", st, w.replicas(), sess.pane())
 	}
 }
