@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -54,6 +56,36 @@ const kedaHeader = `# A KEDA ScaledObject and TriggerAuthentication equivalent t
 // (its Image is unused) and c like a command line's settings.
 func KEDAObjects(opts ManifestOptions, c engine.Config) ([]*unstructured.Unstructured, error) {
 	o := opts.withDefaults()
+	authName := o.Deployment + "-rabbitmq"
+	if len(authName) > 253 {
+		authName = authName[:253]
+	}
+	so, err := kedaScaledObject(o, c, engine.QueueSet{Names: []string{o.Queue}}, authName)
+	if err != nil {
+		return nil, err
+	}
+	return []*unstructured.Unstructured{kedaAuth(authName, o), so}, nil
+}
+
+// kedaAuth is the TriggerAuthentication name in o's namespace that reads
+// the RabbitMQ user and password from o's Secret.
+func kedaAuth(name string, o ManifestOptions) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "keda.sh/v1alpha1",
+		"kind":       "TriggerAuthentication",
+		"metadata":   map[string]any{"name": name, "namespace": o.Namespace},
+		"spec": map[string]any{"secretTargetRef": []any{
+			map[string]any{"parameter": "username", "name": o.Secret, "key": "username"},
+			map[string]any{"parameter": "password", "name": o.Secret, "key": "password"},
+		}},
+	}}
+}
+
+// kedaScaledObject is the ScaledObject of o's Deployment on the queues qs
+// of o's vhost, with c's settings and the TriggerAuthentication authName.
+// o (with its defaults) is validated like Manifests (its Image is unused)
+// and c like a command line's settings.
+func kedaScaledObject(o ManifestOptions, c engine.Config, qs engine.QueueSet, authName string) (*unstructured.Unstructured, error) {
 	if o.Image == "" {
 		o.Image = ImageRepository // unused here; validate wants one
 	}
@@ -66,36 +98,26 @@ func KEDAObjects(opts ManifestOptions, c engine.Config) ([]*unstructured.Unstruc
 	if c.ScaleDownWindow > maxHPAWindow {
 		return nil, fmt.Errorf("manifests --keda: --scale-down-window %s is longer than the HPA's limit of 1h (stabilizationWindowSeconds at most 3600); use at most 1h", c.ScaleDownWindow)
 	}
-	authName := o.Deployment + "-rabbitmq"
-	if len(authName) > 253 {
-		authName = authName[:253]
+	md := map[string]any{
+		"protocol":              "http",
+		"host":                  o.RabbitURL,
+		"vhostName":             o.VHost,
+		"mode":                  "QueueLength",
+		"value":                 strconv.FormatInt(c.TargetMessages, 10),
+		"activationValue":       strconv.FormatInt(c.ActivationMessages, 10),
+		"excludeUnacknowledged": strconv.FormatBool(c.Count == engine.CountReady),
 	}
-	auth := map[string]any{
-		"apiVersion": "keda.sh/v1alpha1",
-		"kind":       "TriggerAuthentication",
-		"metadata":   map[string]any{"name": authName, "namespace": o.Namespace},
-		"spec": map[string]any{"secretTargetRef": []any{
-			map[string]any{"parameter": "username", "name": o.Secret, "key": "username"},
-			map[string]any{"parameter": "password", "name": o.Secret, "key": "password"},
-		}},
+	for k, v := range kedaQueues(qs) {
+		md[k] = v
 	}
 	trigger := map[string]any{
-		"type": "rabbitmq",
-		"name": "yeetscale-queue",
-		"metadata": map[string]any{
-			"protocol":              "http",
-			"host":                  o.RabbitURL,
-			"vhostName":             o.VHost,
-			"queueName":             o.Queue,
-			"mode":                  "QueueLength",
-			"value":                 strconv.FormatInt(c.TargetMessages, 10),
-			"activationValue":       strconv.FormatInt(c.ActivationMessages, 10),
-			"excludeUnacknowledged": strconv.FormatBool(c.Count == engine.CountReady),
-		},
+		"type":              "rabbitmq",
+		"name":              "yeetscale-queue",
+		"metadata":          md,
 		"metricType":        "AverageValue",
 		"authenticationRef": map[string]any{"name": authName},
 	}
-	so := map[string]any{
+	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "keda.sh/v1alpha1",
 		"kind":       "ScaledObject",
 		"metadata":   map[string]any{"name": o.Deployment, "namespace": o.Namespace},
@@ -110,8 +132,30 @@ func KEDAObjects(opts ManifestOptions, c engine.Config) ([]*unstructured.Unstruc
 			}},
 			"triggers": []any{trigger},
 		},
+	}}, nil
+}
+
+// kedaQueues is the trigger's metadata naming qs: one queue by name;
+// several queues, or a pattern, as a regular expression anchored at both
+// ends (yeetscale matches whole names) with useRegex, and operation sum or
+// max as the queues combine.
+func kedaQueues(qs engine.QueueSet) map[string]any {
+	if qs.Pattern == "" && len(qs.Names) == 1 {
+		return map[string]any{"queueName": qs.Names[0]}
 	}
-	return []*unstructured.Unstructured{{Object: auth}, {Object: so}}, nil
+	re := qs.Pattern
+	if re == "" {
+		quoted := make([]string, len(qs.Names))
+		for i, n := range qs.Names {
+			quoted[i] = regexp.QuoteMeta(n)
+		}
+		re = strings.Join(quoted, "|")
+	}
+	op := string(qs.Combine)
+	if op == "" {
+		op = string(engine.CombineSum)
+	}
+	return map[string]any{"queueName": "^(?:" + re + ")$", "useRegex": "true", "operation": op}
 }
 
 // kedaBehavior is the HPA behavior of c: the scale-down window, the
@@ -153,13 +197,21 @@ func KEDAManifests(opts ManifestOptions, c engine.Config) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	b.WriteString(kedaHeader)
+	if err := writeYAML(&b, objs); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// writeYAML writes objs to b as YAML documents.
+func writeYAML(b *bytes.Buffer, objs []*unstructured.Unstructured) error {
 	for _, obj := range objs {
 		y, err := yaml.Marshal(obj.Object)
 		if err != nil {
-			return nil, fmt.Errorf("manifests --keda: %w", err)
+			return fmt.Errorf("manifests --keda: %w", err)
 		}
 		b.WriteString("---\n")
 		b.Write(y)
 	}
-	return b.Bytes(), nil
+	return nil
 }

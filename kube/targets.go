@@ -220,7 +220,16 @@ func (t *TargetInformer) Targets() []engine.Target {
 
 // build makes the target of d: the defaults under d's annotations.
 func (t *TargetInformer) build(d *appsv1.Deployment, s *Scaler) engine.Target {
-	defaults := t.o.Defaults
+	tg := annotatedTarget(d, t.o.Defaults)
+	if tg.Err == nil {
+		tg.Scaler, tg.Memory = s, s
+	}
+	return tg
+}
+
+// annotatedTarget is the target of d without its Scaler: defaults under
+// d's annotations, or the error of an invalid one.
+func annotatedTarget(d *appsv1.Deployment, defaults engine.Config) engine.Target {
 	defaults.Namespace, defaults.Deployment = d.Namespace, d.Name
 	tg := engine.Target{Namespace: d.Namespace, Deployment: d.Name}
 	cfg, queues, err := engine.ApplyAnnotations(defaults, d.Annotations)
@@ -231,7 +240,7 @@ func (t *TargetInformer) build(d *appsv1.Deployment, s *Scaler) engine.Target {
 		return tg
 	}
 	cfg.Namespace, cfg.Deployment = d.Namespace, d.Name
-	tg.Config, tg.Queues, tg.Scaler, tg.Memory = cfg, queues, s, s
+	tg.Config, tg.Queues = cfg, queues
 	return tg
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/yeeter/yeetscale/engine"
@@ -41,27 +43,96 @@ func (f kedaFlag) Set(s string) error {
 	return nil
 }
 
-// addKEDAFlags registers manifests' --keda (the export, see kedaFlag) and
-// --keda-rule (o.KEDA) on fs.
-func addKEDAFlags(fs *pflag.FlagSet, o *kube.ManifestOptions, export *bool) {
-	fs.BoolVar(&o.KEDA, "keda-rule", true, "allow listing KEDA ScaledObjects, which yeetscale checks for where KEDA is installed (harmless elsewhere; --keda-rule=false drops the rule)")
-	fs.Var(kedaFlag{export: export, rule: &o.KEDA}, "keda",
-		"print a KEDA ScaledObject and TriggerAuthentication equivalent to these settings (the scaling settings come from --arg, e.g. --arg=--max-replicas=40) instead of yeetscale's manifests; --keda=false is the former --keda-rule=false")
-	fs.Lookup("keda").NoOptDefVal = "true"
+// kedaExport is manifests' --keda: whether it was given and, for fleet
+// mode, the cluster whose annotated Deployments it reads.
+type kedaExport struct {
+	on bool
+	// cluster has only --kubeconfig and --context: the namespace is
+	// manifests' own -n.
+	cluster *genericclioptions.ConfigFlags
+	fs      *pflag.FlagSet
 }
 
-// kedaManifests renders `manifests --keda`: the scaling settings are the
-// policy flags among o.ExtraArgs (what the Deployment of yeetscale's own
-// manifests would run with), on top of the defaults.
-func kedaManifests(o kube.ManifestOptions) ([]byte, error) {
+// addKEDAFlags registers manifests' --keda (the export, see kedaFlag),
+// --keda-rule (o.KEDA), and --kubeconfig and --context for the export of
+// a fleet, on fs.
+func addKEDAFlags(fs *pflag.FlagSet, o *kube.ManifestOptions, k *kedaExport) {
+	fs.BoolVar(&o.KEDA, "keda-rule", true, "allow listing KEDA ScaledObjects, which yeetscale checks for where KEDA is installed (harmless elsewhere; --keda-rule=false drops the rule)")
+	fs.Var(kedaFlag{export: &k.on, rule: &o.KEDA}, "keda",
+		"print KEDA ScaledObjects and TriggerAuthentications instead of yeetscale's manifests: for --deployment with the settings of --arg (e.g. --arg=--max-replicas=40), or in fleet mode (--fleet, -A, -l) one per annotated Deployment of the cluster, its annotations over --arg; --keda=false is the former --keda-rule=false")
+	fs.Lookup("keda").NoOptDefVal = "true"
+	k.cluster, k.fs = &genericclioptions.ConfigFlags{KubeConfig: new(string), Context: new(string)}, fs
+	fs.StringVar(k.cluster.KubeConfig, "kubeconfig", "", "--keda in fleet mode: the kubeconfig of the cluster whose Deployments are read (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
+	fs.StringVar(k.cluster.Context, "context", "", "--keda in fleet mode: the kubeconfig context to use")
+}
+
+// kedaManifests renders `manifests --keda`: in fleet mode from the
+// cluster's annotated Deployments (see kedaFleetManifests); otherwise for
+// o's Deployment, the scaling settings being the policy flags among
+// o.ExtraArgs (what the Deployment of yeetscale's own manifests would run
+// with), on top of the defaults.
+func (k *kedaExport) manifests(ctx context.Context, o kube.ManifestOptions, errOut io.Writer) ([]byte, error) {
 	if o.Fleet || o.AllNamespaces || o.Selector != "" {
-		return nil, usage(fmt.Errorf("manifests: --keda renders one ScaledObject for --deployment and --queue; fleet mode (--fleet, -A, -l) has no KEDA equivalent (one ScaledObject per Deployment)"))
+		return kedaFleetManifests(ctx, o, k.cluster, errOut)
+	}
+	for _, f := range []string{"kubeconfig", "context"} {
+		if k.fs.Changed(f) {
+			return nil, usage(fmt.Errorf("manifests --keda: --%s reads the cluster's annotated Deployments, in fleet mode only (--fleet, -A, -l); without it the settings come from the flags and --arg", f))
+		}
 	}
 	c, err := configFromArgs(o.ExtraArgs)
 	if err != nil {
 		return nil, usage(err)
 	}
 	out, err := kube.KEDAManifests(o, c)
+	if err != nil {
+		return nil, usage(err)
+	}
+	return out, nil
+}
+
+// fleetExportTimeout bounds reading the fleet's Deployments.
+const fleetExportTimeout = 30 * time.Second
+
+// kedaFleetManifests renders `manifests --keda` in fleet mode: one
+// ScaledObject per Deployment fleet mode would follow (-n, or all with -A,
+// narrowed by -l), its yeetscale.yeeter.io/ annotations over the --arg
+// settings, and a TriggerAuthentication per namespace. A Deployment whose
+// annotations are invalid, or have no KEDA equivalent, is skipped with one
+// line on errOut.
+func kedaFleetManifests(ctx context.Context, o kube.ManifestOptions, cluster *genericclioptions.ConfigFlags, errOut io.Writer) ([]byte, error) {
+	if err := o.ValidateKEDAFleet(); err != nil {
+		return nil, usage(err)
+	}
+	defaults, err := configFromArgs(o.ExtraArgs)
+	if err != nil {
+		return nil, usage(err)
+	}
+	defaults.VHost = o.VHost
+	if defaults.VHost == "" {
+		defaults.VHost = "/"
+	}
+	ko := &kube.Options{ConfigFlags: cluster}
+	if err := ko.Complete(); err != nil {
+		if errors.Is(err, kube.ErrBadKubeconfig) {
+			return nil, usage(err)
+		}
+		return nil, clusterErr(err)
+	}
+	ns := o.Namespace
+	if o.AllNamespaces {
+		ns = ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, fleetExportTimeout)
+	defer cancel()
+	targets, err := kube.FleetTargets(ctx, ko.RESTConfig, ns, o.Selector, defaults)
+	if err != nil {
+		return nil, clusterErr(fmt.Errorf("manifests --keda: %w", err))
+	}
+	out, skipped, err := kube.KEDAFleetManifests(o, targets)
+	for _, s := range skipped {
+		fmt.Fprintf(errOut, "manifests --keda: skipped %s\n", s)
+	}
 	if err != nil {
 		return nil, usage(err)
 	}

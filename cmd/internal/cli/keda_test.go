@@ -6,8 +6,10 @@ import (
 )
 
 // TestManifestsKEDA runs `manifests --keda`: the ScaledObject carries the
-// --arg settings, needs no image, and fleet mode, bad settings and control
-// characters are usage errors; --keda=false keeps its former meaning.
+// --arg settings, needs no image; bad settings, control characters, and
+// in fleet mode a kubeconfig that cannot be read, are usage errors, and
+// the cluster flags belong to fleet mode; --keda=false keeps its former
+// meaning.
 func TestManifestsKEDA(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -26,7 +28,11 @@ func TestManifestsKEDA(t *testing.T) {
 		{"--keda=false drops the rule", []string{"--keda=false", "--image", "example.com/y:v1"}, 0, []string{"kind: Deployment"}, []string{"scaledobjects", "kind: ScaledObject"}},
 		{"--keda-rule=false drops the rule", []string{"--keda-rule=false", "--image", "example.com/y:v1"}, 0, []string{"kind: Deployment"}, []string{"scaledobjects"}},
 		{"plain manifests keep the rule", []string{"--image", "example.com/y:v1"}, 0, []string{"scaledobjects"}, []string{"kind: ScaledObject"}},
-		{"fleet", []string{"--keda", "--fleet"}, ExitUsage, []string{"no KEDA equivalent"}, nil},
+		{"fleet without a cluster", []string{"--keda", "--fleet", "--kubeconfig", "/nonexistent/kubeconfig"}, ExitUsage, []string{"cannot read the kubeconfig"}, nil},
+		{"fleet with credentials", []string{"--keda", "-A", "--mgmt-url", "http://u:s3cr3t@rabbit:15672"}, ExitUsage, []string{"holds credentials"}, []string{"s3cr3t"}},
+		{"fleet with a bad selector", []string{"--keda", "-l", "a=(b"}, ExitUsage, []string{"invalid --selector"}, nil},
+		{"--kubeconfig without fleet", []string{"--keda", "--kubeconfig", "/k"}, ExitUsage, []string{"--kubeconfig reads the cluster's annotated Deployments, in fleet mode only"}, nil},
+		{"--context without fleet", []string{"--keda", "--context", "prod"}, ExitUsage, []string{"--context reads"}, nil},
 		{"bad setting", []string{"--keda", "--arg=--max-replicas=0"}, ExitUsage, []string{"max-replicas"}, nil},
 		{"unparsable setting", []string{"--keda", "--arg=--tolerance=lots"}, ExitUsage, []string{"tolerance"}, nil},
 		{"injection", []string{"--keda", "--queue", "q\n---\nkind: ClusterRoleBinding"}, ExitUsage, []string{"control character"}, nil},

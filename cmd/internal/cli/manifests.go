@@ -15,7 +15,7 @@ func init() { subcommands = append(subcommands, newManifestsCmd) }
 
 func newManifestsCmd(a *app) *cobra.Command {
 	var o kube.ManifestOptions
-	var toKEDA bool
+	var k kedaExport
 	c := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print the YAML that runs yeetscale --auto inside the cluster",
@@ -30,13 +30,16 @@ naming them. With -A (all namespaces) those rights go in a ClusterRole and
 ClusterRoleBinding instead; the Lease stays in a Role of yeetscale's namespace.
 
 With --keda it prints instead a KEDA ScaledObject and TriggerAuthentication
-equivalent to the settings given with --arg (see the comments in its output).`,
+equivalent to the settings given with --arg (see the comments in its output);
+in fleet mode one ScaledObject per annotated Deployment of the cluster
+(--kubeconfig, --context), from its yeetscale.yeeter.io/ annotations.`,
 		Example: fmt.Sprintf(`  kubectl -n yeeter create secret generic yeeter-secrets --from-literal=username=yeetscale --from-literal=password=...
   %[1]s manifests | kubectl apply -f -
   %[1]s manifests --namespace shop --deployment order-worker --queue orders --image registry.example/yeetscale:v1
   %[1]s manifests --fleet --namespace shop
   %[1]s manifests --fleet -A -l team=payments
-  %[1]s manifests --keda --namespace shop --deployment order-worker --queue orders --arg=--max-replicas=40`, a.name),
+  %[1]s manifests --keda --namespace shop --deployment order-worker --queue orders --arg=--max-replicas=40
+  %[1]s manifests --keda --fleet --namespace shop`, a.name),
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			fleet := o.Fleet || o.AllNamespaces || c.Flags().Changed("selector")
@@ -45,8 +48,8 @@ equivalent to the settings given with --arg (see the comments in its output).`,
 					return usage(fmt.Errorf("manifests: --%s names the one target of the single-target mode; in fleet mode (--fleet, -A, -l) the targets are the Deployments annotated with %s", f, engine.AnnotationQueue))
 				}
 			}
-			if toKEDA {
-				out, err := kedaManifests(o)
+			if k.on {
+				out, err := k.manifests(c.Context(), o, a.Err)
 				if err != nil {
 					return err
 				}
@@ -79,7 +82,7 @@ equivalent to the settings given with --arg (see the comments in its output).`,
 	fs.StringVar(&o.Image, "image", "", "yeetscale container image (default: "+kube.ImageRepository+":<this release's version>; a development build has none and needs --image)")
 	fs.StringVar(&o.Secret, "secret", kube.DefaultSecret, "Secret with the RabbitMQ username and password")
 	fs.IntVar(&o.MetricsPort, "metrics-port", kube.DefaultMetricsPort, "port of /metrics, /healthz and /readyz")
-	addKEDAFlags(fs, &o, &toKEDA)
+	addKEDAFlags(fs, &o, &k)
 	fs.BoolVar(&o.Fleet, "fleet", false, "fleet mode: scale every Deployment of the namespace annotated with "+engine.AnnotationQueue+" (list/watch/update any Deployment's scale there)")
 	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "fleet mode across all namespaces (implies --fleet): the rights go in a ClusterRole and ClusterRoleBinding")
 	fs.StringVarP(&o.Selector, "selector", "l", "", "fleet mode only for the Deployments matching this label selector (implies --fleet)")
