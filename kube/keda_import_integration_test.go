@@ -56,8 +56,8 @@ func TestImportScaledObject(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if imp.Config != want || !imp.Active || len(imp.Notes) != 0 {
-			t.Errorf("round trip %s:\n got %+v active %v notes %q\nwant %+v", name, imp.Config, imp.Active, imp.Notes, want)
+		if imp.Config != want || !imp.Active || len(imp.Notes) != 0 || imp.Name != name {
+			t.Errorf("round trip %s:\n got %+v active %v notes %q name %q\nwant %+v", name, imp.Config, imp.Active, imp.Notes, imp.Name, want)
 		}
 	}
 	roundTrip("order-worker", func(c *engine.Config) { c.MinReplicas = 2 })
