@@ -38,6 +38,9 @@ type PodView struct {
 	// Err says, in one line, why the pods could not be seen or mapped (""
 	// when they were).
 	Err string
+	// Down is the size the poll's policy proposed scaling down to (before
+	// any --scale-in-wait-idle hold); -1 when it proposed no scale-down.
+	Down int32
 }
 
 // Idle counts the idle pods.
@@ -60,6 +63,16 @@ func (c *Controller) WatchPods(on bool) {
 	c.pods.watch = on
 }
 
+// podsFor observes the pods for a poll that read cur replicas and decided
+// d (see observePods), noting d's scale-down in the view.
+func (c *Controller) podsFor(ctx context.Context, at time.Time, cfg Config, mode Mode, cur int32, d Decision, by string) *PodView {
+	v := c.observePods(ctx, at, needsPods(cfg, mode, cur, d), by)
+	if v != nil && d.Desired < cur {
+		v.Down = d.Desired
+	}
+	return v
+}
+
 // observePods asks the chooser, if it observes, for the pods' states when
 // the console watches them or need is set. It returns nil when nothing was
 // asked. A chooser that may not see pods is dropped, as by choosePods.
@@ -77,13 +90,13 @@ func (c *Controller) observePods(ctx context.Context, at time.Time, need bool, b
 		if pc.chooser != nil {
 			why = "this pod chooser cannot observe pods"
 		}
-		return &PodView{At: at, Err: why}
+		return &PodView{At: at, Err: why, Down: -1}
 	}
 	cctx, cancel := c.readCtx(ctx)
 	pods, err := obs.ObservePods(cctx)
 	cancel()
 	if err == nil {
-		return &PodView{At: at, Pods: pods}
+		return &PodView{At: at, Pods: pods, Down: -1}
 	}
 	if errors.Is(err, ErrPodChoiceOff) {
 		pc.chooser = nil
@@ -91,5 +104,5 @@ func (c *Controller) observePods(ctx context.Context, at time.Time, need bool, b
 		c.eventLocked(EventError, by, "scale-in without pod choice from now on: %v", err)
 		c.mu.Unlock()
 	}
-	return &PodView{At: at, Err: Printable(err.Error())}
+	return &PodView{At: at, Err: Printable(err.Error()), Down: -1}
 }

@@ -122,7 +122,7 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 		// window still holds what it saw once the pause ends.
 		d.Desired, d.Reason = r.scale.Desired, fmt.Sprintf("paused at %d: %s", r.scale.Desired, d.Reason)
 	}
-	pods := c.observePods(ctx, r.at, needsPods(cfg, mode, r.scale.Desired, d), by)
+	pods := c.podsFor(ctx, r.at, cfg, mode, r.scale.Desired, d, by)
 	d, held := waitIdle(cfg, r.at, r.scale.Desired, d, hist, pods)
 	ch := change{scale: r.scale, d: d, applied: r.scale.Desired}
 	tried := false
