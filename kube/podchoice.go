@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -273,14 +274,47 @@ func (p *PodChooser) after(to int32) func(applied bool) {
 			defer cancel()
 			for deadline := time.Now().Add(SettleTimeout); applied && time.Now().Before(deadline); time.Sleep(p.Poll) {
 				d, err := p.client.AppsV1().Deployments(p.ns).Get(ctx, p.deploy, metav1.GetOptions{})
-				if err != nil || d.Spec.Replicas == nil || *d.Spec.Replicas != to ||
-					(d.Status.ObservedGeneration >= d.Generation && d.Status.Replicas == to) {
+				if err != nil || d.Spec.Replicas == nil || *d.Spec.Replicas != to || settled(d) {
 					break // settled, or changed again (the next scale-down marks afresh)
 				}
 			}
 			_ = p.Unmark(ctx)
 		}()
 	}
+}
+
+// settled reports whether the Deployment's controllers have caught up with
+// its spec: no pod is left to remove, so no cost matters any more.
+func settled(d *appsv1.Deployment) bool {
+	return d.Spec.Replicas != nil && d.Status.ObservedGeneration >= d.Generation && d.Status.Replicas == *d.Spec.Replicas
+}
+
+// WaitFor waits, at most timeout, for the clean-ups that After started, and
+// reports whether they finished (a --once run waits a little before it
+// exits; what it leaves, the next run's Tidy removes).
+func (p *PodChooser) WaitFor(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+// Tidy removes the costs that an earlier process left on the Deployment's
+// pods (a --once run that exited before its scale-down settled), once the
+// Deployment has settled; while it has not, they still matter and stay.
+func (p *PodChooser) Tidy(ctx context.Context) error {
+	d, err := p.client.AppsV1().Deployments(p.ns).Get(ctx, p.deploy, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("deployment %s/%s: %w", p.ns, p.deploy, err)
+	}
+	if !settled(d) {
+		return nil
+	}
+	return p.Unmark(ctx)
 }
 
 // podError wraps a pods list or patch failure; Forbidden turns pod choice

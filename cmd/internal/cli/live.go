@@ -49,6 +49,7 @@ type live struct {
 	// imported is what --from-scaledobject read (nil without it).
 	imported *kube.KEDAImport
 	pods     podChoiceOptions
+	chooser  *kube.PodChooser // withPodChoice's (nil: none)
 }
 
 // connect completes the options, fills cfg's names from them and builds the

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"context"
+	"time"
+
 	"github.com/spf13/pflag"
 
 	"github.com/yeeter/yeetscale/engine"
@@ -26,6 +29,31 @@ func (l *live) withPodChoice(ctl *engine.Controller, err error) (*engine.Control
 	if err != nil || !l.pods.enabled {
 		return ctl, err
 	}
-	ctl.SetPodChooser(kube.NewPodChooser(l.scaler.Client(), l.target.Namespace, l.target.Deployment, l.source))
+	l.chooser = kube.NewPodChooser(l.scaler.Client(), l.target.Namespace, l.target.Deployment, l.source)
+	ctl.SetPodChooser(l.chooser)
 	return ctl, nil
+}
+
+// onceSettleWait bounds how long --once waits, after a scale-down, for the
+// Deployment to settle and its pods' costs to go: a cron job should not
+// hang; what it leaves, the next run removes (tidyPods).
+const onceSettleWait = 20 * time.Second
+
+// tidyPods removes the pod costs that an earlier --once left, once the
+// Deployment has settled, so that a plain kubectl scale between two runs
+// does not go by stale costs. Failures are left to the poll to meet.
+func (l *live) tidyPods(ctx context.Context) {
+	if l.chooser != nil {
+		cctx, cancel := context.WithTimeout(ctx, l.timeout)
+		defer cancel()
+		_ = l.chooser.Tidy(cctx)
+	}
+}
+
+// settlePods waits, at most onceSettleWait, for this run's scale-down to
+// settle and its pod costs to be removed.
+func (l *live) settlePods() {
+	if l.chooser != nil {
+		l.chooser.WaitFor(onceSettleWait)
+	}
 }
