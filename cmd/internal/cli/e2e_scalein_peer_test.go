@@ -37,7 +37,9 @@ func loopbackNode(t *testing.T, w *world) (string, string) {
 	if _, err := w.cp.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = w.cp.Client.CoreV1().Nodes().Delete(context.Background(), node.Name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = w.cp.Client.CoreV1().Nodes().Delete(context.Background(), node.Name, metav1.DeleteOptions{})
+	})
 	if !poll(60*time.Second, 200*time.Millisecond, func() bool {
 		n, err := w.cp.Client.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{})
 		for _, c := range n.Status.Conditions {
