@@ -56,6 +56,9 @@ type live struct {
 // RabbitMQ source and the Kubernetes scaler. Bad options are usage errors;
 // a cluster that cannot be configured is a cluster error.
 func (o *liveOptions) connect(cfg *engine.Config, warn func(error)) (*live, error) {
+	if err := o.pods.check(*cfg); err != nil {
+		return nil, usage(err)
+	}
 	if err := o.complete(); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -21,6 +22,15 @@ type podChoiceOptions struct {
 func (o *podChoiceOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.enabled, FlagPodChoice, true,
 		"before a scale-down, mark idle worker pods to go first and busy ones to stay (pod-deletion-cost; workers set connection_name to their pod name; needs list and patch on pods)")
+}
+
+// check refuses --scale-in-wait-idle without pod choice: the hold reads
+// which pods are idle through the chooser.
+func (o *podChoiceOptions) check(cfg engine.Config) error {
+	if cfg.ScaleInWaitIdle > 0 && !o.enabled {
+		return fmt.Errorf("--scale-in-wait-idle %s needs pod choice to see which pods are idle: drop --%s=false", cfg.ScaleInWaitIdle, FlagPodChoice)
+	}
+	return nil
 }
 
 // withPodChoice gives ctl a pod chooser for the live Deployment, unless
