@@ -185,7 +185,8 @@ func TestAnnotationKeys(t *testing.T) {
 		}
 	}
 	values := map[string]string{"queue-pattern": "x", "queue-combine": "max", "vhost": "v", "policy": "hpa-keda",
-		"poll-interval": "30s", "scale-down-window": "1m", "count": "ready", "drain-within": "2m", "tolerance": "0.2", "idle-before-zero": "10m"}
+		"poll-interval": "30s", "scale-down-window": "1m", "count": "ready", "drain-within": "2m", "tolerance": "0.2", "idle-before-zero": "10m",
+		"scale-in-wait-idle": "2m"}
 	for _, k := range keys {
 		if !strings.HasPrefix(k, pre) {
 			t.Errorf("key %q lacks the prefix", k)

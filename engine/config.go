@@ -68,6 +68,10 @@ type Config struct {
 	// IdleBeforeZero: with MinReplicas 0, how long the queue must have been
 	// empty before one replica goes to zero (--idle-before-zero).
 	IdleBeforeZero time.Duration
+	// ScaleInWaitIdle, when set, holds a scale-down of N replicas until N
+	// worker pods are idle, for at most this long (--scale-in-wait-idle;
+	// needs a pod chooser that observes, see PodObserver).
+	ScaleInWaitIdle time.Duration
 }
 
 // DefaultConfig returns the defaults of the operations guide.

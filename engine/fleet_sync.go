@@ -98,12 +98,15 @@ func (f *Fleet) newMember(t Target, mode Mode) *member {
 	}
 	m.ctrl, m.err = New(Options{Config: cfg, Source: m.source, Scaler: t.Scaler, Clock: f.clock,
 		Mode: mode, RequestTimeout: f.timeout, Memory: t.Memory})
+	if m.err == nil && t.Pods != nil {
+		m.ctrl.SetPodChooser(t.Pods)
+	}
 	return m
 }
 
 // sameTarget reports whether b needs no new controller after a: the same
 // settings, queues and error. A source must keep a target's Scaler and
-// Memory while these stay the same (they are not compared).
+// Memory while these stay the same (they, and Pods, are not compared).
 func sameTarget(a, b Target) bool {
 	return a.Config == b.Config && sameQueues(a.Queues, b.Queues) && errText(a.Err) == errText(b.Err) &&
 		(a.Scaler == nil) == (b.Scaler == nil)

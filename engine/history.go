@@ -20,6 +20,10 @@ type Observation struct {
 	// Applied is spec.replicas after the poll: Scale.Desired, or the new size
 	// when the poll applied a change.
 	Applied int32
+	// IdleHold is set when --scale-in-wait-idle held the policy's
+	// scale-down at this poll (waiting for idle pods): the held scale-down
+	// began at the first of the latest run of such observations.
+	IdleHold bool
 }
 
 // Ring is a bounded history of observations, oldest first: memory does not

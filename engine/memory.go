@@ -22,7 +22,8 @@ import (
 // Encoding (version 1), compact JSON:
 //
 //	{"v":1,"t":<unix ms of the first entry>,"o":[[<ms since the previous
-//	entry>, <flags: 1 ok, 2 bursty>, messages, ready, unacked, consumers,
+//	entry>, <flags: 1 ok, 2 bursty, 4 scale-down held
+//	for idle pods>, messages, ready, unacked, consumers,
 //	<spec.replicas before>, <after>, <recommendation, -1 for none>,
 //	<publish/s or null>, <deliver/s or null>, <ack/s or null>], ...]}
 const memoryVersion = 1
@@ -42,9 +43,10 @@ const (
 
 // memoryHorizon is how far back the policies look: the adaptive policy's
 // rate memory, three scale-down windows (its bounce detection), the HPA
-// model's window, --idle-before-zero, plus two polls of margin.
+// model's window, --idle-before-zero, --scale-in-wait-idle (a held
+// scale-down's start), plus two polls of margin.
 func memoryHorizon(cfg Config) time.Duration {
-	return max(adaptiveMemory, 3*cfg.ScaleDownWindow, hpaDownWindow, cfg.IdleBeforeZero) + 2*cfg.PollInterval
+	return max(adaptiveMemory, 3*cfg.ScaleDownWindow, hpaDownWindow, cfg.IdleBeforeZero, cfg.ScaleInWaitIdle) + 2*cfg.PollInterval
 }
 
 type memoryDoc struct {
@@ -92,6 +94,9 @@ func encodeEntries(hist []Observation) string {
 		}
 		if o.Decision.Bursty {
 			flags += 2
+		}
+		if o.IdleHold {
+			flags += 4
 		}
 		s := o.Stats
 		doc.O = append(doc.O, []*float64{num(float64(at - prev)), num(flags),
@@ -160,7 +165,7 @@ func decodeEntry(e []*float64, i int, prev time.Time) (Observation, error) {
 	limits := []struct {
 		name     string
 		min, max float64
-	}{{"time step", 0, float64(30 * 24 * time.Hour / time.Millisecond)}, {"flags", 0, 3},
+	}{{"time step", 0, float64(30 * 24 * time.Hour / time.Millisecond)}, {"flags", 0, 7},
 		{"messages", 0, MaxPlausibleMessages}, {"ready", 0, MaxPlausibleMessages}, {"unacked", 0, MaxPlausibleMessages},
 		{"consumers", 0, MaxPlausibleConsumers}, {"replicas before", 0, math.MaxInt32}, {"replicas after", 0, math.MaxInt32},
 		{"recommendation", -1, math.MaxInt32}}
@@ -193,7 +198,7 @@ func decodeEntry(e []*float64, i int, prev time.Time) (Observation, error) {
 		At: prev.Add(time.Duration(ints[0]) * time.Millisecond), OK: ints[1]&1 != 0, Stats: s,
 		Scale:    Scale{Desired: int32(ints[6])},
 		Decision: Decision{Desired: applied, Recommendation: int32(ints[8]), Bursty: ints[1]&2 != 0, Reason: "remembered"},
-		Applied:  applied,
+		Applied:  applied, IdleHold: ints[1]&4 != 0,
 	}, nil
 }
 

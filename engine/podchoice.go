@@ -64,6 +64,7 @@ type podChoice struct {
 	mu       sync.Mutex
 	chooser  PodChooser
 	unmapped bool // NoPodChoice said since the last mapped scale-down
+	watch    bool // WatchPods: every poll observes the pods
 }
 
 // SetPodChooser makes every scale-down ask p to choose its pods first (nil

@@ -122,6 +122,8 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 		// window still holds what it saw once the pause ends.
 		d.Desired, d.Reason = r.scale.Desired, fmt.Sprintf("paused at %d: %s", r.scale.Desired, d.Reason)
 	}
+	pods := c.podsFor(ctx, r.at, cfg, mode, r.scale.Desired, d, by)
+	d, held := waitIdle(cfg, r.at, r.scale.Desired, d, hist, pods)
 	ch := change{scale: r.scale, d: d, applied: r.scale.Desired}
 	tried := false
 	if mode == ModeAuto && d.Desired != r.scale.Desired && ctx.Err() != nil {
@@ -134,13 +136,14 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 		tried = true
 		ch = c.apply(ctx, r.scale, d, by, func(again Scale) Decision {
 			in.Current, in.Ready = again.Desired, again.Ready
-			return Decide(policy, in)
+			d, _ := waitIdle(cfg, r.at, again.Desired, Decide(policy, in), hist, pods)
+			return d
 		})
 	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.recordLocked(Observation{At: r.at, OK: true, Stats: r.stats, Scale: ch.scale, Decision: ch.d, Applied: ch.applied}, tried, ch.err)
+	c.recordLocked(Observation{At: r.at, OK: true, Stats: r.stats, Scale: ch.scale, Decision: ch.d, Applied: ch.applied, IdleHold: held}, tried, ch.err)
 	return c.publishLocked(func(s *Snapshot) {
 		s.Polls++
 		s.LastPoll = r.at
@@ -152,6 +155,7 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 		s.Proposed = ch.d.Desired
 		s.Err = ch.err
 		s.ConsecutiveErrors = 0
+		s.Pods = pods
 	})
 }
 

@@ -43,9 +43,12 @@ const (
 	// seconds to start and the controller acts once a poll, so a shorter
 	// deadline cannot be met and would only send every backlog to
 	// --max-replicas.
-	MinDrainWithin   = time.Minute
-	MaxHistorySize   = 1_000_000
-	maxSettingsValue = 64 // characters of a refused value shown
+	MinDrainWithin = time.Minute
+	MaxHistorySize = 1_000_000
+	// MaxScaleInWaitIdle is the longest --scale-in-wait-idle: a scale-down
+	// held longer than an hour costs more than the work it spares.
+	MaxScaleInWaitIdle = time.Hour
+	maxSettingsValue   = 64 // characters of a refused value shown
 )
 
 // Settings returns the table of settings, in the order Validate checks them.
@@ -159,6 +162,15 @@ var settingsTable = sync.OnceValue(func() []Setting {
 			check: func(c Config) string {
 				if c.IdleBeforeZero < time.Second || c.IdleBeforeZero > MaxWindow {
 					return "must be from 1s to 24h (KEDA's cooldownPeriod is 5m)"
+				}
+				return ""
+			}},
+		{Name: "scale-in-wait-idle", Key: "scale_in_wait_idle_s", Field: "ScaleInWaitIdle", Flag: true,
+			Help: "hold a scale-down of N replicas until N worker pods are idle (no unacked messages), for at most this long, then scale anyway (0: off)",
+			ptr:  func(c *Config) any { return &c.ScaleInWaitIdle },
+			check: func(c Config) string {
+				if c.ScaleInWaitIdle < 0 || c.ScaleInWaitIdle > MaxScaleInWaitIdle {
+					return "must be 0s (off) or up to 1h"
 				}
 				return ""
 			}},

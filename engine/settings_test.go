@@ -19,7 +19,7 @@ func TestApplySettings(t *testing.T) {
 	all := `{"policy": "hpa-keda", "min_replicas": 3, "max_replicas": 33, "target_messages": 333,
 		"poll_interval_s": 7, "tolerance": 0.25, "scale_down_window_s": 90.5, "max_step_up": 4,
 		"max_step_down": 2, "count": "ready", "drain_within_s": 600,
-		"activation_messages": 5, "idle_before_zero_s": 120}`
+		"activation_messages": 5, "idle_before_zero_s": 120, "scale_in_wait_idle_s": 60}`
 	var values map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(all), &values); err != nil {
 		t.Fatal(err)
@@ -40,7 +40,8 @@ func TestApplySettings(t *testing.T) {
 	want := map[string]any{"policy": "hpa-keda", "min-replicas": int32(3), "max-replicas": int32(33), "target-messages": int64(333),
 		"poll-interval": 7 * time.Second, "tolerance": 0.25, "scale-down-window": 90*time.Second + 500*time.Millisecond,
 		"max-step-up": int32(4), "max-step-down": int32(2), "count": engine.CountReady, "drain-within": 10 * time.Minute,
-		"activation-messages": int64(5), "idle-before-zero": 2 * time.Minute}
+		"activation-messages": int64(5), "idle-before-zero": 2 * time.Minute,
+		"scale-in-wait-idle": time.Minute}
 	for _, s := range engine.Settings() {
 		v := reflect.ValueOf(s.Ptr(&got)).Elem().Interface()
 		if w, set := want[s.Name]; set && v != w || !set && v != reflect.ValueOf(s.Ptr(&base)).Elem().Interface() {

@@ -48,6 +48,10 @@ type Snapshot struct {
 	Errors map[string]int
 	// NextPoll is when the loop polls next (zero outside Run).
 	NextPoll time.Time
+	// Pods is the latest poll's view of the worker pods (nil unless the
+	// poll observed them: WatchPods, or --scale-in-wait-idle on a
+	// scale-down). Its slice is shared and never changed.
+	Pods *PodView
 }
 
 // Age returns how long ago the last good poll was, as of now.

@@ -56,6 +56,9 @@ type Target struct {
 	Scaler Scaler
 	// Memory, when set, keeps the controller's memory between processes.
 	Memory MemoryStore
+	// Pods, when set, chooses the pods of its scale-downs (see
+	// Controller.SetPodChooser).
+	Pods PodChooser
 }
 
 // Key is "namespace/deployment", unique in a fleet.

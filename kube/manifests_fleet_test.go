@@ -32,7 +32,7 @@ func grants(t *testing.T, o *unstructured.Unstructured) []string {
 
 // fleetGrants are the fleet mode's rights on the targets: any Deployment.
 var fleetGrants = []string{
-	"/events:create", "/events:patch",
+	"/events:create", "/events:patch", "/pods:list", "/pods:patch",
 	"apps/deployments/scale:get", "apps/deployments/scale:update",
 	"apps/deployments:get", "apps/deployments:list", "apps/deployments:patch", "apps/deployments:watch",
 	"autoscaling/horizontalpodautoscalers:list",

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,7 +51,10 @@ type PodChooser struct {
 	wg   sync.WaitGroup
 }
 
-var _ engine.PodChooser = (*PodChooser)(nil)
+var (
+	_ engine.PodChooser  = (*PodChooser)(nil)
+	_ engine.PodObserver = (*PodChooser)(nil)
+)
 
 // NewPodChooser returns a chooser for Deployment ns/deploy whose workers
 // consume what consumers lists.
@@ -68,47 +72,76 @@ func (p *PodChooser) Wait() { p.wg.Wait() }
 // engine.ErrNotMapped when no consumer maps to a pod, and one wrapping
 // engine.ErrPodChoiceOff when pods may not be listed or patched.
 func (p *PodChooser) PrepareScaleDown(ctx context.Context, from, to int32) (engine.PodChoice, error) {
-	pods, err := p.pods(ctx)
+	pods, states, err := p.observe(ctx)
 	if err != nil {
 		return engine.PodChoice{}, err
 	}
-	cs, err := p.consumers.Consumers(ctx)
-	if err != nil {
-		return engine.PodChoice{}, fmt.Errorf("consumers: %w", err)
-	}
-	unacked, mapped := mapConsumers(pods, cs)
-	if mapped == 0 {
-		return engine.PodChoice{}, fmt.Errorf("%w: none of %d consumers has a connection named after one of the %d pods of deployment %s/%s or comes from a pod's IP (set connection_name to the pod's name)",
-			engine.ErrNotMapped, len(cs), len(pods), p.ns, p.deploy)
-	}
 	var choice engine.PodChoice
-	type ranked struct {
-		name string
-		cost int
-	}
-	var order []ranked
-	for i := range pods {
-		pod := &pods[i]
-		n, ok := unacked[pod.Name]
-		cost := 0
+	for i, st := range states {
+		cost := podCost(st)
 		switch {
-		case !ok:
-		case n == 0:
-			cost, choice.Idle = CostIdle, choice.Idle+1
+		case !st.Mapped:
+		case st.Unacked == 0:
+			choice.Idle++
 		default:
-			cost, choice.Busy = CostBusy+min(n, MaxBusyExtra), choice.Busy+1
+			choice.Busy++
 		}
-		order = append(order, ranked{pod.Name, cost})
-		if err := p.mark(ctx, pod, cost, ok); err != nil {
+		if i < int(from-to) {
+			choice.Remove = append(choice.Remove, st.Name)
+		}
+		if err := p.mark(ctx, pods[st.Name], cost, st.Mapped); err != nil {
 			return engine.PodChoice{}, err
 		}
 	}
-	sort.SliceStable(order, func(i, j int) bool { return order[i].cost < order[j].cost })
-	for i := 0; i < int(from-to) && i < len(order); i++ {
-		choice.Remove = append(choice.Remove, order[i].name)
-	}
 	choice.After = p.after(to)
 	return choice, nil
+}
+
+// ObservePods returns the Deployment's pods in the order a scale-down
+// would remove them (idle first, then those not mapped, then the busy ones,
+// least busy first), changing nothing; it implements engine.PodObserver.
+func (p *PodChooser) ObservePods(ctx context.Context) ([]engine.PodState, error) {
+	_, states, err := p.observe(ctx)
+	return states, err
+}
+
+// observe lists the pods and the consumers and maps one to the other: the
+// pods by name, and their states in the order a scale-down removes them.
+func (p *PodChooser) observe(ctx context.Context) (map[string]*corev1.Pod, []engine.PodState, error) {
+	pods, err := p.pods(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := p.consumers.Consumers(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("consumers: %w", err)
+	}
+	unacked, mapped := mapConsumers(pods, cs)
+	if mapped == 0 {
+		return nil, nil, fmt.Errorf("%w: none of %d consumers has a connection named after one of the %d pods of deployment %s/%s or comes from a pod's IP (set connection_name to the pod's name)",
+			engine.ErrNotMapped, len(cs), len(pods), p.ns, p.deploy)
+	}
+	byName := make(map[string]*corev1.Pod, len(pods))
+	states := make([]engine.PodState, 0, len(pods))
+	for i := range pods {
+		n, ok := unacked[pods[i].Name]
+		byName[pods[i].Name] = &pods[i]
+		states = append(states, engine.PodState{Name: pods[i].Name, Mapped: ok, Unacked: n})
+	}
+	sort.SliceStable(states, func(i, j int) bool { return podCost(states[i]) < podCost(states[j]) })
+	return byName, states, nil
+}
+
+// podCost is the deletion cost of a pod in state st: CostIdle when idle,
+// CostBusy plus its unacknowledged messages when busy, 0 when not mapped.
+func podCost(st engine.PodState) int {
+	switch {
+	case !st.Mapped:
+		return 0
+	case st.Unacked == 0:
+		return CostIdle
+	}
+	return CostBusy + min(st.Unacked, MaxBusyExtra)
 }
 
 // pods lists the Deployment's pods that are not on their way out.
@@ -241,14 +274,47 @@ func (p *PodChooser) after(to int32) func(applied bool) {
 			defer cancel()
 			for deadline := time.Now().Add(SettleTimeout); applied && time.Now().Before(deadline); time.Sleep(p.Poll) {
 				d, err := p.client.AppsV1().Deployments(p.ns).Get(ctx, p.deploy, metav1.GetOptions{})
-				if err != nil || d.Spec.Replicas == nil || *d.Spec.Replicas != to ||
-					(d.Status.ObservedGeneration >= d.Generation && d.Status.Replicas == to) {
+				if err != nil || d.Spec.Replicas == nil || *d.Spec.Replicas != to || settled(d) {
 					break // settled, or changed again (the next scale-down marks afresh)
 				}
 			}
 			_ = p.Unmark(ctx)
 		}()
 	}
+}
+
+// settled reports whether the Deployment's controllers have caught up with
+// its spec: no pod is left to remove, so no cost matters any more.
+func settled(d *appsv1.Deployment) bool {
+	return d.Spec.Replicas != nil && d.Status.ObservedGeneration >= d.Generation && d.Status.Replicas == *d.Spec.Replicas
+}
+
+// WaitFor waits, at most timeout, for the clean-ups that After started, and
+// reports whether they finished (a --once run waits a little before it
+// exits; what it leaves, the next run's Tidy removes).
+func (p *PodChooser) WaitFor(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+// Tidy removes the costs that an earlier process left on the Deployment's
+// pods (a --once run that exited before its scale-down settled), once the
+// Deployment has settled; while it has not, they still matter and stay.
+func (p *PodChooser) Tidy(ctx context.Context) error {
+	d, err := p.client.AppsV1().Deployments(p.ns).Get(ctx, p.deploy, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("deployment %s/%s: %w", p.ns, p.deploy, err)
+	}
+	if !settled(d) {
+		return nil
+	}
+	return p.Unmark(ctx)
 }
 
 // podError wraps a pods list or patch failure; Forbidden turns pod choice

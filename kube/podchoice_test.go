@@ -102,6 +102,16 @@ func TestPrepareScaleDown(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := choiceClient(tt.pods...)
 			p := NewPodChooser(c, "ns", "w", tt.consumers)
+			before := costs(t, c)
+			states, oerr := p.ObservePods(context.Background())
+			if !errors.Is(oerr, tt.wantErr) || !maps.Equal(costs(t, c), before) {
+				t.Fatalf("ObservePods: error %v (want %v), costs %v (want unchanged %v)", oerr, tt.wantErr, costs(t, c), before)
+			}
+			for i, name := range tt.wantRemove {
+				if states[i].Name != name {
+					t.Errorf("ObservePods: %d-th to go %q, want %q (as the choice's)", i, states[i].Name, name)
+				}
+			}
 			choice, err := p.PrepareScaleDown(context.Background(), int32(len(tt.pods)), int32(len(tt.pods)-len(tt.wantRemove)))
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("error %v, want %v", err, tt.wantErr)

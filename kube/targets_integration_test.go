@@ -210,7 +210,11 @@ func TestFleetManifestsOnTheAPIServer(t *testing.T) {
 				{"create", "", "events", "", "", true},
 				{"patch", "", "events", "", "", true},
 				{"list", "autoscaling", "horizontalpodautoscalers", "", "", true},
+				{"list", "", "pods", "", "", true},
+				{"patch", "", "pods", "", "w-1", true},
 				// What it does not need.
+				{"delete", "", "pods", "", "w-1", false},
+				{"update", "", "pods", "", "w-1", false},
 				{"delete", "apps", "deployments", "", dep, false},
 				{"update", "apps", "deployments", "", dep, false},
 				{"create", "apps", "deployments", "", "", false},

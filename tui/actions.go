@@ -38,6 +38,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Refresh):
 		return m.do("poll now", "polling now", func() error { m.eng.PollNow(); return nil })
+	case key.Matches(msg, k.Pods):
+		return m.togglePods()
 	}
 	if m.opts.ReadOnly {
 		return nil // bindings are disabled; this is a second lock on the door

@@ -17,10 +17,13 @@ type KeyMap struct {
 	DryRun   key.Binding
 	Pause    key.Binding
 	Refresh  key.Binding
-	Help     key.Binding
-	Quit     key.Binding
-	Yes      key.Binding
-	No       key.Binding
+	// Pods shows the worker pods (idle, busy, next to go) instead of the
+	// events.
+	Pods key.Binding
+	Help key.Binding
+	Quit key.Binding
+	Yes  key.Binding
+	No   key.Binding
 	// Back returns to the fleet list; enabled only in a console opened
 	// from it.
 	Back key.Binding
@@ -47,6 +50,7 @@ func DefaultKeyMap() KeyMap {
 		DryRun:   b([]string{"d"}, "d", "dry-run"),
 		Pause:    b([]string{"p", " "}, "p", "pause"),
 		Refresh:  b([]string{"r"}, "r", "poll"),
+		Pods:     b([]string{"o"}, "o", "pods"),
 		Help:     b([]string{"?"}, "?", "more"),
 		Quit:     b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Yes:      b([]string{"y", "Y"}, "y", "yes"),
@@ -77,7 +81,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{fk(k.Approve, "a", "approve the proposal"), fk(k.Auto, "A/t", "auto-apply on/off"), fk(k.DryRun, "d", "dry-run on/off"), fk(k.Pause, "p/space", "pause/resume")},
 		{fk(k.MinDown, "[ ]", "min replicas −1/+1"), fk(k.MaxDown, "{ }", "max replicas −1/+1"), fk(k.TargetDn, "- +", "target msgs/replica"), fk(k.Set, "s", "type min, max, target")},
-		{fk(k.Back, "esc", "back to the list"), fk(k.Refresh, "r", "poll now"), fk(k.Help, "?", "close help"), fk(k.Quit, "q/ctrl+c", "quit")},
+		{fk(k.Back, "esc", "back to the list"), fk(k.Refresh, "r", "poll now"), fk(k.Pods, "o", "pods / events"), fk(k.Help, "?", "close help"), fk(k.Quit, "q/ctrl+c", "quit")},
 	}
 }
 

@@ -40,12 +40,14 @@ type Model struct {
 	cfg      engine.Config // the configuration as the operator last set it
 	inflight int
 
-	hdr    *header
-	queue  *chartPanel
-	reps   *chartPanel
-	dec    *decision
-	events *eventsPanel
-	shadow *shadowPanel // nil unless opts.Shadow
+	hdr      *header
+	queue    *chartPanel
+	reps     *chartPanel
+	dec      *decision
+	events   *eventsPanel
+	shadow   *shadowPanel // nil unless opts.Shadow
+	pods     *podsPanel   // shown in place of the events while showPods
+	showPods bool
 
 	row string // cached: the queue and replicas panels side by side
 
@@ -69,6 +71,7 @@ func New(ctx context.Context, eng Engine, opts Options) *Model {
 	m.dec = &decision{st: st, keys: &m.keys, readOnly: opts.ReadOnly}
 	m.events = newEventsPanel(st, opts.Location)
 	m.shadow = newShadowPanel(st, opts)
+	m.pods = &podsPanel{st: st}
 	m.ch, m.unsub = eng.Subscribe()
 	select {
 	case s := <-m.ch:
@@ -103,6 +106,9 @@ func newHelp(st *Styles) help.Model {
 func (m *Model) Close() {
 	m.cancel()
 	m.unsub()
+	if w, ok := m.eng.(podWatcher); ok && m.showPods {
+		w.WatchPods(false)
+	}
 }
 
 // Init implements tea.Model.
@@ -152,6 +158,7 @@ func (m *Model) apply(s engine.Snapshot) {
 	m.reps.SetSnapshot(s)
 	m.events.SetEvents(s.Events)
 	m.shadow.SetSnapshot(s)
+	m.pods.SetSnapshot(s)
 	m.joinPanels()
 }
 
@@ -190,6 +197,7 @@ func (m *Model) layout() {
 	m.reps.SetSize(m.w-qw, panelH)
 	m.dec.SetSize(m.w, decisionHeight)
 	m.events.SetSize(m.w, evH)
+	m.pods.SetSize(m.w, evH)
 	m.joinPanels()
 }
 
@@ -211,7 +219,10 @@ func (m *Model) View() string {
 		parts = append(parts, m.row)
 	}
 	parts = append(parts, m.dec.View())
-	if m.events.h > 0 {
+	switch {
+	case m.showPods && m.pods.h > 0:
+		parts = append(parts, m.pods.View())
+	case m.events.h > 0:
 		parts = append(parts, m.events.View())
 	}
 	parts = append(parts, m.helpView())

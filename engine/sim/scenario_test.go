@@ -130,7 +130,7 @@ func TestSettingsApply(t *testing.T) {
 		"policy": {"policy": "hpa-keda", "min_replicas": 3, "max_replicas": 33, "target_messages": 333,
 			"poll_interval_s": 7, "tolerance": 0.25, "scale_down_window_s": 90.5, "max_step_up": 4,
 			"max_step_down": 2, "count": "ready", "drain_within_s": 600,
-			"activation_messages": 5, "idle_before_zero_s": 120}}`))
+			"activation_messages": 5, "idle_before_zero_s": 120, "scale_in_wait_idle_s": 60}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +155,7 @@ func TestSettingsApply(t *testing.T) {
 	want.Count = engine.CountReady
 	want.DrainWithin = 10 * time.Minute
 	want.ActivationMessages, want.IdleBeforeZero = 5, 2*time.Minute
+	want.ScaleInWaitIdle = time.Minute
 	if got != want {
 		t.Errorf("Apply =\n%+v\nwant\n%+v", got, want)
 	}

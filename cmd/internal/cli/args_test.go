@@ -25,6 +25,7 @@ func TestUsageExitCodes(t *testing.T) {
 		{"an argument to a completion script", []string{"completion", "bash", "extra"}, `"extra" for "yeetscale completion bash"`},
 		{"an argument to demo", []string{"demo", "extra"}, `unexpected argument "extra"`},
 		{"a port out of range", []string{"--once", "--mgmt-url", "http://127.0.0.1:99999"}, "invalid --mgmt-url http://127.0.0.1:99999: its port must be 1 to 65535"},
+		{"wait-idle without pod choice", []string{"--once", "--scale-in-wait-idle", "1m", "--pod-choice=false"}, "--scale-in-wait-idle 1m0s needs pod choice"},
 		{"port zero", []string{"--auto", "--mgmt-url", "http://127.0.0.1:0"}, "invalid --mgmt-url http://127.0.0.1:0: its port"},
 	}
 	for _, tt := range tests {

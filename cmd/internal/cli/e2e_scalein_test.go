@@ -24,10 +24,19 @@ type scaleInWorld struct {
 }
 
 func newScaleInWorld(t testing.TB, replicas int32) *scaleInWorld {
+	return newScaleInWorldWith(t, replicas, nil)
+}
+
+// newScaleInWorldWith is newScaleInWorld with setup called on the workers
+// before they run (nil: none).
+func newScaleInWorldWith(t testing.TB, replicas int32, setup func(*labworld.PodWorkers)) *scaleInWorld {
 	w := newWorld(t, true, replicas)
 	amqpURL := strings.TrimSuffix(w.broker.AMQPURL, "/") + "/" + amqpEscape(w.vhost)
 	pw := labworld.NewPodWorkers(labworld.Config{AMQPURL: amqpURL, VHost: w.vhost, Queue: w.queue, Reconcile: 100 * time.Millisecond, Logf: t.Logf},
 		w.cp.Client, w.ns, "app.kubernetes.io/name="+w.name, 1)
+	if setup != nil {
+		setup(pw)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); pw.Run(ctx) }()

@@ -105,7 +105,8 @@ func (a *app) connectFleet(ctx context.Context, o *rootOptions, mode engine.Mode
 		return nil, clusterErr(err)
 	}
 	timeout := max(lo.rabbit.Timeout+time.Second, 10*time.Second)
-	fl, err := engine.NewFleet(engine.FleetOptions{Targets: clusterTargets{inf}, Lister: brokerLister{client}, Mode: mode, RequestTimeout: timeout})
+	targets := fleetPodChoice(ctx, lo, client, clusterTargets{inf}, ns, warn)
+	fl, err := engine.NewFleet(engine.FleetOptions{Targets: targets, Lister: brokerLister{client}, Mode: mode, RequestTimeout: timeout})
 	if err != nil {
 		return nil, err
 	}

@@ -167,7 +167,11 @@ func (a *app) runOnce(ctx context.Context, o *rootOptions, cfg engine.Config, lv
 		return err
 	}
 	before := ctl.Snapshot()
+	if o.headlessMode() == engine.ModeAuto { // a dry run writes nothing
+		lv.tidyPods(ctx)
+	}
 	s := ctl.PollAs(ctx, "once")
+	defer lv.settlePods() // after the output
 	res := onceResultFrom(cfg, lv.target.Context, before, s, o.dryRun)
 	err = s.Err
 	if err != nil && ctx.Err() != nil {

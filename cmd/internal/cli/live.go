@@ -49,12 +49,16 @@ type live struct {
 	// imported is what --from-scaledobject read (nil without it).
 	imported *kube.KEDAImport
 	pods     podChoiceOptions
+	chooser  *kube.PodChooser // withPodChoice's (nil: none)
 }
 
 // connect completes the options, fills cfg's names from them and builds the
 // RabbitMQ source and the Kubernetes scaler. Bad options are usage errors;
 // a cluster that cannot be configured is a cluster error.
 func (o *liveOptions) connect(cfg *engine.Config, warn func(error)) (*live, error) {
+	if err := o.pods.check(*cfg); err != nil {
+		return nil, usage(err)
+	}
 	if err := o.complete(); err != nil {
 		return nil, err
 	}

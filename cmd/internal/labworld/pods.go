@@ -28,6 +28,8 @@ type PodWorkers struct {
 	ns       string
 	selector string
 	prefetch int
+	// fromPodIP: see FromPodIPs (podsource.go).
+	fromPodIP bool
 
 	mu      sync.Mutex
 	workers map[string]*podWorker
@@ -138,8 +140,11 @@ func (p *PodWorkers) reconcile(ctx context.Context) error {
 
 // start connects pod's worker: connection_name is the pod's name.
 func (p *PodWorkers) start(pod string) (*podWorker, error) {
-	conn, err := amqp.DialConfig(p.cfg.AMQPURL, amqp.Config{Vhost: p.cfg.VHost, Heartbeat: 10 * time.Second,
-		Properties: amqp.Table{"connection_name": pod}})
+	cfg, err := p.amqpConfig(pod)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := amqp.DialConfig(p.cfg.AMQPURL, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("AMQP connect for pod %s: %w", pod, err)
 	}
