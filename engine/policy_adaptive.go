@@ -123,6 +123,15 @@ func (Adaptive) size(in Input, base string) Decision {
 			Reason: fmt.Sprintf("%s; within %s tolerance of %s", base, percent(c.Tolerance), replicas(cur))}
 	}
 	if !known {
+		if len(in.History) == 0 && up < cur && c.ScaleDownWindow > 0 {
+			// A fresh controller (no memory) has no scale-down window yet:
+			// it counts the size it found as its first recommendation, so
+			// that the window holds it, as if that size had been decided
+			// now.
+			return Decision{Desired: cur, Recommendation: cur,
+				Reason: fmt.Sprintf("%s (throughput not learned yet); holding %s: a controller with no history counts the %s replicas it found as a recommendation for the %s scale-down window",
+					base, replicas(cur), replicas(cur), c.ScaleDownWindow)}
+		}
 		// Nothing learned yet: the proportional rule with its window.
 		return stepTowards(in, up, base+" (throughput not learned yet)")
 	}
