@@ -48,7 +48,13 @@ const (
 	// littleTrustBelow is the evidence (consumer-intervals of saturated
 	// work) from which the saturated estimate is trusted over the check: a
 	// consumer prefetch above its concurrency inflates the check's slots.
+	// Below it the estimate is thin: a scale-up sized from the learned
+	// throughput then at most multiplies what the target (or the current
+	// size) asks by thinGrowth, as the HPA at most doubles a step: a few
+	// slow messages from one or two workers read as a third of the real
+	// throughput, and sized a burst 3 -> 35 where 13 served it.
 	littleTrustBelow = 4 * adaptiveEvidence
+	thinGrowth       = 2
 	// adaptiveMemory is how far back throughput samples are remembered.
 	adaptiveMemory = 30 * time.Minute
 	// drainHeadroom is the spare capacity over the arrivals that
@@ -99,6 +105,7 @@ func (Adaptive) size(in Input, base string) Decision {
 	if known {
 		keepUp = ceilF(e.Arrival * (1 + adaptiveUpHeadroom) / e.PerWorker)
 	}
+	keepUp, thin := thinCap(e, keepUp, max(up, cur))
 
 	// Drain-within: size for the arrivals plus clearing the backlog in time.
 	if c.DrainWithin > 0 && known {
@@ -115,7 +122,7 @@ func (Adaptive) size(in Input, base string) Decision {
 			want := max(up, keepUp)
 			why := base + "; scaling up"
 			if want > up {
-				why = fmt.Sprintf("%s; scaling up to %s to keep up with %s arriving%s", base, replicas(want), rate(e.Arrival, 1), e.from())
+				why = fmt.Sprintf("%s; scaling up to %s to keep up with %s arriving%s%s", base, replicas(want), rate(e.Arrival, 1), thin, e.from())
 			}
 			return capUp(c, cur, want, why)
 		}
@@ -123,6 +130,15 @@ func (Adaptive) size(in Input, base string) Decision {
 			Reason: fmt.Sprintf("%s; within %s tolerance of %s", base, percent(c.Tolerance), replicas(cur))}
 	}
 	if !known {
+		if len(in.History) == 0 && up < cur && c.ScaleDownWindow > 0 {
+			// A fresh controller (no memory) has no scale-down window yet:
+			// it counts the size it found as its first recommendation, so
+			// that the window holds it, as if that size had been decided
+			// now.
+			return Decision{Desired: cur, Recommendation: cur,
+				Reason: fmt.Sprintf("%s (throughput not learned yet); holding %s: a controller with no history counts the %s replicas it found as a recommendation for the %s scale-down window",
+					base, replicas(cur), replicas(cur), c.ScaleDownWindow)}
+		}
 		// Nothing learned yet: the proportional rule with its window.
 		return stepTowards(in, up, base+" (throughput not learned yet)")
 	}
@@ -132,9 +148,10 @@ func (Adaptive) size(in Input, base string) Decision {
 	// backlog reach the target (then the target's trigger above adds more,
 	// with headroom).
 	waiting := float64(in.Stats.Ready)
-	if keep := ceilF(e.Arrival / e.PerWorker); keep > cur && waiting >= keepUpBacklog*float64(c.TargetMessages)*float64(cur) {
-		return capUp(c, cur, keep, fmt.Sprintf("%s; scaling up to %s: %s waiting (at least %s of the target for %s replicas) and %s arriving outgrow them at %s each%s",
-			base, replicas(keep), Thousands(in.Stats.Ready), percent(keepUpBacklog), replicas(cur), rate(e.Arrival, 1), rate(e.PerWorker, 2), e.from()))
+	keep, thin := thinCap(e, ceilF(e.Arrival/e.PerWorker), cur)
+	if keep > cur && waiting >= keepUpBacklog*float64(c.TargetMessages)*float64(cur) {
+		return capUp(c, cur, keep, fmt.Sprintf("%s; scaling up to %s: %s waiting (at least %s of the target for %s replicas) and %s arriving outgrow them at %s each%s%s",
+			base, replicas(keep), Thousands(in.Stats.Ready), percent(keepUpBacklog), replicas(cur), rate(e.Arrival, 1), rate(e.PerWorker, 2), thin, e.from()))
 	}
 
 	// Removing replicas: keep every worker that the waiting messages and the
@@ -186,6 +203,19 @@ func (Adaptive) size(in Input, base string) Decision {
 	return Decision{Desired: want, Recommendation: want,
 		Reason: fmt.Sprintf("%s; scaling down to %s: %s and %s keep only %s workers busy at %s each%s",
 			base, replicas(want), wait, arriving, replicas(busy), rate(e.PerWorker, 2), e.from())}
+}
+
+// thinCap bounds a scale-up to n replicas sized from the learned throughput
+// while that rests on little evidence (under littleTrustBelow): at most
+// thinGrowth times asked (what the target or the current size asks). It
+// returns the bound size and, when it bound, the words for the reason.
+func thinCap(e Estimates, n, asked int32) (int32, string) {
+	limit := int32(min(int64(thinGrowth)*int64(asked), math.MaxInt32))
+	if !e.PerWorkerKnown || e.Evidence >= littleTrustBelow || n <= limit {
+		return n, ""
+	}
+	return limit, fmt.Sprintf(" (at most %d times %s replicas: the learned throughput rests on only %s consumer-intervals of saturated work, under %d)",
+		thinGrowth, replicas(asked), strconv.FormatFloat(e.Evidence, 'f', -1, 64), littleTrustBelow)
 }
 
 // capUp applies the step cap and the clamp to a scale-up.

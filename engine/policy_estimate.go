@@ -25,6 +25,10 @@ type Estimates struct {
 	// (messages/s); PerWorkerKnown is false until workers were seen busy.
 	PerWorker      float64
 	PerWorkerKnown bool
+	// Evidence is how many consumer-intervals of saturated work PerWorker
+	// rests on (each sample's consumers, counted once for the ack rate and
+	// once for the deliver rate), up to adaptiveSamples samples.
+	Evidence float64
 	// RatesFrom says where the rates these estimates rest on came from:
 	// "broker", "counters" (QueueStats.RatesFrom), "broker and counters"
 	// when the samples mix both, or "" when no sample said.
@@ -149,7 +153,7 @@ func Estimate(in Input) Estimates {
 	if c < adaptiveEvidence || a <= 0 {
 		return e
 	}
-	e.PerWorker, e.PerWorkerKnown = a/c, true
+	e.PerWorker, e.PerWorkerKnown, e.Evidence = a/c, true, c
 	e.RatesFrom = ratesFrom(append(lastN(arrFrom, e.ArrivalSamples), lastN(ackFrom, adaptiveSamples)...))
 	if len(idleAcks) >= littleSamples && len(slots) > 0 && c < littleTrustBelow {
 		la, lu := sum(lastN(idleAcks, littleSamples)), sum(lastN(idleUnacked, littleSamples))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,6 +34,11 @@ func TestDefaultPolicyGoalsOnPatterns(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "patterns", "*.json"))
 	if err != nil || len(files) < 19 {
 		t.Fatalf("patterns: %v, %d files", err, len(files))
+	}
+	for name := range goalExceptions {
+		if !slices.Contains(files, filepath.Join("testdata", "patterns", name+".json")) {
+			t.Errorf("goalExceptions names %q, which is no pattern", name)
+		}
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
@@ -68,15 +74,21 @@ var goalExceptions = map[string]goalException{
 		"reaching 1 needs holding the first burst's pods until the second, before anything says the load recurs: " +
 		"holding a burst's pods for one window from its start made every5 miss on 11 seeds (pod-seconds 1.04) and every4 on 16 (1.055), " +
 		"and cost pod-seconds 0.817 -> 0.917 overall (spike-train missed on 17, steady-noisy on 3)"},
-	"every4":     {extraReversals: 2, latency: 1.05, why: "bursts every 4 minutes: as every5"},
-	"daily":      {pods: 1.035, why: "slow daily cycle: 1.013 on average, above 1.02 on 4 of 20 seeds (1.032 on seed 13)"},
-	"daily3h":    {pods: 1.03, why: "slow 3-hour cycle: 1.010 on average, above 1.02 on 1 of 20 seeds (1.022 on seed 7)"},
-	"slow":       {extraReversals: 4, why: "slow concurrent workers: 7 vs 3 reversals on seed 20"},
-	"heavyburst": {extraReversals: 3, why: "a burst on heavy steady load: 1-2 reversals more on 4 of 20 seeds (6 vs 3 on seed 8)"},
-	"slowpoll":   {extraReversals: 2, why: "30 s poll: 5 vs 3 reversals on 2 of 20 seeds"},
-	"step":       {extraReversals: 2, why: "rate steps down to 1/s: 1-2 workers flap at the low step, on 2 of 20 seeds"},
-	"poll5":      {extraReversals: 2, why: "5 s poll on 5/s (7.5 workers' worth): a worker flaps on 3 of 20 seeds"},
-	"target20":   {extraReversals: 2, why: "target 20: 15 vs 13 reversals on seed 1"},
+	"every4":       {extraReversals: 2, latency: 1.05, why: "bursts every 4 minutes: as every5"},
+	"every3":       {extraReversals: 4, latency: 1.11, why: "bursts every 3 minutes: as every5 (3 to 5 reversals against 1, latency up to 1.106)"},
+	"daily":        {pods: 1.035, why: "slow daily cycle: 1.013 on average, above 1.02 on 4 of 20 seeds (1.032 on seed 13)"},
+	"daily100":     {pods: 1.035, why: "a 100-minute cycle of 0.5-6/s at target 40: as daily, above 1.02 on 6 of 20 seeds (1.033 on seed 14)"},
+	"daily3h":      {pods: 1.03, why: "slow 3-hour cycle: 1.010 on average, above 1.02 on 1 of 20 seeds (1.022 on seed 7)"},
+	"slow":         {extraReversals: 2, why: "slow concurrent workers: 5 vs 3 reversals on seed 20"},
+	"slow2":        {extraReversals: 4, pods: 1.035, why: "6 s messages, 2 at a time, 2/s: a worker or two removed on a low arrival reading, on 4 of 20 seeds (7 vs 3 reversals on seed 20, pod-seconds 1.030)"},
+	"heavyburst3k": {extraReversals: 2, why: "a 3,000-message burst on 5/s: a worker or two removed on a low arrival reading, 6 vs 4 reversals on 1 of 20 seeds"},
+	"heavyburst8k": {extraReversals: 2, why: "an 8,000-message burst on 12/s: 5 vs 3 reversals on 1 of 20 seeds"},
+	"slowpoll":     {extraReversals: 2, why: "30 s poll: 5 vs 3 reversals on 4 of 20 seeds"},
+	"poll10":       {extraReversals: 1, why: "10 s poll on 4/s: a worker flaps on 1 of 20 seeds (5 vs 4)"},
+	"step":         {extraReversals: 1, why: "rate steps down to 1/s: a worker flaps at the low step, on 2 of 20 seeds (7 vs 6)"},
+	"step2":        {extraReversals: 1, why: "rate steps between 1.5 and 6/s: a worker flaps, on 3 of 20 seeds (7 vs 6)"},
+	"sine30":       {extraReversals: 1, why: "a 30-minute sine of 1-8/s: 5 vs 4 reversals on 1 of 20 seeds"},
+	"target20":     {extraReversals: 2, why: "target 20: 15 vs 13 reversals on seed 1"},
 }
 
 // checkException runs sc under the default policy and hpa-keda and fails t
@@ -116,7 +128,11 @@ func checkGoal(t *testing.T, sc Scenario, seed uint64) {
 // concurrency 4, a 30 s poll with 10 s statistics, a 90 s start-up, rate
 // steps, a small target, a sine wave, a square wave, two bursts a minute
 // apart, a burst capped by max replicas, a 5 s poll, bursts of concurrent
-// workers, a late burst and a fast 30/s load. The policy does not meet every
+// workers, a late burst, a fast 30/s load, and shapes of the same kinds
+// kept out of the policy's design and checked after it (bursts every 3
+// and 6 minutes, heavy bursts of 3,000 and 8,000, a 100-minute cycle, a
+// 30-minute sine, rate steps, a 10 s poll, slow 2-at-a-time workers and a
+// steady 5/s). The policy does not meet every
 // goal on all of them for every seed; the issue notes say where.
 func TestPatternsLoad(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "patterns", "*.json"))

@@ -161,7 +161,7 @@ func goalSweepReport(t testing.TB) {
 				why = append(why, fmt.Sprintf("s%d:lat%.3f,pods%.3f,rev%d/%d", r.seed, r.lat, r.pods, r.def.Reversals, r.keda.Reversals))
 			}
 		}
-		t.Logf("%-22s lat %.3f pods %.3f misses %2d (worst: lat %.3f pods %.3f reversals %+d) %s", n, l, p, misses[n], wl, wp, wr, strings.Join(why, " "))
+		t.Logf("%-22s lat %.4f pods %.4f misses %2d (worst: lat %.3f pods %.3f reversals %+d) %s", n, l, p, misses[n], wl, wp, wr, strings.Join(why, " "))
 	}
 	total := 0
 	for _, m := range misses {
