@@ -149,11 +149,13 @@ bench-scalein:
 # ratios and the simulator's hpa-keda-default / hpa-keda models; last lines
 # `vs-keda: ...`. The first run builds KEDA (about 10 minutes, cached in
 # ~/.cache/yeetscale/keda-v2.21.0). Needs root: the metrics adapter runs in a
-# network namespace of its own (10.250.0.0/30). VSKEDA_SCENARIOS=burst,...
-# picks scenarios, VSKEDA_OUT=dir keeps the CSV timelines, PLOT=1 draws them.
+# network namespace of its own (10.250.0.0/30). SCENARIO=burst (or
+# burst,spike-train; names: burst, spike-train, steady-noisy) runs only those,
+# OUT=dir keeps the CSV timelines (default $TMPDIR/yeetscale-vs-keda), PLOT=1
+# draws them. Pods become Ready 5 s after they are asked for, in both runs.
 .PHONY: bench-vs-keda
 bench-vs-keda:
 	@rc=$$(mktemp); \
-	{ VSKEDA_PLOT=$(PLOT) $(GO) test -count=1 -timeout 90m -run '^$$' -bench '^BenchmarkVsKEDA$$' -benchtime 1x ./cmd/internal/cli/ 2>&1; echo $$? >$$rc; } | \
+	{ VSKEDA_PLOT=$(PLOT) VSKEDA_SCENARIOS='$(or $(SCENARIO),$(VSKEDA_SCENARIOS))' VSKEDA_OUT='$(or $(OUT),$(VSKEDA_OUT))' $(GO) test -count=1 -timeout 90m -run '^$$' -bench '^BenchmarkVsKEDA$$' -benchtime 1x ./cmd/internal/cli/ 2>&1; echo $$? >$$rc; } | \
 		grep -Ev '^(goos|goarch|pkg|cpu|PASS|ok |BenchmarkVsKEDA)'; \
 	code=$$(cat $$rc); rm -f $$rc; exit $$code

@@ -39,7 +39,7 @@ func (HPAKeda) SyncPeriod() time.Duration { return hpaSync }
 
 // Decide implements Policy.
 func (HPAKeda) Decide(in Input) Decision {
-	return hpaDecide(in, func(start, cur int32) int32 {
+	return hpaDecide(in, behaviorStabilize, func(start, cur int32) int32 {
 		return max(start+hpaUpPods, int32(math.Ceil(hpaUpFactor*float64(start))), cur)
 	})
 }
@@ -47,9 +47,14 @@ func (HPAKeda) Decide(in Input) Decision {
 // HPAKedaDefault models what a plain ScaledObject gets: KEDA creates its HPA
 // without spec.behavior, so the HPA takes its legacy path, which limits a
 // scale-up to max(2 x current, 4) replicas per sync (2 -> 4 -> 8 -> 16 ->
-// 32 -> 40 in a burst), with the same 15 s sync, 10% tolerance and 300 s
-// scale-down stabilization as HPAKeda. HPAKeda (default behaviour: +4 pods
-// or +100% per 15 s, whichever is more) is the stronger opponent.
+// 32 -> 40 in a burst), with the same 15 s sync and 10% tolerance as
+// HPAKeda. Its stabilization differs: the legacy path aims at the highest
+// recommendation of the last 300 s whether it is above or below the
+// current size (kube-controller-manager's stabilizeRecommendation), so
+// after a burst it keeps doubling towards the burst's size even once the
+// queue is empty. HPAKeda (default behaviour: +4 pods or +100% per 15 s,
+// whichever is more; the window only holds scale-downs) is the stronger
+// opponent.
 type HPAKedaDefault struct{}
 
 // Name implements Policy.
@@ -57,7 +62,7 @@ func (HPAKedaDefault) Name() string { return "hpa-keda-default" }
 
 // Describe implements Policy.
 func (HPAKedaDefault) Describe() string {
-	return "a plain ScaledObject's HPA (legacy path: scale-up at most max(2 x current, 4) per 15 s sync, 300 s scale-down window)"
+	return "a plain ScaledObject's HPA (legacy path: towards the highest recommendation of 300 s, at most max(2 x current, 4) per 15 s sync)"
 }
 
 // SyncPeriod is the HPA's sync period (see HPAKeda.SyncPeriod).
@@ -65,13 +70,26 @@ func (HPAKedaDefault) SyncPeriod() time.Duration { return hpaSync }
 
 // Decide implements Policy.
 func (HPAKedaDefault) Decide(in Input) Decision {
-	return hpaDecide(in, func(_, cur int32) int32 { return max(2*cur, hpaLegacyUpMin) })
+	return hpaDecide(in, legacyStabilize, func(_, cur int32) int32 { return max(2*cur, hpaLegacyUpMin) })
 }
 
-// hpaDecide is one HPA sync (engine/sim/scenarios/README.md): limit gives the
+// behaviorStabilize is the behavior path's stabilization with the default
+// windows (0 s up, 300 s down): the raw recommendation when it is above the
+// current size, else the current size lowered at most to the window's
+// highest recommendation.
+func behaviorStabilize(in Input, raw int32) int32 {
+	return min(max(in.Current, raw), windowMax(in, hpaDownWindow, raw))
+}
+
+// legacyStabilize is the legacy path's: the highest recommendation of the
+// window, this one included, whatever the current size.
+func legacyStabilize(in Input, raw int32) int32 { return windowMax(in, hpaDownWindow, raw) }
+
+// hpaDecide is one HPA sync (engine/sim/scenarios/README.md): stabilize turns
+// the raw recommendation into the size the HPA aims at, and limit gives the
 // most replicas a scale-up may reach from start (the replicas 15 s ago) and
 // cur.
-func hpaDecide(in Input, limit func(start, cur int32) int32) Decision {
+func hpaDecide(in Input, stabilize func(Input, int32) int32, limit func(start, cur int32) int32) Decision {
 	c := in.Config
 	cur := in.Current
 	if c.MinReplicas == 0 && cur == 0 {
@@ -107,7 +125,7 @@ func hpaDecide(in Input, limit func(start, cur int32) int32) Decision {
 	if within {
 		raw = cur
 	}
-	rec := min(max(cur, raw), windowMax(in, hpaDownWindow, raw))
+	rec := stabilize(in, raw)
 	var changed int32
 	for _, o := range in.History {
 		if o.At.After(in.Now.Add(-hpaSync)) {
@@ -124,6 +142,9 @@ func hpaDecide(in Input, limit func(start, cur int32) int32) Decision {
 		why = "; scaling up"
 		if want < rec {
 			why = fmt.Sprintf("; scale-up limited to %d this sync", want)
+		}
+		if raw < rec {
+			why += fmt.Sprintf(" (towards %d, the highest recommendation of the last %s)", rec, hpaDownWindow)
 		}
 	case max(rec, lo) < cur:
 		want = max(rec, lo)

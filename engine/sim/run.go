@@ -53,6 +53,11 @@ type Options struct {
 	// Decisions, when set, receives every decision the policy took (not
 	// those where it held between its sync periods), with its second.
 	Decisions func(t int, d engine.Decision)
+	// SyncPhaseS, when set, is the second (modulo the decision grid) at
+	// which the controller polls; unset, it is 7 (an HPA model decides at
+	// t = 7, 22, 37, ...). A comparison with a real HPA sets it to the
+	// real HPA's phase.
+	SyncPhaseS *int
 }
 
 // Change is one applied change of spec.replicas in a Run.
@@ -79,13 +84,17 @@ func Run(ctx context.Context, sc Scenario, cfg engine.Config, opt Options) (Resu
 		return Result{}, fmt.Errorf("poll_interval_s %v: the simulator steps whole seconds", cfg.PollInterval.Seconds())
 	}
 	poll = decisionGrid(cfg.Policy, poll)
+	phase := 7
+	if opt.SyncPhaseS != nil {
+		phase = *opt.SyncPhaseS
+	}
 	for t := 0; t < sc.DurationS; t++ {
 		if t%4096 == 0 && ctx.Err() != nil {
 			return Result{}, ctx.Err()
 		}
 		before := len(w.msgs)
 		w.Begin()
-		if t%poll == 7%poll {
+		if t%poll == phase%poll {
 			clock.Set(Epoch.Add(time.Duration(t) * time.Second))
 			s := ctl.Poll(ctx)
 			if opt.Changes != nil {

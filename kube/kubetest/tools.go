@@ -262,9 +262,10 @@ func lockFileReport(path string, busy func()) (unlock func(), waited time.Durati
 
 // KwokStages returns the path of the kwok stage configuration (node fast,
 // node heartbeat and pod fast stages from the kwok module, joined with
-// ---), writing it on first use.
+// ---, the pod-ready stage delayed by PodStartupAnnotation), writing it on
+// first use.
 func KwokStages(ctx context.Context, t Tools) (string, error) {
-	path := filepath.Join(t.Dir, "kwok-stages.yaml")
+	path := filepath.Join(t.Dir, "kwok-stages-2.yaml")
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
 		return path, nil
 	}
@@ -303,7 +304,7 @@ func KwokStages(ctx context.Context, t Tools) (string, error) {
 			if err != nil {
 				return "", fmt.Errorf("kubetest: %w", err)
 			}
-			docs = append(docs, bytes.TrimSpace(b))
+			docs = append(docs, bytes.TrimSpace(withReadyDelay(b)))
 		}
 	}
 	if len(docs) == 0 {

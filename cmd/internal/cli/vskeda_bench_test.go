@@ -27,6 +27,7 @@ type vsScenario struct {
 	Name             string
 	DurationS        int
 	Work             time.Duration
+	Startup          time.Duration // pod start-up: kwok's ready delay and the model's pod_startup_s
 	Min, Max, Target int
 	Drain            bool  // report the time to drain everything published
 	Arrivals         []int // messages published at each second
@@ -59,7 +60,7 @@ func vsScenarios() []vsScenario {
 	for i := range steady {
 		steady[i] = poisson(rng, 60)
 	}
-	base := vsScenario{Work: 80 * time.Millisecond, Min: 2, Max: 40, Target: 250}
+	base := vsScenario{Work: 80 * time.Millisecond, Startup: 5 * time.Second, Min: 2, Max: 40, Target: 250}
 	b, s, n := base, base, base
 	b.Name, b.DurationS, b.Drain, b.Arrivals = "burst", 120, true, burst
 	s.Name, s.DurationS, s.Drain, s.Arrivals = "spike-train", 130, true, spikes
@@ -80,8 +81,11 @@ func poisson(rng *rand.Rand, mean float64) int {
 }
 
 // modelRun runs sc through the simulator with policy (hpa-keda-default or
-// hpa-keda), pods ready one second after they are asked for like kwok's.
-func modelRun(sc vsScenario, policy string) (sim.Result, error) {
+// hpa-keda), pods ready sc.Startup after they are asked for as kwok's are
+// (kwok's own reaction, under a second, falls within the model's second).
+// phase is the second on the HPA's 15 s grid at which the model decides
+// (the real run's, syncPhase).
+func modelRun(sc vsScenario, policy string, phase int) (sim.Result, error) {
 	arr := []map[string]int{}
 	for at, n := range sc.Arrivals {
 		if n > 0 {
@@ -89,7 +93,7 @@ func modelRun(sc vsScenario, policy string) (sim.Result, error) {
 		}
 	}
 	js, err := json.Marshal(map[string]any{"name": sc.Name, "duration_s": sc.DurationS, "service_time_s": sc.Work.Seconds(),
-		"pod_startup_s": 1, "stats_interval_s": 5, "initial_replicas": sc.Min, "arrivals": arr})
+		"pod_startup_s": int(sc.Startup / time.Second), "stats_interval_s": 5, "initial_replicas": sc.Min, "arrivals": arr})
 	if err != nil {
 		return sim.Result{}, err
 	}
@@ -99,7 +103,7 @@ func modelRun(sc vsScenario, policy string) (sim.Result, error) {
 	}
 	cfg := engine.DefaultConfig()
 	cfg.Policy, cfg.MinReplicas, cfg.MaxReplicas, cfg.TargetMessages = policy, int32(sc.Min), int32(sc.Max), int64(sc.Target)
-	return sim.Run(context.Background(), s, cfg, sim.Options{})
+	return sim.Run(context.Background(), s, cfg, sim.Options{SyncPhaseS: &phase})
 }
 
 // BenchmarkKEDADrivesHPA is the proof that the lab's real KEDA drives the
@@ -132,11 +136,9 @@ func BenchmarkKEDADrivesHPA(b *testing.B) {
 // then the simulator's models of the first two. Timelines go to CSV files
 // in VSKEDA_OUT (default a temporary folder); VSKEDA_PLOT=1 draws them.
 func BenchmarkVsKEDA(b *testing.B) {
-	want := map[string]bool{}
-	for _, n := range strings.Split(os.Getenv("VSKEDA_SCENARIOS"), ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			want[n] = true
-		}
+	want, err := pickScenarios(os.Getenv("VSKEDA_SCENARIOS"))
+	if err != nil {
+		b.Fatal(err)
 	}
 	out := os.Getenv("VSKEDA_OUT")
 	if out == "" {
@@ -164,7 +166,8 @@ func BenchmarkVsKEDA(b *testing.B) {
 			y := runs["yeetscale"]
 			for _, v := range []struct{ variant, policy string }{{"plain", "hpa-keda-default"}, {"behavior", "hpa-keda"}} {
 				k := runs[v.variant]
-				m, err := modelRun(sc, v.policy)
+				phase := syncPhase(k)
+				m, err := modelRun(sc, v.policy, phase)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -172,21 +175,48 @@ func BenchmarkVsKEDA(b *testing.B) {
 				if !sc.Drain {
 					mDrain = nil
 				}
-				fmt.Printf("%-12s model %-16s drain %s  p50 %.1fs  p95 %.1fs  pod-s %.0f  events %d  reversals %d\n",
-					sc.Name, v.policy, fmtPtr(mDrain), m.WaitP50S, m.WaitP95S, m.PodSeconds, m.ScaleEvents, m.Reversals)
+				fmt.Printf("%-12s model %-16s drain %s  p50 %.1fs  p95 %.1fs  pod-s %.0f  events %d  reversals %d  (HPA syncs at t = %d mod 15, as the real one)\n",
+					sc.Name, v.policy, fmtPtr(mDrain), m.WaitP50S, m.WaitP95S, m.PodSeconds, m.ScaleEvents, m.Reversals, phase)
 				fmt.Printf("%-12s ratios yeetscale/%s: drain %s  pod-s %s  p95 %s\n", sc.Name, v.variant,
 					ratio(y.DrainS, k.DrainS), ratio(&y.PodS, &k.PodS), ratio(percentile(y.Waits, .95), percentile(k.Waits, .95)))
 				if os.Getenv("VSKEDA_PLOT") == "1" {
 					plotRuns(sc.Name+" "+v.variant, k, y)
 				}
-				lines = append(lines, fmt.Sprintf("vs-keda: scenario=%s variant=%s keda_drain_s=%s yeetscale_drain_s=%s keda_pod_s=%.0f yeetscale_pod_s=%.0f keda_p95_s=%s yeetscale_p95_s=%s model_drain_s=%s model_pod_s=%.0f",
-					sc.Name, v.variant, num(k.DrainS), num(y.DrainS), k.PodS, y.PodS, num(percentile(k.Waits, .95)), num(percentile(y.Waits, .95)), num(mDrain), m.PodSeconds))
+				lines = append(lines, vsKedaLine(sc.Name, v.variant, k, y, mDrain, m.PodSeconds))
 			}
 		}
 	}
 	for _, l := range lines {
 		fmt.Println(l)
 	}
+}
+
+// vsKedaLine is the machine-readable last line of one scenario and variant
+// (the format: numbers only after =, null where a figure does not
+// apply).
+func vsKedaLine(scenario, variant string, keda, yeet vsRun, modelDrain *float64, modelPodS float64) string {
+	return fmt.Sprintf("vs-keda: scenario=%s variant=%s keda_drain_s=%s yeetscale_drain_s=%s keda_pod_s=%.0f yeetscale_pod_s=%.0f keda_p95_s=%s yeetscale_p95_s=%s model_drain_s=%s model_pod_s=%.0f",
+		scenario, variant, num(keda.DrainS), num(yeet.DrainS), keda.PodS, yeet.PodS, num(percentile(keda.Waits, .95)), num(percentile(yeet.Waits, .95)), num(modelDrain), modelPodS)
+}
+
+// pickScenarios parses a comma-separated list of scenario names (empty: all)
+// and refuses a name that is not a scenario, naming the valid ones.
+func pickScenarios(list string) (map[string]bool, error) {
+	var names []string
+	for _, sc := range vsScenarios() {
+		names = append(names, sc.Name)
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		if !slices.Contains(names, n) {
+			return nil, fmt.Errorf("SCENARIO \"%s\" is not a scenario of bench-vs-keda: use one or more of %s, comma-separated", engine.Printable(n), strings.Join(names, ", "))
+		}
+		want[n] = true
+	}
+	return want, nil
 }
 
 func (r vsRun) summary() string {

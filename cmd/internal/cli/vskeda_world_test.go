@@ -8,7 +8,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,6 +55,9 @@ type vsRow struct {
 	Depth            int64
 	Replicas, Ready  int32
 	Consumers        int
+	// HPAMetric is the queue length KEDA's HPA last read (-1: no HPA, or
+	// its last read failed).
+	HPAMetric int64
 }
 
 // vsRun is what one run measured.
@@ -86,7 +89,7 @@ func (l *kedaLab) runWorld(b *testing.B, sc vsScenario, kind string) vsRun {
 	user, pass := l.broker.NewUser(b, "monitoring", vhost)
 	ns := fmt.Sprintf("vs-%s-%s-%d", sc.Name, kind, time.Now().UnixNano()%1e6)
 	const name = "worker"
-	if _, err := l.cp.CreateWorkload(ctx, ns, name, int32(sc.Min)); err != nil {
+	if _, err := l.cp.CreateWorkloadWithStartup(ctx, ns, name, int32(sc.Min), sc.Startup); err != nil {
 		b.Fatalf("deployment: %v", err)
 	}
 	defer l.cp.Client.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
@@ -183,25 +186,17 @@ func (l *kedaLab) waitHPAActive(ctx context.Context, ns string) error {
 func (l *kedaLab) measure(ctx context.Context, b *testing.B, sc vsScenario, kind, ns, name, vhost, queue string, workers *labworld.Workers) vsRun {
 	run := vsRun{Kind: kind}
 	start := time.Now()
-	var mu sync.Mutex
-	var pubTimes []time.Time
-	var published int64
+	var published atomic.Int64
 	pubDone := make(chan struct{})
 	go func() {
 		defer close(pubDone)
 		for s := 0; s < sc.DurationS; s++ {
 			if n := sc.arrivalsAt(s); n > 0 {
-				at := time.Now()
-				if err := l.broker.PublishN(ctx, vhost, queue, n); err != nil {
+				if err := labworld.PublishStamped(ctx, l.broker.AMQPURL, vhost, queue, n); err != nil {
 					b.Errorf("publish: %v", err)
 					return
 				}
-				mu.Lock()
-				for range n {
-					pubTimes = append(pubTimes, at)
-				}
-				published += int64(n)
-				mu.Unlock()
+				published.Add(int64(n))
 			}
 			select {
 			case <-ctx.Done():
@@ -210,7 +205,6 @@ func (l *kedaLab) measure(ctx context.Context, b *testing.B, sc vsScenario, kind
 			}
 		}
 	}()
-	var acked int64
 	var last int32 = int32(sc.Min)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -219,13 +213,7 @@ func (l *kedaLab) measure(ctx context.Context, b *testing.B, sc vsScenario, kind
 		<-tick.C
 		now := time.Now()
 		a := workers.Acked()
-		mu.Lock()
-		for i := acked; i < a && i < int64(len(pubTimes)); i++ {
-			run.Waits = append(run.Waits, max(0, now.Sub(pubTimes[i]).Seconds()-sc.Work.Seconds()))
-		}
-		pub := published
-		mu.Unlock()
-		acked = a
+		pub := published.Load()
 		if run.DrainS == nil && sc.Drain && pub >= int64(sc.total()) && a >= pub {
 			d := now.Sub(start).Seconds()
 			run.DrainS = &d
@@ -243,11 +231,19 @@ func (l *kedaLab) measure(ctx context.Context, b *testing.B, sc vsScenario, kind
 			last = r
 		}
 		run.Rows = append(run.Rows, vsRow{T: nextRow, Published: pub, Acked: a, Depth: max(0, pub-a),
-			Replicas: r, Ready: d.Status.ReadyReplicas, Consumers: workers.Consumers()})
+			Replicas: r, Ready: d.Status.ReadyReplicas, Consumers: workers.Consumers(), HPAMetric: l.hpaMetric(ctx, ns, kind)})
 		run.PodS += float64(r)
 		nextRow++
 	}
 	<-pubDone
+	waits, unstamped := workers.Waits()
+	if unstamped > 0 {
+		b.Errorf("%s %s: the workers took %d messages without a publish stamp", sc.Name, kind, unstamped)
+	}
+	if left := published.Load() - int64(len(waits)); left > 0 {
+		fmt.Printf("%-12s %-9s %d messages not taken by the end: their wait is not counted\n", sc.Name, kind, left)
+	}
+	run.Waits = waits
 	run.Events = len(run.Changes)
 	run.Reversal = reversals(int32(sc.Min), run.Changes)
 	sort.Float64s(run.Waits)
@@ -282,9 +278,9 @@ func percentile(sorted []float64, p float64) *float64 {
 // writeCSV writes a run's timeline.
 func (r vsRun) writeCSV(path string) error {
 	var sb strings.Builder
-	sb.WriteString("t_s,published,acked,depth,spec_replicas,ready_replicas,consumers\n")
+	sb.WriteString("t_s,published,acked,depth,spec_replicas,ready_replicas,consumers,hpa_metric\n")
 	for _, row := range r.Rows {
-		fmt.Fprintf(&sb, "%d,%d,%d,%d,%d,%d,%d\n", row.T, row.Published, row.Acked, row.Depth, row.Replicas, row.Ready, row.Consumers)
+		fmt.Fprintf(&sb, "%d,%d,%d,%d,%d,%d,%d,%d\n", row.T, row.Published, row.Acked, row.Depth, row.Replicas, row.Ready, row.Consumers, row.HPAMetric)
 	}
 	return os.WriteFile(path, []byte(sb.String()), 0o644)
 }

@@ -46,6 +46,8 @@ type Workers struct {
 	mu       sync.Mutex
 	attached map[*worker]time.Time // when each live consumer started
 	detached time.Duration         // consumer time of the consumers that ended
+
+	waitLog waitLog // queue waits of stamped messages (stamp.go)
 }
 
 // New returns a simulator whose worker count follows target (for example
@@ -222,6 +224,7 @@ func (w *Workers) start(conn *amqp.Connection) (*worker, error) {
 				if !ok {
 					return
 				}
+				w.waitLog.took(d, time.Now())
 				timer.Reset(w.cfg.WorkTime)
 				<-timer.C
 				if err := d.Ack(false); err != nil {

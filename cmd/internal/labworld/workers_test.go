@@ -5,8 +5,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/yeeter/yeetscale/rabbit/rabbittest"
 )
 
 // TestUsageMeasuresConsumerTime runs workers on the real broker and checks
@@ -16,16 +14,10 @@ import (
 func TestUsageMeasuresConsumerTime(t *testing.T) {
 	t.Parallel()
 	const work = 50 * time.Millisecond
-	b := rabbittest.Start(t)
-	vhost := b.NewVHost(t)
-	queue := b.NewQueue(t, vhost)
 	var n atomic.Int64
 	n.Store(3)
-	w := New(Config{AMQPURL: b.AMQPURL, VHost: vhost, Queue: queue, WorkTime: work, Reconcile: 20 * time.Millisecond}, Fixed(&n))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); w.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	ctx := context.Background()
+	b, vhost, queue, w := startWorkers(t, work, &n)
 	waitFor(t, "3 consumers", func() bool { return w.Consumers() == 3 }, w)
 	if err := b.PublishN(ctx, vhost, queue, 300); err != nil {
 		t.Fatal(err)
