@@ -12,8 +12,9 @@ import (
 // (the invalid and the missing queue with their errors), '/' filters it,
 // enter opens a target's own view, esc returns to the list and q quits.
 func TestFleetConsoleInTmux(t *testing.T) {
+	t.Parallel()
 	w := newFleetWorld(t, 3)
-	bin := buildYeetscale(t)
+	bin := buildBinary(t)
 	argv := append([]string{bin}, w.args("--poll-interval", "2s")[1:]...)
 	s := startTmux(t, 160, 40, argv...)
 	// The namespace is long: the rows show the queues whole, the

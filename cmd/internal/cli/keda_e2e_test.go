@@ -22,6 +22,7 @@ import (
 // Deployment keeps its 2 replicas), an explicit --max-replicas wins, and
 // a ScaledObject in MessageRate mode or a missing one is a usage error.
 func TestFromScaledObject(t *testing.T) {
+	t.Parallel()
 	w := newWorldOn(t, kubetest.WithKEDA(t), 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
