@@ -23,8 +23,13 @@ func TestFleetConsoleInTmux(t *testing.T) {
 		"fleet.a ", "fleet.b ", "fleet.c ", `queue "fleet.missing" not found`, "deployment "+w.ns))
 
 	// '/' filters by queue; enter keeps the filter.
+	// Each key waits for the screen to show the one before: keys that
+	// reach the program in one read arrive as one message ("/fleet.b"
+	// is no filter key), which happened on a loaded machine.
 	s.run("send-keys", "-t", "demo", "/")
+	s.waitFor("the filter prompt", containsAll("/namespace, deployment or queue"))
 	s.run("send-keys", "-t", "demo", "-l", "fleet.b")
+	s.waitFor("the filter typed", containsAll("/fleet.b"))
 	s.run("send-keys", "-t", "demo", "Enter")
 	s.waitFor("the filtered list", func(p string) bool {
 		return strings.Contains(p, "fleet.b ") && !strings.Contains(p, "fleet.a ") && !strings.Contains(p, "fleet.c ") && !strings.Contains(p, "fleet.missing")
