@@ -62,12 +62,15 @@ dist-archives:
 # start a real RabbitMQ and a real kube-apiserver (built on first use).
 # go vet checks every package and its tests with all analyzers, so go test
 # does not repeat its own subset (-vet=off). go test prints a package's
-# result when it and every package listed before it are done.
+# result when it and every package listed before it are done. -p 4: the
+# integration packages mostly wait on their servers, so four run at once
+# (go test's default is one per core); cmd/internal/cli, the longest, is
+# listed first and so starts first.
 test: test-deps
 	@echo 'make test: go vet ./... (a first run downloads and compiles every dependency: a few minutes)'
 	$(GO) vet ./...
 	@echo 'make test: go test ./... (a first run also builds the Kubernetes tools, about 7 minutes, and one release archive)'
-	$(GO) test -count=1 -vet=off -timeout 60m ./...
+	$(GO) test -count=1 -vet=off -p 4 -timeout 60m ./...
 
 # System packages the integration tests use: RabbitMQ (the harness runs its
 # own node from it) and tmux (terminal tests). Installed with apt-get when
