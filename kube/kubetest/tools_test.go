@@ -61,18 +61,6 @@ func TestEnsureToolsSaysWhatItBuilds(t *testing.T) {
 	}
 }
 
-// TestJoinAnd checks the list wording of the progress line.
-func TestJoinAnd(t *testing.T) {
-	for _, tt := range []struct {
-		in   []string
-		want string
-	}{{nil, ""}, {[]string{"etcd"}, "etcd"}, {[]string{"etcd", "kwok"}, "etcd and kwok"}, {AllTools, "etcd, kube-apiserver, kube-controller-manager, kubectl and kwok"}} {
-		if got := joinAnd(tt.in); got != tt.want {
-			t.Errorf("joinAnd(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // checkStripped fails unless the ELF binary at path was linked with -s -w
 // (no symbol table, no DWARF), as the tools are: it halves the links' CPU.
 func checkStripped(t *testing.T, path string) {
