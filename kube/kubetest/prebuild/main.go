@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/yeeter/yeetscale/kube/kubetest/internal/toolbuild"
 )
@@ -21,8 +22,24 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	progress := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-	if _, err := toolbuild.Ensure(ctx, progress); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	done := make(chan error, 1)
+	go func() {
+		_, err := toolbuild.Ensure(ctx, progress)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	case <-ctx.Done():
+		// The cancellation stops a running build at once; waiting for
+		// another process's build (the file lock) does not end with it.
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
 		os.Exit(1)
 	}
 }
