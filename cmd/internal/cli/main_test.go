@@ -35,12 +35,14 @@ func TestMain(m *testing.M) {
 // nearly one after another.
 const e2eParallel = 32
 
+// parallelGiven records whether the command line set -test.parallel.
+var parallelGiven bool
+
 // defaultParallel sets -test.parallel to e2eParallel when the command line
 // did not set it.
 func defaultParallel() {
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
+	flag.Visit(func(f *flag.Flag) { parallelGiven = parallelGiven || f.Name == "test.parallel" })
+	if !parallelGiven {
 		if err := flag.Set("test.parallel", strconv.Itoa(e2eParallel)); err != nil {
 			panic(err) // the testing package always defines it
 		}
