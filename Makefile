@@ -62,12 +62,21 @@ dist-archives:
 # start a real RabbitMQ and a real kube-apiserver (built on first use).
 # go vet checks every package and its tests with all analyzers, so go test
 # does not repeat its own subset (-vet=off). go test prints a package's
-# result when it and every package listed before it are done.
+# result when it and every package listed before it are done. -p 4: the
+# integration packages mostly wait on their servers, so four run at once
+# (go test's default is one per core); cmd/internal/cli, the longest, is
+# listed first and so starts first.
+# A first run builds the Kubernetes tools: kube/kubetest/prebuild starts
+# that build in the background first (it needs only the standard library),
+# so that it overlaps go vet's compilation of the dependencies; the tests
+# wait for it under the tools' file lock. It is stopped if make test stops.
 test: test-deps
-	@echo 'make test: go vet ./... (a first run downloads and compiles every dependency: a few minutes)'
-	$(GO) vet ./...
-	@echo 'make test: go test ./... (a first run also builds the Kubernetes tools, about 7 minutes, and one release archive)'
-	$(GO) test -count=1 -vet=off -timeout 60m ./...
+	@tmp=$$(mktemp -d) && trap 'kill $$pre 2>/dev/null; wait; rm -rf "$$tmp"' EXIT && \
+	$(GO) build -o "$$tmp/prebuild" ./kube/kubetest/prebuild && { "$$tmp/prebuild" & pre=$$!; } && \
+	echo 'make test: go vet ./... (a first run downloads and compiles every dependency: a few minutes)' && \
+	$(GO) vet ./... && \
+	echo 'make test: go test ./... (a first run also finishes building the Kubernetes tools, about 7 minutes on 2 cores in all, and one release archive)' && \
+	$(GO) test -count=1 -vet=off -p 4 -timeout 60m ./...
 
 # System packages the integration tests use: RabbitMQ (the harness runs its
 # own node from it) and tmux (terminal tests). Installed with apt-get when

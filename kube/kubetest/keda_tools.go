@@ -3,7 +3,6 @@ package kubetest
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -104,14 +103,8 @@ func buildKEDA(ctx context.Context, k KEDATools, logPath string) error {
 	defer logf.Close()
 	// Like the Kubernetes tools: a deadline must not kill a long build;
 	// a cancellation does.
-	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	bctx, cancel := buildContext(ctx)
 	defer cancel()
-	stop := context.AfterFunc(ctx, func() {
-		if errors.Is(ctx.Err(), context.Canceled) {
-			cancel()
-		}
-	})
-	defer stop()
 	run := func(dir string, args ...string) ([]byte, error) {
 		fmt.Fprintf(logf, "%s: cd %s && go %s\n", time.Now().Format(time.RFC3339), dir, strings.Join(args, " "))
 		cmd := exec.CommandContext(bctx, goBin(), args...)

@@ -1,7 +1,6 @@
 package kubetest
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/yeeter/yeetscale/kube/kubetest/internal/toolbuild"
 )
 
 // process is one started server with its log file.
@@ -82,18 +83,8 @@ func (p *process) failure(what string) error {
 	return fmt.Errorf("kubetest: %s %s (%s); last lines of %s:\n%s", p.name, what, state, p.logPath, tailFile(p.logPath, 40))
 }
 
-// tailFile returns the last n lines of a file.
-func tailFile(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", path, err)
-	}
-	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "  " + string(bytes.Join(lines, []byte("\n  ")))
-}
+// tailFile returns the last n lines of a file, indented.
+func tailFile(path string, n int) string { return toolbuild.TailFile(path, n) }
 
 // freePorts returns n distinct free TCP ports on 127.0.0.1.
 func freePorts(n int) ([]int, error) {

@@ -24,12 +24,17 @@ var shared struct {
 // (if a test started one). Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { kubetest.Main(m) }
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit: it runs the package's tests, stops the
+// shared control plane and returns the exit code, for a TestMain that has
+// its own cleanup to do before exiting.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if shared.cp != nil {
 		shared.cp.Stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // Shared returns the package's control plane, starting it (and building

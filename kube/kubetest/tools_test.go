@@ -3,6 +3,7 @@ package kubetest
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,20 +54,25 @@ func TestEnsureToolsSaysWhatItBuilds(t *testing.T) {
 		!strings.Contains(lines[0], "first run only, about 7 minutes") || !strings.HasPrefix(lines[1], "kubetest: built kwok in ") {
 		t.Fatalf("progress lines:\n%s", out.String())
 	}
+	checkStripped(t, filepath.Join(cache, "bin", Kwok))
 	out.Reset()
 	if _, err := EnsureTools(context.Background(), Kwok); err != nil || out.Len() != 0 {
 		t.Errorf("a warm call: err %v, said %q", err, out.String())
 	}
 }
 
-// TestJoinAnd checks the list wording of the progress line.
-func TestJoinAnd(t *testing.T) {
-	for _, tt := range []struct {
-		in   []string
-		want string
-	}{{nil, ""}, {[]string{"etcd"}, "etcd"}, {[]string{"etcd", "kwok"}, "etcd and kwok"}, {AllTools, "etcd, kube-apiserver, kube-controller-manager, kubectl and kwok"}} {
-		if got := joinAnd(tt.in); got != tt.want {
-			t.Errorf("joinAnd(%q) = %q, want %q", tt.in, got, tt.want)
+// checkStripped fails unless the ELF binary at path was linked with -s -w
+// (no symbol table, no DWARF), as the tools are: it halves the links' CPU.
+func checkStripped(t *testing.T, path string) {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, s := range f.Sections {
+		if s.Name == ".symtab" || strings.HasPrefix(s.Name, ".debug_") || strings.HasPrefix(s.Name, ".zdebug_") {
+			t.Errorf("%s has section %s: not linked with -s -w", path, s.Name)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,19 +40,6 @@ func needTmux(t testing.TB) string {
 		t.Fatalf("tmux still missing after apt-get: %v", err)
 	}
 	return p
-}
-
-// buildYeetscale builds the yeetscale binary into a temporary directory.
-func buildYeetscale(t testing.TB) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "yeetscale")
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	// Built as `make build` ships it (stripped), so the memory figures are the real ones.
-	cmd := exec.Command(goBin, "build", "-ldflags=-s -w", "-o", bin, "github.com/yeeter/yeetscale/cmd/yeetscale")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // startTmux starts argv in a w x h pane that stays after the process exits,
@@ -149,10 +135,11 @@ func containsAll(subs ...string) func(string) bool {
 }
 
 func TestDemoInTmux(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary and drives it in tmux")
 	}
-	bin := buildYeetscale(t)
+	bin := buildBinary(t)
 	s := startTmux(t, 100, 30, bin, "demo", "--mode", "manual", "--speed", "10")
 
 	// The console is up with data, the chart, a proposal and the help bar.
@@ -190,7 +177,7 @@ func BenchmarkDemoResources(t *testing.B) {
 	if secs <= 0 {
 		secs = 60
 	}
-	bin := buildYeetscale(t)
+	bin := buildBinary(t)
 	s := startTmux(t, 160, 48, bin, "demo")
 	s.waitFor("the console", containsAll("QUEUE", "REPLICAS"))
 	pid := s.programPID()

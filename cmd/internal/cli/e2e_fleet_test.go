@@ -140,6 +140,7 @@ func (w *fleetWorld) annotate(i int, key, value string) {
 // invalid annotation and the missing queue are those targets' errors
 // (exit 3: a broker-side failure), the others decide.
 func TestE2EFleetOnce(t *testing.T) {
+	t.Parallel()
 	w := newFleetWorld(t, 10)
 	w.broker.Publish(t, w.vhost, "fleet.a", 100)
 	w.waitListed(context.Background(), map[string]int64{"fleet.a": 100})
@@ -207,6 +208,7 @@ func TestE2EFleetOnce(t *testing.T) {
 // line names its target, and a new max-replicas annotation acts without a
 // restart.
 func TestE2EFleetAuto(t *testing.T) {
+	t.Parallel()
 	w := newFleetWorld(t, 3)
 	r := startAuto(t, w.args("--auto", "--log-format", "json", "--metrics-addr", "127.0.0.1:0",
 		"--leader-elect", "--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "500ms"))

@@ -26,17 +26,6 @@ const guideWorkTime = 80 * time.Millisecond
 // rabbit/rabbittest/local.go).
 const statsRefresh = 5 * time.Second
 
-// buildBinary builds cmd/yeetscale into a temporary directory.
-func buildBinary(t testing.TB) string {
-	t.Helper()
-	bin := t.TempDir() + "/yeetscale"
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/yeeter/yeetscale/cmd/yeetscale")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // replicaChange is one observed spec.replicas value.
 type replicaChange struct {
 	at       time.Time

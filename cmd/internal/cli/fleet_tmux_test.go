@@ -12,8 +12,9 @@ import (
 // (the invalid and the missing queue with their errors), '/' filters it,
 // enter opens a target's own view, esc returns to the list and q quits.
 func TestFleetConsoleInTmux(t *testing.T) {
+	t.Parallel()
 	w := newFleetWorld(t, 3)
-	bin := buildYeetscale(t)
+	bin := buildBinary(t)
 	argv := append([]string{bin}, w.args("--poll-interval", "2s")[1:]...)
 	s := startTmux(t, 160, 40, argv...)
 	// The namespace is long: the rows show the queues whole, the
@@ -22,8 +23,13 @@ func TestFleetConsoleInTmux(t *testing.T) {
 		"fleet.a ", "fleet.b ", "fleet.c ", `queue "fleet.missing" not found`, "deployment "+w.ns))
 
 	// '/' filters by queue; enter keeps the filter.
+	// Each key waits for the screen to show the one before: keys that
+	// reach the program in one read arrive as one message ("/fleet.b"
+	// is no filter key), which happened on a loaded machine.
 	s.run("send-keys", "-t", "demo", "/")
+	s.waitFor("the filter prompt", containsAll("/namespace, deployment or queue"))
 	s.run("send-keys", "-t", "demo", "-l", "fleet.b")
+	s.waitFor("the filter typed", containsAll("/fleet.b"))
 	s.run("send-keys", "-t", "demo", "Enter")
 	s.waitFor("the filtered list", func(p string) bool {
 		return strings.Contains(p, "fleet.b ") && !strings.Contains(p, "fleet.a ") && !strings.Contains(p, "fleet.c ") && !strings.Contains(p, "fleet.missing")

@@ -25,6 +25,7 @@ import (
 // a ScaledObject in MessageRate mode or a missing one is a usage error;
 // --auto logs the shadow tally and the console shows it.
 func TestFromScaledObject(t *testing.T) {
+	t.Parallel()
 	w := newWorldOn(t, kubetest.WithKEDA(t), 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

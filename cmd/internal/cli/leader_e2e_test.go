@@ -19,6 +19,7 @@ import (
 // (kind forbidden), counted in errors_total{kind="leader_election"},
 // /readyz answers 503 and nothing is scaled.
 func TestE2ELeaderElectionForbiddenLease(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, false, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
