@@ -15,6 +15,7 @@ import (
 // list/patch on pods (the choice turns itself off), and with consumers that
 // cannot be mapped to pods (no connection name, not from a pod's IP).
 func TestScaleInWithoutPodChoice(t *testing.T) {
+	t.Parallel()
 	noPods := []rbacv1.PolicyRule{
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "patch"}},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments/scale"}, Verbs: []string{"get", "update"}},

@@ -19,6 +19,7 @@ import (
 // target at 6 pods, 3 busy, scaled to 3 keeps the 3 busy pods and nothing
 // is redelivered.
 func TestScaleInFleet(t *testing.T) {
+	t.Parallel()
 	w := newScaleInWorld(t, 6)
 	w.waitPods(6)
 	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })

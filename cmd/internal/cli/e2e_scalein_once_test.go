@@ -34,6 +34,7 @@ func (w *scaleInWorld) marked() int {
 // and costs an earlier run left (one killed before it could) are removed
 // by the next run once the Deployment has settled.
 func TestScaleInOnceLeavesNoCosts(t *testing.T) {
+	t.Parallel()
 	w := newScaleInWorld(t, 4)
 	w.waitPods(4)
 	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })

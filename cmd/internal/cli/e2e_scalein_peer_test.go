@@ -60,6 +60,7 @@ func loopbackNode(t *testing.T, w *world) (string, string) {
 // pod's IP; 6 pods, 3 busy, scaled to 3: the 3 busy pods stay and nothing
 // is redelivered.
 func TestScaleInByPeerAddress(t *testing.T) {
+	t.Parallel()
 	w := newScaleInWorldWith(t, 0, (*labworld.PodWorkers).FromPodIPs)
 	node, prefix := loopbackNode(t, w.world)
 	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"replicas": 6, "template": map[string]any{"spec": map[string]any{"nodeName": node}}}})

@@ -162,6 +162,7 @@ func (w *scaleInWorld) scaleTo(n int32) {
 // the ReplicaSet controller removes first when costs are equal): their
 // messages are redelivered.
 func TestScaleInSparesBusyWorkers(t *testing.T) {
+	t.Parallel()
 	w := newScaleInWorld(t, 10)
 	w.waitPods(10)
 	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })

@@ -11,6 +11,7 @@ import (
 // to go, only 5 idle) holds and says so; once the workers are done, the
 // next --once run scales, and nothing is redelivered.
 func TestScaleInWaitIdleOnce(t *testing.T) {
+	t.Parallel()
 	w := newScaleInWorld(t, 10)
 	w.waitPods(10)
 	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })

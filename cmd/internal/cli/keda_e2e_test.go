@@ -116,7 +116,7 @@ func TestFromScaledObject(t *testing.T) {
 
 	// The console as a shadow, the real binary in a real terminal: the
 	// live 2 replicas next to the proposed 6, then the tally.
-	argv := append([]string{buildYeetscale(t)}, base[1:len(base)-3]...)
+	argv := append([]string{buildBinary(t)}, base[1:len(base)-3]...)
 	sess := startTmux(t, 220, 40, append(argv, "--poll-interval", "1s", "--from-scaledobject", "orders-so")...)
 	sess.waitFor("the shadow panel with its tally", containsAll("SHADOW of ScaledObject "+w.ns+"/orders-so: HPA 2 · yeetscale 6",
 		"yeetscale proposed 3.0x the replica-seconds", "backlog above target HPA", "[DRY-RUN]"))
