@@ -130,35 +130,51 @@ func (Adaptive) size(in Input, base string) Decision {
 			Reason: fmt.Sprintf("%s; within %s tolerance of %s", base, percent(c.Tolerance), replicas(cur))}
 	}
 	if !known {
-		if len(in.History) == 0 && up < cur && c.ScaleDownWindow > 0 {
-			// A fresh controller (no memory) has no scale-down window yet:
-			// it counts the size it found as its first recommendation, so
-			// that the window holds it, as if that size had been decided
-			// now.
-			return Decision{Desired: cur, Recommendation: cur,
-				Reason: fmt.Sprintf("%s (throughput not learned yet); holding %s: a controller with no history counts the %s replicas it found as a recommendation for the %s scale-down window",
-					base, replicas(cur), replicas(cur), c.ScaleDownWindow)}
-		}
-		// Nothing learned yet: the proportional rule with its window.
-		return stepTowards(in, up, base+" (throughput not learned yet)")
+		return unlearned(in, base, up)
 	}
+	if d, ok := keepingUp(in, e, base); ok {
+		return d
+	}
+	return scaleDown(in, e, base, up)
+}
 
-	// Keeping up: the backlog nears the target and the arrivals outgrow the
-	// workers: add what serves the arrivals now rather than let the
-	// backlog reach the target (then the target's trigger above adds more,
-	// with headroom).
-	waiting := float64(in.Stats.Ready)
+// unlearned is the decision at or below the target while the throughput
+// is not learned: the proportional rule with its window. A fresh
+// controller (no memory) has no scale-down window yet: it counts the size
+// it found as its first recommendation, so that the window holds it, as if
+// that size had been decided now.
+func unlearned(in Input, base string, up int32) Decision {
+	c, cur := in.Config, in.Current
+	if len(in.History) == 0 && up < cur && c.ScaleDownWindow > 0 {
+		return Decision{Desired: cur, Recommendation: cur,
+			Reason: fmt.Sprintf("%s (throughput not learned yet); holding %s: a controller with no history counts the %s replicas it found as a recommendation for the %s scale-down window",
+				base, replicas(cur), replicas(cur), c.ScaleDownWindow)}
+	}
+	return stepTowards(in, up, base+" (throughput not learned yet)")
+}
+
+// keepingUp adds replicas when the backlog nears the target and the
+// arrivals outgrow the workers: it adds what serves the arrivals now
+// rather than let the backlog reach the target (then the target's trigger
+// adds more, with headroom). It reports false when there is no such need.
+func keepingUp(in Input, e Estimates, base string) (Decision, bool) {
+	c, cur := in.Config, in.Current
 	keep, thin := thinCap(e, ceilF(e.Arrival/e.PerWorker), cur)
-	if keep > cur && waiting >= keepUpBacklog*float64(c.TargetMessages)*float64(cur) {
-		return capUp(c, cur, keep, fmt.Sprintf("%s; scaling up to %s: %s waiting (at least %s of the target for %s replicas) and %s arriving outgrow them at %s each%s%s",
-			base, replicas(keep), Thousands(in.Stats.Ready), percent(keepUpBacklog), replicas(cur), rate(e.Arrival, 1), rate(e.PerWorker, 2), thin, e.from()))
+	if keep <= cur || float64(in.Stats.Ready) < keepUpBacklog*float64(c.TargetMessages)*float64(cur) {
+		return Decision{}, false
 	}
+	return capUp(c, cur, keep, fmt.Sprintf("%s; scaling up to %s: %s waiting (at least %s of the target for %s replicas) and %s arriving outgrow them at %s each%s%s",
+		base, replicas(keep), Thousands(in.Stats.Ready), percent(keepUpBacklog), replicas(cur), rate(e.Arrival, 1), rate(e.PerWorker, 2), thin, e.from())), true
+}
 
-	// Removing replicas: keep every worker that the waiting messages and the
-	// arrivals keep busy until the next poll. One waiting message per
-	// worker is each worker's next message, not a backlog that needs a
-	// worker of its own: counting it kept a worker or two more than the
-	// arrivals need under steady load.
+// scaleDown keeps every worker that the waiting messages and the arrivals
+// keep busy until the next poll, and removes the rest. One waiting message
+// per worker is each worker's next message, not a backlog that needs a
+// worker of its own: counting it kept a worker or two more than the
+// arrivals need under steady load.
+func scaleDown(in Input, e Estimates, base string, up int32) Decision {
+	c, cur := in.Config, in.Current
+	waiting := float64(in.Stats.Ready)
 	horizon := c.PollInterval.Seconds()
 	next := min(waiting, float64(cur))
 	arr, arriving := e.Arrival, rate(e.Arrival, 1)+" arriving"
