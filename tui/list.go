@@ -195,7 +195,7 @@ func (l *List) render() {
 	styled := map[string]string{} // status cells, styled once per status
 	for i := range l.rows {
 		r := &l.rows[i]
-		fitted := fitCells(cols, r.cells(cols[colSpark].w))
+		fitted := fitCells(cols, r.cells(cols))
 		r.plain = joinCells(fitted)
 		st, ok := styled[fitted[colStatus]]
 		if !ok {
