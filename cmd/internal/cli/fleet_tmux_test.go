@@ -16,10 +16,13 @@ func TestFleetConsoleInTmux(t *testing.T) {
 	bin := buildYeetscale(t)
 	argv := append([]string{bin}, w.args("--poll-interval", "2s")[1:]...)
 	s := startTmux(t, 160, 40, argv...)
-	// The namespace is long: the rows show the queues whole, the
-	// deployments' names cut.
+	// The namespace is long: the rows show the queues and the
+	// deployments' names whole, the namespace cut; the missing queue's
+	// depth says so, and the invalid target's queues are "—".
+	name := kubetest.FleetDeploymentName
 	s.waitFor("the list of the five targets", containsAll("NAMESPACE/DEPLOYMENT", "5 targets", "3 ok · 2 error",
-		"fleet.a ", "fleet.b ", "fleet.c ", `queue "fleet.missing" not found`, "deployment "+w.ns))
+		"fleet.a ", "fleet.b ", "fleet.c ", `queue "fleet.missing" not found`, "…/"+name(0)+" ", "…/"+name(3)+" — ",
+		"fleet.missing            missing", "invalid annotation"))
 
 	// '/' filters by queue; enter keeps the filter.
 	s.run("send-keys", "-t", "demo", "/")
@@ -31,7 +34,6 @@ func TestFleetConsoleInTmux(t *testing.T) {
 
 	// enter opens the target's own console; esc comes back to the list.
 	s.run("send-keys", "-t", "demo", "Enter")
-	name := kubetest.FleetDeploymentName
 	s.waitFor("the target's own console", containsAll(w.ns+"/"+name(1), "fleet.b", "QUEUE", "esc list"))
 	s.run("send-keys", "-t", "demo", "Escape")
 	s.waitFor("the list again", func(p string) bool {
