@@ -64,6 +64,9 @@ type fleetLive struct {
 	kube     *kube.Options
 	// namespace is the one followed ("" with -A).
 	namespace string
+	// pods gives the targets their pod choosers; nil when pod choice is
+	// off.
+	pods *podTargets
 }
 
 // connectFleet completes the options, starts the informer on the annotated
@@ -110,7 +113,8 @@ func (a *app) connectFleet(ctx context.Context, o *rootOptions, mode engine.Mode
 	if err != nil {
 		return nil, err
 	}
-	return &fleetLive{lister: client, informer: inf, fleet: fl, kube: lo.kube, namespace: ns}, nil
+	pods, _ := targets.(*podTargets)
+	return &fleetLive{lister: client, informer: inf, fleet: fl, kube: lo.kube, namespace: ns, pods: pods}, nil
 }
 
 // brokerLister tags the broker's errors (exit code 3).
