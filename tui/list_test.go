@@ -17,6 +17,8 @@ func TestListGolden(t *testing.T) {
 	ro.ReadOnly = true
 	all := fleetOptions()
 	all.AllNamespaces, all.Selector = true, "team=media"
+	warned := fleetOptions()
+	warned.Warning = "pod choice turned off: may not list or patch pods in namespace prod (pods is forbidden; run yeetscale manifests --fleet)"
 	tests := []struct {
 		name string
 		rows []TargetRow
@@ -43,6 +45,8 @@ func TestListGolden(t *testing.T) {
 		{"list_too_small", fleetRows(), fleetOptions(), 50, 12, nil},
 		{"list_asleep", sleepingRows(), fleetOptions(), 100, 16, nil},
 		{"list_edges_160x16", edgeRows(), fleetOptions(), 160, 16, nil},
+		{"list_warning", fleetRows(), warned, 120, 16, nil},
+		{"list_warning_gone_after_a_key", fleetRows(), warned, 120, 16, []string{"j"}},
 		{"list_edges_80x16", edgeRows(), fleetOptions(), 80, 16, nil},
 		{"list_edges_invalid_selected", edgeRows(), fleetOptions(), 80, 16, []string{"j"}},
 	}

@@ -1,9 +1,16 @@
 package cli
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/kube/kubetest"
 )
 
@@ -44,6 +51,34 @@ func TestFleetConsoleInTmux(t *testing.T) {
 	s.run("send-keys", "-t", "demo", "Escape")
 	s.waitFor("the whole list", containsAll("fleet.a ", "fleet.b ", "fleet.c ", "fleet.missing"))
 
+	s.run("send-keys", "-t", "demo", "q")
+	if st := s.exitStatus(); st != "0" {
+		t.Fatalf("the console exited with status %s; pane:\n%s", st, s.pane())
+	}
+}
+
+// TestFleetConsoleSaysPodChoiceOff: without rights on pods the fleet
+// console says once, on the list's message line, that pod choice is off
+// (its log warnings are dropped: they would tear the screen), until the
+// first key.
+func TestFleetConsoleSaysPodChoiceOff(t *testing.T) {
+	w := newScaleInWorld(t, 1)
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, engine.AnnotationQueue, w.queue)
+	if _, err := w.cp.Client.AppsV1().Deployments(w.ns).Patch(context.Background(), w.name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	noPods := []rbacv1.PolicyRule{
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list", "watch", "patch"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments/scale"}, Verbs: []string{"get", "update"}},
+	}
+	kc := restrictedKubeconfig(t, w.world, "fleet-console-no-pods", noPods).kubeconfig
+	s := startTmux(t, 160, 30, buildYeetscale(t), "--fleet", "--kubeconfig", kc, "-n", w.ns, "--mgmt-url", w.broker.MgmtURL,
+		"--vhost", w.vhost, "--username", w.user, "--password", w.pass)
+	s.waitFor("the warning on the list", containsAll("1 target", "⚠ pod choice turned off", "may not list or patch pods"))
+	s.run("send-keys", "-t", "demo", "j")
+	s.waitFor("the warning gone after a key", func(p string) bool {
+		return strings.Contains(p, "1 target") && !strings.Contains(p, "pod choice turned off")
+	})
 	s.run("send-keys", "-t", "demo", "q")
 	if st := s.exitStatus(); st != "0" {
 		t.Fatalf("the console exited with status %s; pane:\n%s", st, s.pane())
