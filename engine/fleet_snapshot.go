@@ -27,7 +27,8 @@ type TargetSnapshot struct {
 	// last round read them; nil when it could not read them.
 	Depths []QueueDepth
 	// Recent are the depths (under the target's count) of its latest
-	// polls, oldest first, at most FleetRecentDepths: the list's sparkline.
+	// good polls (failed ones left out), oldest first, at most
+	// FleetRecentDepths: the list's sparkline.
 	Recent []int64
 	// Snapshot is the target's controller's latest snapshot, without its
 	// History and Events (nil: ask Fleet.Controller(key).Snapshot() for
@@ -109,7 +110,8 @@ func (m *member) view(now time.Time) TargetSnapshot {
 }
 
 // fleetView returns c's snapshot without its history and events (whose
-// staleness is as of now), and the recent depths of its history.
+// staleness is as of now), and the recent depths its history read (its
+// failed polls left out).
 func (c *Controller) fleetView(now time.Time) (Snapshot, []int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -117,9 +119,11 @@ func (c *Controller) fleetView(now time.Time) (Snapshot, []int64) {
 	s.Stale = c.staleLocked(s, now)
 	hist := c.hist.View()
 	hist = hist[len(hist)-min(len(hist), FleetRecentDepths):]
-	recent := make([]int64, len(hist))
-	for i, o := range hist {
-		recent[i] = c.cfg.Depth(o.Stats)
+	recent := make([]int64, 0, len(hist))
+	for _, o := range hist {
+		if o.OK { // a failed poll holds the last good depth (or zero): not a reading
+			recent = append(recent, c.cfg.Depth(o.Stats))
+		}
 	}
 	return s, recent
 }

@@ -93,6 +93,7 @@ type targetEntry struct {
 	settings string // settingsOf the annotations it was built from
 	target   engine.Target
 	scaler   *Scaler
+	memory   *cachedMemory
 }
 
 var _ engine.TargetSource = (*TargetInformer)(nil)
@@ -196,14 +197,15 @@ func (t *TargetInformer) Targets() []engine.Target {
 		seen[key] = true
 		e := t.entries[key]
 		if e == nil || e.uid != d.UID {
-			e = &targetEntry{uid: d.UID, scaler: t.newScaler(d.Namespace, d.Name)}
+			sc := t.newScaler(d.Namespace, d.Name)
+			e = &targetEntry{uid: d.UID, scaler: sc, memory: &cachedMemory{Scaler: sc, t: t, ns: d.Namespace, name: d.Name}}
 			t.entries[key] = e
 		}
 		if !e.built || e.version != d.ResourceVersion {
 			// A new version may change anything but the settings (the
 			// status, mostly): build again only when they changed.
 			if settings := settingsOf(d.Annotations); !e.built || e.settings != settings {
-				e.settings, e.target, e.built = settings, t.build(d, e.scaler), true
+				e.settings, e.target, e.built = settings, t.build(d, e), true
 			}
 			e.version = d.ResourceVersion
 		}
@@ -219,10 +221,10 @@ func (t *TargetInformer) Targets() []engine.Target {
 }
 
 // build makes the target of d: the defaults under d's annotations.
-func (t *TargetInformer) build(d *appsv1.Deployment, s *Scaler) engine.Target {
+func (t *TargetInformer) build(d *appsv1.Deployment, e *targetEntry) engine.Target {
 	tg := annotatedTarget(d, t.o.Defaults)
 	if tg.Err == nil {
-		tg.Scaler, tg.Memory = s, s
+		tg.Scaler, tg.Memory = e.scaler, e.memory
 	}
 	return tg
 }
@@ -251,24 +253,6 @@ func (t *TargetInformer) newScaler(ns, name string) *Scaler {
 		Warn: t.o.Warn, Now: time.Now}, t.client, t.o.Dynamic, t.o.Server, t.o.User)
 	s.fromCache = func() (engine.Scale, bool) { return t.cachedScale(ns, name) }
 	return s
-}
-
-// cachedScale is the scale of ns/name from the cache, unless the cache
-// may be stale: not synced yet, or its list/watch failed since it last
-// delivered anything (the Scaler then asks the API server).
-func (t *TargetInformer) cachedScale(ns, name string) (engine.Scale, bool) {
-	t.mu.Lock()
-	stale := !t.errAt.IsZero() && !t.eventAt.After(t.errAt)
-	t.mu.Unlock()
-	if stale || !t.informer.HasSynced() {
-		return engine.Scale{}, false
-	}
-	d, err := t.lister.Deployments(ns).Get(name)
-	if err != nil || d.Spec.Replicas == nil {
-		return engine.Scale{}, false
-	}
-	return engine.Scale{Desired: *d.Spec.Replicas, Current: d.Status.Replicas, Ready: d.Status.ReadyReplicas,
-		Version: d.ResourceVersion}, true
 }
 
 // seen notes that the informer delivered something, and signals Changed
@@ -346,8 +330,9 @@ func isSetting(key string) bool {
 }
 
 // slim keeps in the cache only what targets need: names, UID, version,
-// labels, the settings annotations, spec.replicas and the status
-// replicas. A Deployment's pod template, managed fields and other
+// labels, the settings annotations, the memory (at most MaxMemory bytes,
+// so that LoadMemory needs no GET per target at start-up; an invalid one
+// is replaced by invalidMemory), spec.replicas and the status replicas. A Deployment's pod template, managed fields and other
 // annotations (kubectl's last-applied-configuration copies the whole
 // object) would multiply the informer's memory on a large estate.
 func slim(obj any) (any, error) {
@@ -357,7 +342,10 @@ func slim(obj any) (any, error) {
 	}
 	var ann map[string]string
 	for k, v := range d.Annotations {
-		if isSetting(k) {
+		if k == AnnotationMemory && !validMemory(v) {
+			v = invalidMemory
+		}
+		if isSetting(k) || k == AnnotationMemory {
 			if ann == nil {
 				ann = map[string]string{}
 			}

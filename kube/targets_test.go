@@ -277,7 +277,7 @@ func TestSlimKeepsWhatTargetsNeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := obj.(*appsv1.Deployment)
-	if len(s.Annotations) != 2 || s.Annotations[engine.AnnotationQueue] != "orders" || s.ManagedFields != nil ||
+	if len(s.Annotations) != 3 || s.Annotations[engine.AnnotationQueue] != "orders" || s.Annotations[AnnotationMemory] != "remembered" || s.ManagedFields != nil ||
 		len(s.Spec.Template.Spec.Containers) != 0 || *s.Spec.Replicas != 2 || s.Status.ReadyReplicas != 2 ||
 		s.ResourceVersion != "1" || s.Labels["tier"] != "web" {
 		t.Errorf("slim = %+v", s)

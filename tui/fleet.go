@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/yeeter/yeetscale/engine"
@@ -94,7 +95,13 @@ func RowsFrom(s engine.FleetSnapshot) []TargetRow {
 			}
 		}
 		if t.Err != nil {
-			r.Err = t.Err.Error()
+			// The row names the Deployment: its error need not.
+			r.Err = strings.TrimPrefix(t.Err.Error(), "deployment "+t.Key()+": ")
+		}
+		if c.Seq > 0 && c.Polls > 0 && t.Depths == nil && t.Err != nil {
+			// The last round could not read the queues: no depth is
+			// current, whatever the history's last one was.
+			r.NoDepth, r.Missing = true, errors.Is(t.Err, engine.ErrNotFound)
 		}
 		if len(t.Depths) > 1 {
 			parts := make([]string, len(t.Depths))

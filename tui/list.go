@@ -23,6 +23,9 @@ type FleetOptions struct {
 	AllNamespaces bool
 	// Selector is -l, shown in the header when set.
 	Selector string
+	// Warning, when set, is shown on the list's message line until the
+	// first key (a start-up warning: pod choice turned off, ...).
+	Warning string
 }
 
 // FleetRows is the fleet as the list shows it.
@@ -113,6 +116,9 @@ func newList(ctx context.Context, src listSource, opts FleetOptions) *List {
 	l := &List{ctx: ctx, cancel: cancel, src: src, opts: opts, st: st, keys: DefaultKeyMap(), help: newHelp(st)}
 	l.keys.SetReadOnly(opts.ReadOnly)
 	l.lk = newListKeys(&l.keys)
+	if opts.Warning != "" {
+		l.notice = "⚠ " + opts.Warning
+	}
 	if f, ok := src.recv(ctx.Done(), false); ok {
 		l.setRows(f)
 	}
@@ -195,7 +201,7 @@ func (l *List) render() {
 	styled := map[string]string{} // status cells, styled once per status
 	for i := range l.rows {
 		r := &l.rows[i]
-		fitted := fitCells(cols, r.cells(cols[colSpark].w))
+		fitted := fitCells(cols, r.cells(cols))
 		r.plain = joinCells(fitted)
 		st, ok := styled[fitted[colStatus]]
 		if !ok {

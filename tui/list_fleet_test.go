@@ -101,6 +101,10 @@ func TestRowsFrom(t *testing.T) {
 	failing := polled
 	failing.Err = errors.New("queue \"b\" not found")
 	first := engine.Snapshot{Seq: 1, Mode: engine.ModeManual, Polls: 1, Proposed: -1, Err: errors.New("unavailable")}
+	missing := polled
+	missing.Err = &engine.Error{Kind: engine.ErrNotFound, Msg: `queue "a" not found on vhost "jobs"`}
+	forbidden := polled
+	forbidden.Err = errors.New("forbidden")
 	two := engine.QueueSet{Names: []string{"a", "b"}, Combine: engine.CombineMax}
 	asleep := engine.Snapshot{Seq: 9, Mode: engine.ModeAuto, Polls: 3, LastGoodPoll: t0, Config: engine.DefaultConfig()}
 	asleep.Config.MinReplicas = 0
@@ -121,9 +125,16 @@ func TestRowsFrom(t *testing.T) {
 			Depths: []engine.QueueDepth{{Name: "a", Messages: 1200}, {Name: "b"}}},
 			TargetRow{Namespace: "n", Deployment: "d", VHost: "jobs", Queues: "max(a,b)", PerQueue: "a 1,200 · b 0", Current: 3, Proposed: 5, Mode: "auto", Status: "error", Err: `queue "b" not found`, MinZero: true}},
 		{"never read", engine.TargetSnapshot{Namespace: "n", Deployment: "d", Snapshot: first, Err: first.Err, Status: "error"},
-			TargetRow{Namespace: "n", Deployment: "d", Current: -1, Proposed: -1, Mode: "manual", Status: "error", Err: "unavailable", MinZero: true}},
-		{"cannot run", engine.TargetSnapshot{Namespace: "n", Deployment: "d", Err: errors.New("bad annotation"), Status: "error"},
+			TargetRow{Namespace: "n", Deployment: "d", Current: -1, Proposed: -1, Mode: "manual", Status: "error", Err: "unavailable", MinZero: true, NoDepth: true}},
+		{"cannot run", engine.TargetSnapshot{Namespace: "n", Deployment: "d", Err: errors.New("deployment n/d: bad annotation"), Status: "error"},
 			TargetRow{Namespace: "n", Deployment: "d", Current: -1, Proposed: -1, Status: "error", Err: "bad annotation"}},
+		{"queue missing", engine.TargetSnapshot{Namespace: "n", Deployment: "d", Queues: engine.QueueSet{Names: []string{"a"}}, Snapshot: missing, Err: missing.Err,
+			Recent: []int64{5}, Status: "error"},
+			TargetRow{Namespace: "n", Deployment: "d", VHost: "jobs", Queues: "a", Recent: []int64{5}, Current: 3, Proposed: 5, Mode: "auto", Status: "error",
+				Err: `queue "a" not found on vhost "jobs"`, MinZero: true, NoDepth: true, Missing: true}},
+		{"vhost forbidden", engine.TargetSnapshot{Namespace: "n", Deployment: "d", Queues: engine.QueueSet{Names: []string{"a"}}, Snapshot: forbidden, Err: forbidden.Err, Status: "error"},
+			TargetRow{Namespace: "n", Deployment: "d", VHost: "jobs", Queues: "a", Current: 3, Proposed: 5, Mode: "auto", Status: "error",
+				Err: "forbidden", MinZero: true, NoDepth: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,7 +150,8 @@ func rowsEqual(a, b TargetRow) bool {
 	eq := slices.Equal(a.Recent, b.Recent)
 	a.Recent, b.Recent = nil, nil
 	return eq && a.Namespace == b.Namespace && a.Deployment == b.Deployment && a.VHost == b.VHost && a.Queues == b.Queues &&
-		a.PerQueue == b.PerQueue && a.Current == b.Current && a.Proposed == b.Proposed && a.Mode == b.Mode && a.Status == b.Status && a.Err == b.Err && a.MinZero == b.MinZero
+		a.PerQueue == b.PerQueue && a.Current == b.Current && a.Proposed == b.Proposed && a.Mode == b.Mode && a.Status == b.Status && a.Err == b.Err && a.MinZero == b.MinZero &&
+		a.NoDepth == b.NoDepth && a.Missing == b.Missing
 }
 
 // TestListFollowsNewController: a target whose settings changed has a new
@@ -208,4 +220,35 @@ func (w *countingWorld) setCount() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.sets
+}
+
+// TestRealFleetMissingQueue: on a real engine.Fleet, a target whose queue
+// was never on the broker, and one whose queue went away, show "missing"
+// as their depth, not 0 nor the depth before, and no reading in their
+// recent depths for the polls that failed.
+func TestRealFleetMissingQueue(t *testing.T) {
+	target := func(name string) engine.Target {
+		cfg := engine.DefaultConfig()
+		cfg.Namespace, cfg.Deployment, cfg.Queue = "prod", name, name
+		w := &countingWorld{scale: engine.Scale{Desired: 2, Current: 2, Ready: 2, Version: "0"}}
+		return engine.Target{Namespace: "prod", Deployment: name, Config: cfg, Queues: engine.QueueSet{Names: []string{name}, Combine: engine.CombineSum}, Scaler: w}
+	}
+	lister := mapLister{"gone": {Messages: 5, Ready: 5, Consumers: 1}}
+	f, err := engine.NewFleet(engine.FleetOptions{Targets: fixedTargets{target("gone"), target("never")}, Lister: lister,
+		Clock: engine.NewManualClock(t0), Mode: engine.ModeManual})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	f.PollOnce(context.Background(), "test")
+	delete(lister, "gone")
+	f.PollOnce(context.Background(), "test")
+	rows := RowsFrom(f.Snapshot())
+	want := map[string][]int64{"prod/gone": {5}, "prod/never": {}}
+	for _, r := range rows {
+		c := r.cells(listColumns(120))
+		if c[colDepth] != "missing" || !strings.Contains(c[colErr], "not found") || !slices.Equal(r.Recent, want[r.Key()]) {
+			t.Errorf("%s: depth %q, error %q, recent %v; want missing, not found, %v", r.Key(), c[colDepth], c[colErr], r.Recent, want[r.Key()])
+		}
+	}
 }

@@ -17,6 +17,8 @@ func TestListGolden(t *testing.T) {
 	ro.ReadOnly = true
 	all := fleetOptions()
 	all.AllNamespaces, all.Selector = true, "team=media"
+	warned := fleetOptions()
+	warned.Warning = "pod choice turned off: may not list or patch pods in namespace prod (pods is forbidden; run yeetscale manifests --fleet)"
 	tests := []struct {
 		name string
 		rows []TargetRow
@@ -42,6 +44,11 @@ func TestListGolden(t *testing.T) {
 		{"list_opened_target", fleetRows(), fleetOptions(), 100, 30, []string{"j", "enter"}},
 		{"list_too_small", fleetRows(), fleetOptions(), 50, 12, nil},
 		{"list_asleep", sleepingRows(), fleetOptions(), 100, 16, nil},
+		{"list_edges_160x16", edgeRows(), fleetOptions(), 160, 16, nil},
+		{"list_warning", fleetRows(), warned, 120, 16, nil},
+		{"list_warning_gone_after_a_key", fleetRows(), warned, 120, 16, []string{"j"}},
+		{"list_edges_80x16", edgeRows(), fleetOptions(), 80, 16, nil},
+		{"list_edges_invalid_selected", edgeRows(), fleetOptions(), 80, 16, []string{"j"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,7 +250,7 @@ func TestRowCells(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := TargetRow{Current: tt.cur, Proposed: tt.next, MinZero: tt.minZero, Recent: tt.recent}
-		c := r.cells(4)
+		c := r.cells(listColumns(100))
 		if c[colReplicas] != tt.replicas || c[colTrend] != tt.trend || c[colDepth] != tt.depth {
 			t.Errorf("%d→%d %v: replicas %q trend %q depth %q, want %q %q %q", tt.cur, tt.next, tt.recent,
 				c[colReplicas], c[colTrend], c[colDepth], tt.replicas, tt.trend, tt.depth)

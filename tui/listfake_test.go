@@ -84,6 +84,24 @@ func sleepingRows() []TargetRow {
 	}
 }
 
+// edgeRows are targets at the list's edges: a queue missing on the broker
+// (never read, and gone since), an invalid annotation, and names too long
+// for their column.
+func edgeRows() []TargetRow {
+	return []TargetRow{
+		{Namespace: "prod", Deployment: "never", VHost: "/", Queues: "nope", Current: 2, Proposed: 2, Mode: "manual", Status: "error",
+			Err: `queue "nope" not found on vhost "/"`, NoDepth: true, Missing: true},
+		{Namespace: "prod", Deployment: "gone", VHost: "/", Queues: "gone", Recent: []int64{40, 5, 5}, Current: 2, Proposed: 2, Mode: "manual", Status: "error",
+			Err: `queue "gone" not found on vhost "/"`, NoDepth: true, Missing: true},
+		{Namespace: "prod", Deployment: "bad", Current: -1, Proposed: -1, Status: "error",
+			Err: `annotation yeetscale.yeeter.io/min-replicas: "x" is not a whole number`},
+		{Namespace: "team-payments-eu-west-production", Deployment: "settlement-reconciliation-worker", VHost: "/", Queues: "settlements",
+			Recent: []int64{3, 9}, Current: 1, Proposed: 2, Mode: "auto", Status: "ok"},
+		{Namespace: "ns", Deployment: "a-deployment-whose-name-is-far-too-long-for-any-column-v2", VHost: "/", Queues: "q",
+			Recent: []int64{1}, Current: 1, Proposed: 1, Mode: "auto", Status: "ok"},
+	}
+}
+
 // manyRows are n targets with varied depths.
 func manyRows(n int) []TargetRow {
 	rows := make([]TargetRow, n)

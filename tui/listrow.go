@@ -3,8 +3,10 @@ package tui
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/yeeter/yeetscale/engine"
 )
@@ -31,6 +33,13 @@ type TargetRow struct {
 	Mode, Status string
 	// Err is why the target cannot run or its last poll failed ("" if fine).
 	Err string
+	// NoDepth is true when the last poll could not read the queues (a
+	// queue missing on the broker, a forbidden vhost): the depth shows
+	// "—", never a zero or an old depth that looks current.
+	NoDepth bool
+	// Missing is true when that was because a queue is missing on the
+	// broker: the depth shows "missing".
+	Missing bool
 }
 
 // Key is "namespace/deployment".
@@ -41,7 +50,7 @@ func (r TargetRow) name() string { return label(r.Namespace) + "/" + label(r.Dep
 
 // depth returns the current depth, and false when none was read.
 func (r TargetRow) depth() (int64, bool) {
-	if len(r.Recent) == 0 {
+	if len(r.Recent) == 0 || r.NoDepth {
 		return 0, false
 	}
 	return r.Recent[len(r.Recent)-1], true
@@ -183,22 +192,64 @@ func listColumns(w int) [numCols]column {
 	return c
 }
 
-// cells are a row's texts, escaped, before cutting to width.
-func (r TargetRow) cells(sparkW int) [numCols]string {
+// cells are a row's texts, escaped, before cutting to the widths of cols
+// (the name is cut already, keeping the deployment's).
+func (r TargetRow) cells(cols [numCols]column) [numCols]string {
 	var c [numCols]string
-	c[colName] = r.name()
-	c[colQueues] = label(r.Queues)
+	c[colName] = nameCell(label(r.Namespace), label(r.Deployment), cols[colName].w)
+	c[colQueues] = orDash(r.Queues)
 	c[colDepth] = "—"
 	if d, ok := r.depth(); ok {
 		c[colDepth] = compact(float64(d))
+	} else if r.Missing {
+		c[colDepth] = "missing"
 	}
+	sparkW := cols[colSpark].w
 	c[colSpark] = sparkline(r.Recent, sparkW)
 	c[colTrend] = depthTrend(r.Recent)
+	if r.NoDepth {
+		c[colTrend] = " " // no trend to a depth unknown now
+	}
 	c[colReplicas] = replicasCell(r.Current, r.Proposed, r.MinZero)
 	c[colMode] = orDash(r.Mode)
 	c[colStatus] = label(r.Status)
 	c[colErr] = oneLine(r.Err)
 	return c
+}
+
+// nameCell is "namespace/deployment" in at most w cells. When it does not
+// fit, the namespace is cut ("team-pay…/orders-worker"), then the
+// deployment's middle ("…/orders-…-worker"), so that the deployment stays
+// recognisable; both parts are escaped already.
+func nameCell(ns, dep string, w int) string {
+	full := ns + "/" + dep
+	if lipgloss.Width(full) <= w {
+		return full
+	}
+	dw := lipgloss.Width(dep)
+	if room := w - dw - 1; room >= 3 { // at least two cells of namespace and "…"
+		return ansi.Truncate(ns, room, "…") + "/" + dep
+	}
+	return "…/" + cutMiddle(dep, w-2)
+}
+
+// cutMiddle cuts s to at most w cells by replacing its middle with "…".
+func cutMiddle(s string, w int) string {
+	sw := lipgloss.Width(s)
+	if sw <= w {
+		return s
+	}
+	if w < 3 {
+		return ansi.Truncate(s, max(w, 0), "")
+	}
+	head := (w - 1) / 2
+	tail := w - 1 - head
+	end := ansi.TruncateLeft(s, sw-tail, "")
+	for lipgloss.Width(end) > tail { // a wide character cut in two
+		_, n := utf8.DecodeRuneInString(end)
+		end = end[n:]
+	}
+	return ansi.Truncate(s, head, "") + "…" + end
 }
 
 // fitCells cuts or pads every cell to its column's width ("" for a column

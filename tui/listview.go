@@ -155,6 +155,8 @@ func (l *List) messageLine() string {
 		return f.messageLine()
 	case strings.HasPrefix(l.notice, "✗"):
 		return st.Banner.Render(fit(" "+oneLine(l.notice), l.w))
+	case strings.HasPrefix(l.notice, "⚠"):
+		return st.Warn.Render(fit(" "+oneLine(l.notice), l.w))
 	case l.notice != "":
 		return fit(" "+oneLine(l.notice), l.w)
 	case r != nil && r.Err != "":

@@ -17,7 +17,8 @@ import (
 // TestScaleInFleet (issue #15 in fleet mode): a fleet --once run without
 // pod rights warns once and scales nothing it should not; with them, a
 // target at 6 pods, 3 busy, scaled to 3 keeps the 3 busy pods and nothing
-// is redelivered.
+// is redelivered; --once waits for its scale-down to settle and removes
+// its costs, and removes those an earlier run left.
 func TestScaleInFleet(t *testing.T) {
 	t.Parallel()
 	w := newScaleInWorld(t, 6)
@@ -62,6 +63,9 @@ func TestScaleInFleet(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("fleet --once: exit %d\n%s\n%s", code, out, errOut)
 	}
+	if n := w.marked(); n != 0 {
+		t.Errorf("%d pods still carry yeetscale's cost after fleet --once exited, want 0 (it waits for its scale-downs to settle)", n)
+	}
 	w.waitPods(3)
 	if got := w.livePods(); strings.Join(got, ",") != strings.Join(busy, ",") {
 		t.Errorf("survivors %v, want the busy pods %v\n%s\n%s", got, busy, out, errOut)
@@ -69,5 +73,15 @@ func TestScaleInFleet(t *testing.T) {
 	time.Sleep(3 * time.Second) // a statistics interval or two
 	if n := w.redeliveries() - before; n != 0 || w.workers.KilledBusy() != 0 {
 		t.Errorf("%d redelivered, %d busy workers killed; want none", n, w.workers.KilledBusy())
+	}
+
+	// A run killed before its clean-up: costs left on the settled pods;
+	// the next fleet --once (at 3 already: no change) removes them.
+	w.markAll("-1000")
+	if code, out, errOut = once(t, args()); code != 0 {
+		t.Fatalf("second fleet --once: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if n := w.marked(); n != 0 {
+		t.Errorf("%d pods still carry the costs an earlier run left, want 0 once the Deployment settled", n)
 	}
 }

@@ -28,6 +28,19 @@ func (w *scaleInWorld) marked() int {
 	return n
 }
 
+// markAll puts yeetscale's cost (and its mark) on every live pod, as a
+// run killed before its clean-up leaves them.
+func (w *scaleInWorld) markAll(cost string) {
+	w.t.Helper()
+	for _, name := range w.livePods() {
+		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
+			kube.AnnotationDeletionCost: cost, kube.AnnotationCostSet: cost}}})
+		if _, err := w.cp.Client.CoreV1().Pods(w.ns).Patch(context.Background(), name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
 // TestScaleInOnceLeavesNoCosts (issue #15): a --once scale-down does not
 // leave its pod costs behind for a plain kubectl scale to go by: it waits
 // (bounded) for the ReplicaSet to settle and removes them before it exits;
@@ -51,13 +64,7 @@ func TestScaleInOnceLeavesNoCosts(t *testing.T) {
 
 	// A run killed before its clean-up: costs left on the settled pods.
 	w.waitPods(2)
-	for _, name := range w.livePods() {
-		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
-			kube.AnnotationDeletionCost: "-1000", kube.AnnotationCostSet: "-1000"}}})
-		if _, err := w.cp.Client.CoreV1().Pods(w.ns).Patch(context.Background(), name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w.markAll("-1000")
 	code, out, errOut = once(t, w.args(flags...)) // at 2 already: no change
 	if code != 0 {
 		t.Fatalf("second --once exit %d\n%s\n%s", code, out, errOut)

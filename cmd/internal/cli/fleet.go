@@ -64,6 +64,12 @@ type fleetLive struct {
 	kube     *kube.Options
 	// namespace is the one followed ("" with -A).
 	namespace string
+	// pods gives the targets their pod choosers; nil when pod choice is
+	// off.
+	pods *podTargets
+	// warning is the start-up warning the console shows: pod choice
+	// turned off ("" when none).
+	warning string
 }
 
 // connectFleet completes the options, starts the informer on the annotated
@@ -105,12 +111,17 @@ func (a *app) connectFleet(ctx context.Context, o *rootOptions, mode engine.Mode
 		return nil, clusterErr(err)
 	}
 	timeout := max(lo.rabbit.Timeout+time.Second, 10*time.Second)
-	targets := fleetPodChoice(ctx, lo, client, clusterTargets{inf}, ns, warn)
+	var podWarning string // the console shows it (its warn drops them)
+	targets := fleetPodChoice(ctx, lo, client, clusterTargets{inf}, ns, func(err error) {
+		podWarning = err.Error()
+		warn(err)
+	})
 	fl, err := engine.NewFleet(engine.FleetOptions{Targets: targets, Lister: brokerLister{client}, Mode: mode, RequestTimeout: timeout})
 	if err != nil {
 		return nil, err
 	}
-	return &fleetLive{lister: client, informer: inf, fleet: fl, kube: lo.kube, namespace: ns}, nil
+	pods, _ := targets.(*podTargets)
+	return &fleetLive{lister: client, informer: inf, fleet: fl, kube: lo.kube, namespace: ns, pods: pods, warning: podWarning}, nil
 }
 
 // brokerLister tags the broker's errors (exit code 3).
@@ -183,7 +194,7 @@ func (a *app) runFleet(ctx context.Context, o *rootOptions, fs *pflag.FlagSet) e
 			Context: fl.kube.Target.Context, Namespace: fl.namespace, VHost: o.live.rabbit.VHost,
 			ReadOnly: o.readOnly, NoColor: o.noColor, Out: a.Out,
 		},
-		AllNamespaces: o.fleet.allNamespaces, Selector: o.fleet.selector,
+		AllNamespaces: o.fleet.allNamespaces, Selector: o.fleet.selector, Warning: engine.Printable(fl.warning),
 	}
 	if in != nil {
 		opts.In = in

@@ -121,6 +121,7 @@ func BenchmarkFleet(b *testing.B) {
 	proxy := startTimingProxy(b, broker.MgmtURL, "/api/queues/"+url.PathEscape(vhost))
 	burstIdx := benchFleetTargets / 2
 	history := watchDeployment(ctx, b, cp, ns, kubetest.FleetDeploymentName(burstIdx))
+	gets0 := deploymentGets(b, cp)
 	b.ResetTimer()
 	cmd := exec.Command(bin, "--auto", "--fleet", "-n", ns, "--kubeconfig", cp.Kubeconfig, "--mgmt-url", proxy.URL, "--vhost", vhost,
 		"--poll-interval", every.String(), "--min-replicas", "1", "--max-replicas", "40", "--target-messages", "250", "--log-format", "json")
@@ -138,7 +139,8 @@ func BenchmarkFleet(b *testing.B) {
 		b.Fatal(err)
 	}
 	steady := time.Now()
-	fmt.Printf("startup: informer sync and the first round of %d targets in %s, CPU %s\n", benchFleetTargets, steady.Sub(started).Round(time.Millisecond), cpu0)
+	fmt.Printf("startup: informer sync and the first round of %d targets in %s, CPU %s, %d GETs of a Deployment\n",
+		benchFleetTargets, steady.Sub(started).Round(time.Millisecond), cpu0, deploymentGets(b, cp)-gets0)
 
 	// The burst, once the first round is done.
 	latency := benchBurst(ctx, b, broker, vhost, queue(burstIdx), history, every, log)
@@ -300,4 +302,26 @@ func watchDeployment(ctx context.Context, t testing.TB, cp *kubetest.ControlPlan
 		defer mu.Unlock()
 		return append([]replicaChange(nil), seen...)
 	}
+}
+
+// deploymentGets is the API server's count of GETs of one Deployment (not
+// its scale), from its metrics.
+func deploymentGets(b *testing.B, cp *kubetest.ControlPlane) int {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	raw, err := cp.Client.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		b.Fatalf("the API server's metrics: %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "apiserver_request_total{") && strings.Contains(line, `resource="deployments"`) &&
+			strings.Contains(line, `subresource=""`) && strings.Contains(line, `verb="GET"`) {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			n += int(v)
+		}
+	}
+	return n
 }

@@ -56,7 +56,11 @@ func (a *app) runFleetOnce(ctx context.Context, o *rootOptions, fl *fleetLive) e
 			before[t.Key()] = c.Snapshot()
 		}
 	}
+	if o.headlessMode() == engine.ModeAuto { // a dry run writes nothing
+		fl.tidyPods(ctx)
+	}
 	snap := fl.fleet.PollOnce(ctx, "once")
+	defer fl.settlePods() // after the output, before the fleet closes
 	if len(snap.Targets) == 0 {
 		// Not an error (an estate may have none yet), but never silence.
 		fmt.Fprintf(a.Err, "%s: no target: no Deployment %s carries the annotation %s or %s\n",
