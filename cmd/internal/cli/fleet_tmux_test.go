@@ -78,7 +78,7 @@ func TestFleetConsoleSaysPodChoiceOff(t *testing.T) {
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments/scale"}, Verbs: []string{"get", "update"}},
 	}
 	kc := restrictedKubeconfig(t, w.world, "fleet-console-no-pods", noPods).kubeconfig
-	s := startTmux(t, 160, 30, buildYeetscale(t), "--fleet", "--kubeconfig", kc, "-n", w.ns, "--mgmt-url", w.broker.MgmtURL,
+	s := startTmux(t, 160, 30, buildBinary(t), "--fleet", "--kubeconfig", kc, "-n", w.ns, "--mgmt-url", w.broker.MgmtURL,
 		"--vhost", w.vhost, "--username", w.user, "--password", w.pass)
 	s.waitFor("the warning on the list", containsAll("1 target", "⚠ pod choice turned off", "may not list or patch pods"))
 	s.run("send-keys", "-t", "demo", "j")
