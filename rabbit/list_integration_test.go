@@ -41,12 +41,13 @@ func TestListQueuesOnBroker(t *testing.T) {
 	p := rabbittest.StartRecordingProxy(t, b.MgmtURL)
 	c := client(t, b, "/", "unused", func(o *rabbit.Options) { o.MgmtURL = p.URL })
 
-	// Statistics of new queues and messages show after a refresh (5 s).
+	// Statistics of new queues, messages and consumers show after a refresh
+	// (5 s), not necessarily the same one.
 	var got map[string]engine.QueueStats
 	var err error
 	deadline := time.Now().Add(60 * time.Second)
 	for ; time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		if got, err = c.ListQueues(context.Background(), vhost); err == nil && len(got) == len(names) && depthsAre(got, want) {
+		if got, err = c.ListQueues(context.Background(), vhost); err == nil && len(got) == len(names) && depthsAre(got, want) && got["q1198"].Consumers == 1 {
 			break
 		}
 	}
