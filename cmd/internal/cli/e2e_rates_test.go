@@ -67,7 +67,7 @@ func TestE2ELabRatesAreReal(t *testing.T) {
 		t.Fatalf("publishing the backlog: %v", err)
 	}
 	w.broker.StartLoad(t, w.vhost, w.queue, labRatesPublish, 0)
-	acked0, busy0 := sim.Usage()
+	acked0, _ := sim.Usage()
 	start := time.Now()
 
 	w.waitMessages(30*time.Second, "the backlog", func(n int64) bool { return n > 0 })
@@ -84,14 +84,19 @@ func TestE2ELabRatesAreReal(t *testing.T) {
 	// replicas it found must stay (they count as its first recommendation:
 	// 4 -> 3 was once seen here).
 	policy := "--poll-interval 2s --min-replicas 2 --max-replicas 40 --target-messages 250"
+	// The workers' pace is measured over the span the policy learns from
+	// (from a statistics sample before --auto starts to its last learned
+	// poll): on a loaded machine their pace over the whole run differs
+	// (3.10/s per worker over the run against 4.00/s at its end was seen).
+	ackedA, busyA := sim.Usage()
 	auto := startAuto(t, w.args(append(strings.Fields(policy), "--auto", "--log-format", "json")...))
 	learned := waitLearned(t, auto, 5)
 
 	acked1, busy1 := sim.Usage()
-	actual := float64(acked1-acked0) / (busy1 - busy0).Seconds()
+	actual := float64(acked1-ackedA) / (busy1 - busyA).Seconds()
 	total := float64(acked1-acked0) / time.Since(start).Seconds()
-	t.Logf("workers: %d acks in %s of consumer time: %.2f/s per worker (work time %s), %.1f/s in all",
-		acked1-acked0, (busy1 - busy0).Round(time.Millisecond), actual, labRatesWork, total)
+	t.Logf("workers: %d acks in %s of consumer time since --auto started: %.2f/s per worker (work time %s); %.1f/s in all over the run",
+		acked1-ackedA, (busy1 - busyA).Round(time.Millisecond), actual, labRatesWork, total)
 	for _, l := range learned {
 		t.Logf("learned %.2f/s each (%+.1f%%): %s", l.rate, 100*(l.rate/actual-1), l.reason)
 		if math.Abs(l.rate/actual-1) > labRatesTol {
