@@ -9,10 +9,11 @@ import (
 )
 
 // A broker that never reports a publish rate for the queue: RabbitMQ counts
-// a queue's publishes from the publishing channel's statistics, so a
-// producer whose channel closes before its first statistics emission (a
-// script, a per-request publisher) leaves message_stats with deliver_get
-// and ack but no publish. The guide's burst on the real broker did that in
+// a queue's publishes from the publishing channel's statistics and loses
+// what a channel counted since the last collection when it closes
+// (rabbitmq/rabbitmq-management#353), so a producer whose channel lives a
+// few seconds can leave message_stats with deliver_get and ack but no
+// publish. The guide's burst on the real broker did that in
 // 1 run in 7: every decision said "throughput not learned yet" although the
 // ack rate taught it, and the scale-down window kept 40 replicas for 5
 // minutes after the queue drained. This replays that run's polls (1 s

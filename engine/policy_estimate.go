@@ -85,9 +85,11 @@ const arrivalNote = " (arrivals are the ack rate: the broker reports no publish 
 //
 // A sample with no publish rate but a plausible ack rate counts that as its
 // arrivals. RabbitMQ counts a queue's publishes from the publishing
-// channels' statistics, so a producer whose channel closes before its
-// first statistics emission (a script, a per-request publisher) leaves
-// the queue with ack and deliver_get rates and no publish rate at all.
+// channels' statistics, and loses what a channel counted since the last
+// collection when it closes (rabbitmq/rabbitmq-management#353): a producer
+// whose channel lives a few seconds (a script, a per-request publisher) can
+// leave the queue with ack and deliver_get rates and no publish rate at
+// all.
 // Departures are the arrivals of a queue that neither grows nor drains;
 // they overstate a draining queue's arrivals (a scale-down then keeps more
 // workers, until the acks fall), and understate a growing one's (then the
