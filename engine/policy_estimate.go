@@ -29,6 +29,10 @@ type Estimates struct {
 	// rests on (each sample's consumers, counted once for the ack rate and
 	// once for the deliver rate), up to adaptiveSamples samples.
 	Evidence float64
+	// ArrivalFromAcks is true when some of the arrival samples are the ack
+	// rate, taken for the arrivals where no publish rate was known (see
+	// Estimate).
+	ArrivalFromAcks bool
 	// RatesFrom says where the rates these estimates rest on came from:
 	// "broker", "counters" (QueueStats.RatesFrom), "broker and counters"
 	// when the samples mix both, or "" when no sample said.
@@ -55,20 +59,41 @@ func ratesFrom(from []string) string {
 
 // from is the note a reason adds after the rates it used: " (from
 // counters)", " (from the broker)", " (from the broker and counters)", or
-// nothing when no sample said.
+// nothing when no sample said; followed by arrivalNote when the arrivals
+// are the ack rate.
 func (e Estimates) from() string {
+	var note string
 	switch e.RatesFrom {
 	case "":
-		return ""
 	case "counters":
-		return " (from counters)"
+		note = " (from counters)"
+	default:
+		note = " (from the " + e.RatesFrom + ")"
 	}
-	return " (from the " + e.RatesFrom + ")"
+	if e.ArrivalFromAcks {
+		note += arrivalNote
+	}
+	return note
 }
+
+// arrivalNote is what a reason adds when the arrivals are the ack rate.
+const arrivalNote = " (arrivals are the ack rate: the broker reports no publish rate for the queue)"
 
 // Estimate learns the arrival rate and the per-worker throughput from the
 // input's history and current statistics. Samples with unknown, negative,
 // NaN or absurd rates are ignored (a counter reset shows up as one).
+//
+// A sample with no publish rate but a plausible ack rate counts that as its
+// arrivals. RabbitMQ counts a queue's publishes from the publishing
+// channels' statistics, and loses what a channel counted since the last
+// collection when it closes (rabbitmq/rabbitmq-management#353): a producer
+// whose channel lives a few seconds (a script, a per-request publisher) can
+// leave the queue with ack and deliver_get rates and no publish rate at
+// all.
+// Departures are the arrivals of a queue that neither grows nor drains;
+// they overstate a draining queue's arrivals (a scale-down then keeps more
+// workers, until the acks fall), and understate a growing one's (then the
+// target's rule adds replicas, as without arrivals).
 //
 // Throughput is pooled (acks and deliveries / consumers, summed: both count
 // the work done while every worker is busy) over recent samples taken while
@@ -94,6 +119,7 @@ func Estimate(in Input) Estimates {
 	var arrivals, acks, consumers, slots []float64 // saturated samples
 	var idleAcks, idleUnacked []float64            // stable, unsaturated samples
 	var arrFrom, ackFrom, idleFrom []string        // where each sample's rates came from
+	var arrAcks []bool                             // whether an arrival sample is the ack rate
 	var prev *QueueStats
 	consider := func(s QueueStats) {
 		// Saturated: more ready than one per consumer plus a second of
@@ -109,9 +135,13 @@ func Estimate(in Input) Estimates {
 			}
 			return float64(s.Ready) >= float64(s.Consumers)+fresh
 		}
-		if plausible(s.PublishRate) {
+		switch {
+		case plausible(s.PublishRate):
 			arrivals = append(arrivals, s.PublishRate.PerSecond)
-			arrFrom = append(arrFrom, s.RatesFrom)
+			arrFrom, arrAcks = append(arrFrom, s.RatesFrom), append(arrAcks, false)
+		case !s.PublishRate.Known && plausible(s.AckRate):
+			arrivals = append(arrivals, s.AckRate.PerSecond)
+			arrFrom, arrAcks = append(arrFrom, s.RatesFrom), append(arrAcks, true)
 		}
 		stable := prev != nil && prev.Consumers == s.Consumers && s.Consumers > 0 && plausible(s.AckRate)
 		switch {
@@ -148,6 +178,9 @@ func Estimate(in Input) Estimates {
 		e.ArrivalSamples = arrivalWindow(arrivals, in.Config.PollInterval)
 		e.ArrivalLong = median(lastN(arrivals, e.ArrivalSamples))
 		e.RatesFrom = ratesFrom(lastN(arrFrom, e.ArrivalSamples))
+		for _, a := range lastN(arrAcks, e.ArrivalSamples) {
+			e.ArrivalFromAcks = e.ArrivalFromAcks || a
+		}
 	}
 	a, c := sum(lastN(acks, adaptiveSamples)), sum(lastN(consumers, adaptiveSamples))
 	if c < adaptiveEvidence || a <= 0 {

@@ -54,6 +54,14 @@ func watchReplicas(ctx context.Context, t testing.TB, w *world) func() []replica
 // broker's statistics lag the queue they remove up to 500 of the burst and the
 // first report shows fewer than 9,751: ceil(9,640 / 250) = 39 was seen, which
 // is the guide's rule applied correctly, but never 40.
+//
+// The burst is published on one channel that closes within a second or two.
+// RabbitMQ counts a queue's publishes from the publishing channel's
+// statistics and loses what it counted since the last collection when it
+// closes (rabbitmq/rabbitmq-management#353), so in some runs (2 in 12
+// seen) the queue has ack and deliver rates but no publish rate at all.
+// The controller must learn from the drain either way (the adaptive policy
+// then takes the ack rate for the arrivals).
 func TestE2EGuideExample(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
@@ -177,6 +185,11 @@ func TestE2EGuideExample(t *testing.T) {
 	for _, l := range ls {
 		if (l.msg() == "decision" || l.msg() == "scaled") && l.str("reason") == "" {
 			t.Errorf("a %s line has no reason: %v", l.msg(), l)
+		}
+		// The drain taught the throughput: every scale-down sizes from it,
+		// whether or not the broker reported a publish rate.
+		if l.msg() == "scaled" && l.num("to") < l.num("from") && !strings.Contains(l.str("reason"), "/s each") {
+			t.Errorf("a scale-down without a learned throughput: %v", l)
 		}
 	}
 
