@@ -252,6 +252,11 @@ func TestE2EFleetAuto(t *testing.T) {
 		case "starting", "stopped", "serving metrics", "leader", "leader election":
 			continue
 		}
+		if l.str("component") == "client-go" {
+			// client-go's own lines are the process's, not a target's (an
+			// "unexpected EOF" reading a response was seen under load).
+			continue
+		}
 		if l.str("namespace") != w.ns || l.str("deployment") == "" {
 			t.Errorf("log line without its target: %v", l)
 		}
