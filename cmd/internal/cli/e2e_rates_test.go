@@ -22,8 +22,9 @@ import (
 // worker each at labRatesWork a message, a backlog and a steady publisher
 // slower than the workers, so that they stay saturated for well over a
 // minute while the queue drains slowly. The queue stays under the target per
-// replica and --min-replicas is 4, so the policy holds 4 replicas and says
-// at what rate it believes each worker acks.
+// replica, and the workers it keeps busy are all 4, so the policy holds 4
+// replicas (--min-replicas is 2) and says at what rate it believes each
+// worker acks.
 const (
 	labRatesPods    = 4
 	labRatesWork    = 250 * time.Millisecond // at most 4/s a worker, 16/s in all
