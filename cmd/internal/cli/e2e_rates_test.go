@@ -188,6 +188,14 @@ func waitLearned(t *testing.T, r *autoRun, n int) []learnedRate {
 	if !ok {
 		t.Fatalf("--auto stated a learned throughput (\"at X/s each\") in %d decisions within 75s, want %d; log:\n%s", len(got), n, r.log)
 	}
+	// A decision that learned from rates logs them and where they came from
+	// (an operator reading the log must not have to guess).
+	for _, l := range lines(t, r.log.String()) {
+		if l.msg() == "decision" && eachRE.MatchString(l.str("reason")) && (l.num("ack_rate") <= 0 || l.str("rates_from") == "") {
+			t.Errorf("a decision stating a learned throughput logs ack_rate %v and rates_from %q, want > 0 and a source: %v", l.num("ack_rate"), l.str("rates_from"), l)
+			break
+		}
+	}
 	return got
 }
 

@@ -124,8 +124,7 @@ func (l *fleetLog) target(t engine.TargetSnapshot, seen *targetSeen, at []any) {
 			"holding", s.Scale.Desired, "retry_in", s.RetryIn().String())...)
 		return
 	}
-	attrs := append(at, "messages", s.Stats.Messages, "ready", s.Stats.Ready, "unacked", s.Stats.Unacked, "consumers", s.Stats.Consumers,
-		"replicas", s.Scale.Desired, "ready_replicas", s.Scale.Ready, "desired", s.Decision.Desired, "reason", p(s.Decision.Reason))
+	attrs := append(at, pollAttrs(s)...)
 	if s.Err != nil {
 		l.logger.Warn("decision not applied", append(attrs, "error", p(s.Err.Error()), "kind", engine.ErrorKind(s.Err))...)
 		return

@@ -372,8 +372,7 @@ func logSnapshots(ctx context.Context, logger *slog.Logger, snaps <-chan engine.
 				"holding", s.Scale.Desired, "retry_in", s.RetryIn().String())
 			continue
 		}
-		attrs := []any{"messages", s.Stats.Messages, "ready", s.Stats.Ready, "unacked", s.Stats.Unacked, "consumers", s.Stats.Consumers,
-			"replicas", s.Scale.Desired, "ready_replicas", s.Scale.Ready, "desired", s.Decision.Desired, "reason", p(s.Decision.Reason)}
+		attrs := pollAttrs(s)
 		if s.Err != nil {
 			attrs = append(attrs, "error", p(s.Err.Error()), "kind", engine.ErrorKind(s.Err))
 			logger.Warn("decision not applied", attrs...)
