@@ -29,9 +29,7 @@ const (
 // waits until every message was acknowledged.
 func runScaleInBurst(b *testing.B, choice bool) scaleInRun {
 	b.Helper()
-	w := newScaleInWorld(b, benchPods)
-	w.waitPods(benchPods)
-	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })
+	w := newReadyScaleInWorld(b, benchPods)
 	start := time.Now()
 	w.publishLong(benchLong, benchLongT)
 	w.publishLong(benchShort, time.Second)

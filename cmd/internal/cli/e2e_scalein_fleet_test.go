@@ -21,9 +21,7 @@ import (
 // its costs, and removes those an earlier run left.
 func TestScaleInFleet(t *testing.T) {
 	t.Parallel()
-	w := newScaleInWorld(t, 6)
-	w.waitPods(6)
-	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })
+	w := newReadyScaleInWorld(t, 6)
 	annotate := func(kv ...string) {
 		t.Helper()
 		ann := map[string]string{}

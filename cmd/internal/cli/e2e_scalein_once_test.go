@@ -48,9 +48,7 @@ func (w *scaleInWorld) markAll(cost string) {
 // by the next run once the Deployment has settled.
 func TestScaleInOnceLeavesNoCosts(t *testing.T) {
 	t.Parallel()
-	w := newScaleInWorld(t, 4)
-	w.waitPods(4)
-	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })
+	w := newReadyScaleInWorld(t, 4)
 	w.publishLong(2, 30*time.Second)
 	w.waitBusy(2)
 	flags := []string{"--once", "--min-replicas", "2", "--max-replicas", "2", "--target-messages", "1"}

@@ -29,6 +29,16 @@ func newScaleInWorld(t testing.TB, replicas int32) *scaleInWorld {
 
 // newScaleInWorldWith is newScaleInWorld with setup called on the workers
 // before they run (nil: none).
+// newReadyScaleInWorld is newScaleInWorld once its pods run their workers
+// and the queue's statistics read it empty: where every scale-in test and
+// benchmark starts.
+func newReadyScaleInWorld(t testing.TB, replicas int32) *scaleInWorld {
+	w := newScaleInWorld(t, replicas)
+	w.waitPods(int(replicas))
+	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })
+	return w
+}
+
 func newScaleInWorldWith(t testing.TB, replicas int32, setup func(*labworld.PodWorkers)) *scaleInWorld {
 	w := newWorld(t, true, replicas)
 	amqpURL := strings.TrimSuffix(w.broker.AMQPURL, "/") + "/" + amqpEscape(w.vhost)
@@ -163,9 +173,7 @@ func (w *scaleInWorld) scaleTo(n int32) {
 // messages are redelivered.
 func TestScaleInSparesBusyWorkers(t *testing.T) {
 	t.Parallel()
-	w := newScaleInWorld(t, 10)
-	w.waitPods(10)
-	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })
+	w := newReadyScaleInWorld(t, 10)
 	const first = 45 * time.Second
 	w.publishLong(5, first)
 	busy := w.waitBusy(5)

@@ -12,9 +12,7 @@ import (
 // next --once run scales, and nothing is redelivered.
 func TestScaleInWaitIdleOnce(t *testing.T) {
 	t.Parallel()
-	w := newScaleInWorld(t, 10)
-	w.waitPods(10)
-	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })
+	w := newReadyScaleInWorld(t, 10)
 	w.publishLong(5, 8*time.Second)
 	w.waitBusy(5)
 	before := w.redeliveries()
