@@ -297,7 +297,7 @@ func burstHold(in Input) (bool, int32) {
 	// The latest scale-up (at lastUp, adding added replicas) and the
 	// replicas removed within the window before it.
 	var lastUp time.Time
-	var added, removed, before int32
+	var added, removed int32
 	for i := len(in.History) - 1; i >= 0; i-- {
 		o := in.History[i]
 		age := in.Now.Sub(o.At)
@@ -319,14 +319,11 @@ func burstHold(in Input) (bool, int32) {
 			lastUp, added = o.At, o.Applied-o.Scale.Desired
 		case o.Applied < o.Scale.Desired && !lastUp.IsZero() && lastUp.Sub(o.At) <= w:
 			removed += o.Scale.Desired - o.Applied
-			before = o.Scale.Desired
 		}
 	}
 	// A bounce: at least half of what the scale-up added had been removed
-	// within the window before it, or at least half of the size they were
-	// removed from (12 -> 2, then 2 -> 40 for the next spike of a train).
-	// A replica or two trimmed late before a big burst is not a burst
-	// pattern.
-	bounce := removed > 1 && (2*removed >= added || 2*removed >= before)
+	// within the window before it. A replica trimmed late before a big
+	// burst is not a burst pattern.
+	bounce := removed > 1 && 2*removed >= added
 	return bounce || (wasBursty && burst), peak
 }

@@ -341,10 +341,9 @@ func TestAdaptiveEstimate(t *testing.T) {
 }
 
 // TestAdaptiveBurstHold checks the hold between bursts: after a bounce (a
-// scale-up bringing back workers removed within the window: at least half
-// of what it added, or at least half of the size they were removed from),
-// idle workers are kept through the window; a single burst never holds them;
-// the hold ends when bursts stop.
+// scale-up bringing back workers removed within the window), idle workers are
+// kept through the window; a single burst never holds them; the hold ends
+// when bursts stop.
 func TestAdaptiveBurstHold(t *testing.T) {
 	cfg := adConfig()
 	idle := adStats(0, 0, 10, 0.5, 0.5) // nothing waiting: 10 workers idle
@@ -372,10 +371,6 @@ func TestAdaptiveBurstHold(t *testing.T) {
 			obs(120, 500, 1, 10, false)), 1, false, "scaling down"},
 		{"a bounce: the burst came back after a scale-down, hold", append(append([]engine.Observation{}, learned...),
 			obs(280, 500, 1, 10, false), obs(200, 0, 10, 1, false), obs(100, 500, 1, 10, false)), 10, true, "comes in bursts"},
-		{"a bounce to a bigger burst: most of the workers removed came back, with more (3 of 4 removed, then 9 added; 12 -> 2, then 40 on the real lab's spike train)", append(append([]engine.Observation{}, learned...),
-			obs(280, 500, 1, 4, false), obs(200, 0, 4, 1, false), obs(100, 500, 1, 10, false)), 10, true, "comes in bursts"},
-		{"a trim of 2 of 20 before a bigger burst is not a bounce", append(append([]engine.Observation{}, learned...),
-			obs(250, 0, 20, 18, false), obs(100, 500, 18, 40, false)), 1, false, "scaling down"},
 		{"still bursty: bursts keep coming within the window", append(append([]engine.Observation{}, learned...),
 			obs(250, 500, 10, 10, true), obs(60, 500, 10, 10, false)), 10, true, "comes in bursts"},
 		{"a late trim before the next burst is not a bounce (the big scale-down was outside the window)", append(append([]engine.Observation{}, learned...),
