@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -120,8 +121,9 @@ func Estimate(in Input) Estimates {
 	var idleAcks, idleUnacked []float64            // stable, unsaturated samples
 	var arrFrom, ackFrom, idleFrom []string        // where each sample's rates came from
 	var arrAcks []bool                             // whether an arrival sample is the ack rate
+	var arrAt []time.Time                          // when each arrival sample was read
 	var prev *QueueStats
-	consider := func(s QueueStats) {
+	consider := func(s QueueStats, at time.Time) {
 		// Saturated: more ready than one per consumer plus a second of
 		// arrivals (messages that just arrived and were not yet picked up
 		// prove nothing).
@@ -137,10 +139,10 @@ func Estimate(in Input) Estimates {
 		}
 		switch {
 		case plausible(s.PublishRate):
-			arrivals = append(arrivals, s.PublishRate.PerSecond)
+			arrivals, arrAt = append(arrivals, s.PublishRate.PerSecond), append(arrAt, at)
 			arrFrom, arrAcks = append(arrFrom, s.RatesFrom), append(arrAcks, false)
 		case !s.PublishRate.Known && plausible(s.AckRate):
-			arrivals = append(arrivals, s.AckRate.PerSecond)
+			arrivals, arrAt = append(arrivals, s.AckRate.PerSecond), append(arrAt, at)
 			arrFrom, arrAcks = append(arrFrom, s.RatesFrom), append(arrAcks, true)
 		}
 		stable := prev != nil && prev.Consumers == s.Consumers && s.Consumers > 0 && plausible(s.AckRate)
@@ -169,13 +171,15 @@ func Estimate(in Input) Estimates {
 			prev = nil
 			continue
 		}
-		consider(o.Stats)
+		consider(o.Stats, o.At)
 	}
-	consider(in.Stats)
+	consider(in.Stats, in.Now)
+	keep := distinctSamples(arrAt)
+	arrivals, arrFrom, arrAcks = pick(arrivals, keep), pick(arrFrom, keep), pick(arrAcks, keep)
 	var e Estimates
 	if len(arrivals) > 0 {
 		e.Arrival, e.ArrivalKnown = median(lastN(arrivals, arrivalSamples)), true
-		e.ArrivalSamples = arrivalWindow(arrivals, in.Config.PollInterval)
+		e.ArrivalSamples = arrivalWindow(arrivals, max(in.Config.PollInterval, rateSampleSeconds*time.Second))
 		e.ArrivalLong = median(lastN(arrivals, e.ArrivalSamples))
 		e.RatesFrom = ratesFrom(lastN(arrFrom, e.ArrivalSamples))
 		for _, a := range lastN(arrAcks, e.ArrivalSamples) {
@@ -246,4 +250,31 @@ func arrivalWindow(arrivals []float64, poll time.Duration) int {
 		k = max(k, int(math.Ceil(arrivalSpan.Seconds()/poll.Seconds())))
 	}
 	return min(max(k, arrivalSamples), maxArrivalSamples)
+}
+
+// distinctSamples returns the indexes of the samples read at ats (oldest
+// first) that are distinct rate samples: the newest, and each one read at
+// least rateSampleSeconds before the last one kept. Polls closer together
+// than the broker's statistics interval read the same rate sample again: at
+// a 1 s poll, five polls were one 5 s sample of a 3,000-message spike,
+// which the median of five then took for a sustained 600/s.
+func distinctSamples(ats []time.Time) []int {
+	var keep []int
+	var last time.Time
+	for i := len(ats) - 1; i >= 0; i-- {
+		if len(keep) == 0 || last.Sub(ats[i]) >= rateSampleSeconds*time.Second {
+			keep, last = append(keep, i), ats[i]
+		}
+	}
+	slices.Reverse(keep)
+	return keep
+}
+
+// pick returns the elements of s at the indexes keep, in their order.
+func pick[T any](s []T, keep []int) []T {
+	out := make([]T, 0, len(keep))
+	for _, i := range keep {
+		out = append(out, s[i])
+	}
+	return out
 }
