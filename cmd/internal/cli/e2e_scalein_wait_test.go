@@ -28,6 +28,16 @@ func TestScaleInWaitIdleOnce(t *testing.T) {
 		t.Fatalf("the workers never finished (busy %v)", w.workers.Busy())
 	}
 	w.waitMessages(30*time.Second, "the queue's statistics", func(n int64) bool { return n == 0 })
+	// The channels' unacked counts are statistics of their own, refreshed
+	// every 5 s apart from the queue's: wait (with dry runs, which save no
+	// memory) until the broker shows every worker idle.
+	var dry string
+	if !poll(30*time.Second, time.Second, func() bool {
+		_, dry, _ = once(t, append(append([]string{}, args...), "--dry-run"))
+		return strings.Contains(dry, "decision    4 replicas") && !strings.Contains(dry, "holding scale-down")
+	}) {
+		t.Fatalf("the broker never showed the workers idle to a --once --dry-run:\n%s", dry)
+	}
 	code, out, errOut = once(t, args)
 	if code != 0 || !strings.Contains(out, "applied     10 -> 4") {
 		t.Fatalf("second --once: exit %d, want 0 and the scale-down:\n%s\n%s", code, out, errOut)
