@@ -92,15 +92,23 @@ func createHPA(t *testing.T, cp *kubetest.ControlPlane, ns, name, target string)
 	}
 }
 
+// dynClient is a dynamic client of cp, for objects without a typed client
+// here (KEDA's).
+func dynClient(t *testing.T, cp *kubetest.ControlPlane) dynamic.Interface {
+	t.Helper()
+	dyn, err := dynamic.NewForConfig(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dyn
+}
+
 // applyObjects applies objs with server-side apply, in order, and returns
 // their kinds. Cluster-scoped objects are deleted when the test ends.
 func applyObjects(t *testing.T, cp *kubetest.ControlPlane, objs []*unstructured.Unstructured) []string {
 	t.Helper()
 	ctx := testCtx(t)
-	dyn, err := dynamic.NewForConfig(cp.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dyn := dynClient(t, cp)
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cp.Client.Discovery()))
 	var kinds []string
 	for _, o := range objs {

@@ -9,7 +9,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/kube"
@@ -66,10 +65,7 @@ func TestKEDAFleetManifestsAcceptedByKEDACRDs(t *testing.T) {
 	ns := []string{cp.Namespace(t), cp.Namespace(t)}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dyn, err := dynamic.NewForConfig(cp.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dyn := dynClient(t, cp)
 	createFleet(ctx, t, cp, ns, exportFleet)
 	defaults := engine.DefaultConfig()
 

@@ -69,10 +69,7 @@ func TestKEDAManifestsAcceptedByKEDACRDs(t *testing.T) {
 	ns := cp.Namespace(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dyn, err := dynamic.NewForConfig(cp.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dyn := dynClient(t, cp)
 	ready := engine.DefaultConfig()
 	ready.Count, ready.MaxStepUp, ready.MaxStepDown, ready.PollInterval, ready.Tolerance = engine.CountReady, 4, 1, 1500*time.Millisecond, 0.05
 	zero := engine.DefaultConfig()

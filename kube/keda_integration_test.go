@@ -69,10 +69,7 @@ func installKEDACRD(t *testing.T, cp *kubetest.ControlPlane, dyn dynamic.Interfa
 func TestRefusesWhileKEDAScaledObjectTargetsDeployment(t *testing.T) {
 	cp, ns := workload(t, 2)
 	ctx := testCtx(t)
-	dyn, err := dynamic.NewForConfig(cp.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dyn := dynClient(t, cp)
 	s := newScaler(t, cp.Config, ns, false)
 	if has, err := kube.HasKEDA(ctx, cp.Client.Discovery()); err != nil || has {
 		t.Fatalf("HasKEDA before installing = %v, %v; want false", has, err)
@@ -104,7 +101,7 @@ func TestRefusesWhileKEDAScaledObjectTargetsDeployment(t *testing.T) {
 	if _, err := dyn.Resource(kube.ScaledObjectResource).Namespace(ns).Create(ctx, so, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	err = s.SetScale(ctx, engine.ScaleRequest{From: mustGetScale(t, s), Replicas: 5, Reason: "r", By: "auto"})
+	err := s.SetScale(ctx, engine.ScaleRequest{From: mustGetScale(t, s), Replicas: 5, Reason: "r", By: "auto"})
 	if !errors.Is(err, engine.ErrRefused) || !strings.Contains(err.Error(), `ScaledObject "worker-so"`) {
 		t.Fatalf("SetScale with a ScaledObject: %v; want ErrRefused naming worker-so", err)
 	}
