@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/yeeter/yeetscale/kube/kubetest/internal/toolbuild"
 )
 
 // The test host KEDA's metrics adapter runs on. EndpointSlices refuse
@@ -40,7 +42,7 @@ func newTestHost(ctx context.Context, lockDir string) (*testHost, error) {
 	if _, err := exec.LookPath("ip"); err != nil {
 		return nil, errors.New("kubetest: KEDA's test host needs the ip command (apt-get install iproute2)")
 	}
-	unlock, _, err := lockFileReport(filepath.Join(lockDir, "netns.lock"), func() {
+	unlock, _, err := toolbuild.LockFileReport(filepath.Join(lockDir, "netns.lock"), func() {
 		progressf("kubetest: another lab runs KEDA on %s; waiting for it to stop", KEDAHostAddr)
 	})
 	if err != nil {

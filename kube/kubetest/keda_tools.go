@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/yeeter/yeetscale/kube/kubetest/internal/toolbuild"
 )
 
 // EnvKEDADir overrides the cache of the KEDA build (default
@@ -38,7 +40,7 @@ func (k KEDATools) Bin(name string) string { return filepath.Join(k.Dir, "bin", 
 func (k KEDATools) CRDDir() string { return filepath.Join(k.Dir, "src", "config", "crd", "bases") }
 
 // KEDADir returns $YEETSCALE_KEDA_DIR or $HOME/.cache/yeetscale/keda-<KEDAVersion>.
-func KEDADir() (string, error) { return cacheDir(EnvKEDADir, "keda-"+KEDAVersion, "KEDA") }
+func KEDADir() (string, error) { return toolbuild.CacheDir(EnvKEDADir, "keda-"+KEDAVersion, "KEDA") }
 
 // kedaReady reports whether both binaries and the CRDs are in dir.
 func kedaReady(k KEDATools) bool {
@@ -69,7 +71,7 @@ func EnsureKEDA(ctx context.Context) (KEDATools, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
 		return k, fmt.Errorf("kubetest: %w", err)
 	}
-	unlock, _, err := lockFileReport(filepath.Join(dir, ".lock"), func() {
+	unlock, _, err := toolbuild.LockFileReport(filepath.Join(dir, ".lock"), func() {
 		progressf("kubetest: another process is building KEDA %s in %s; waiting for it", KEDAVersion, dir)
 	})
 	if err != nil {
@@ -103,11 +105,11 @@ func buildKEDA(ctx context.Context, k KEDATools, logPath string) error {
 	defer logf.Close()
 	// Like the Kubernetes tools: a deadline must not kill a long build;
 	// a cancellation does.
-	bctx, cancel := buildContext(ctx)
+	bctx, cancel := toolbuild.BuildContext(ctx)
 	defer cancel()
 	run := func(dir string, args ...string) ([]byte, error) {
 		fmt.Fprintf(logf, "%s: cd %s && go %s\n", time.Now().Format(time.RFC3339), dir, strings.Join(args, " "))
-		cmd := exec.CommandContext(bctx, goBin(), args...)
+		cmd := exec.CommandContext(bctx, toolbuild.GoBin(), args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 		cmd.Stderr = logf

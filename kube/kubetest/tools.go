@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/yeeter/yeetscale/kube/kubetest/internal/toolbuild"
 )
@@ -37,10 +36,6 @@ const (
 	Kwok                  = toolbuild.Kwok
 )
 
-// toolPackages maps each tool to its main package in the tools module (the
-// same map as toolbuild's: tests replace an entry).
-var toolPackages = toolbuild.Packages
-
 // AllTools lists every tool the harness can build.
 var AllTools = toolbuild.AllTools
 
@@ -60,29 +55,6 @@ func EnsureTools(ctx context.Context, names ...string) (Tools, error) {
 	return toolbuild.Ensure(ctx, progressf, names...)
 }
 
-// cacheDir returns $env, or $HOME/.cache/yeetscale/name: a build cache of
-// the harness (what names it in the error).
-func cacheDir(env, name, what string) (string, error) { return toolbuild.CacheDir(env, name, what) }
-
-// toolsSrc returns the directory of the tools module.
-func toolsSrc() (string, error) { return toolbuild.ToolsSrc() }
-
-// goBin returns the go command that runs this test, or "go" from PATH.
-func goBin() string { return toolbuild.GoBin() }
-
-// buildContext is toolbuild.BuildContext: a long build's context, ended
-// by a cancellation of ctx but not by its deadline.
-func buildContext(ctx context.Context) (context.Context, func()) { return toolbuild.BuildContext(ctx) }
-
-// lockFile takes an exclusive flock on path, waiting for other holders.
-func lockFile(path string) (unlock func(), err error) { return toolbuild.LockFile(path) }
-
-// lockFileReport is lockFile that calls busy (when not nil) before it
-// starts waiting for another holder, and says how long it waited.
-func lockFileReport(path string, busy func()) (unlock func(), waited time.Duration, err error) {
-	return toolbuild.LockFileReport(path, busy)
-}
-
 // KwokStages returns the path of the kwok stage configuration (node fast,
 // node heartbeat and pod fast stages from the kwok module, joined with
 // ---, the pod-ready stage delayed by PodStartupAnnotation), writing it on
@@ -92,12 +64,12 @@ func KwokStages(ctx context.Context, t Tools) (string, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
 		return path, nil
 	}
-	unlock, err := lockFile(filepath.Join(t.Dir, ".lock"))
+	unlock, err := toolbuild.LockFile(filepath.Join(t.Dir, ".lock"))
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	src, err := toolsSrc()
+	src, err := toolbuild.ToolsSrc()
 	if err != nil {
 		return "", err
 	}
@@ -145,7 +117,7 @@ func KwokStages(ctx context.Context, t Tools) (string, error) {
 
 // goOutput runs a go command in dir and returns its trimmed stdout.
 func goOutput(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, goBin(), args...)
+	cmd := exec.CommandContext(ctx, toolbuild.GoBin(), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 	var stderr bytes.Buffer

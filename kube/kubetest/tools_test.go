@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/yeeter/yeetscale/kube/kubetest/internal/toolbuild"
 )
 
 // TestEnsureToolsSaysWhatItBuilds builds one small stand-in tool in a
@@ -39,9 +41,9 @@ func TestEnsureToolsSaysWhatItBuilds(t *testing.T) {
 			}
 		}
 	}
-	saved := toolPackages[Kwok]
-	toolPackages[Kwok] = "example.com/faketools/cmd/kwok"
-	t.Cleanup(func() { toolPackages[Kwok] = saved })
+	saved := toolbuild.Packages[Kwok]
+	toolbuild.Packages[Kwok] = "example.com/faketools/cmd/kwok"
+	t.Cleanup(func() { toolbuild.Packages[Kwok] = saved })
 	var out bytes.Buffer
 	progressOut = &out
 	t.Cleanup(func() { progressOut = nil })
