@@ -72,8 +72,8 @@ func (p *shadowPanel) View() string {
 	if p.tally != nil {
 		t = p.tally.Totals()
 	}
-	head := st.Warn.Render("SHADOW") + " of ScaledObject " + st.Bold.Render(p.name) + ": HPA " + st.Bold.Render(replicasOrDash(t.Live)) +
-		dot + "yeetscale " + st.Bold.Render(replicasOrDash(t.Proposed))
+	head := st.Warn.Render("SHADOW") + " of ScaledObject " + st.Bold.Render(p.name) + ": HPA " + st.Bold.Render(replicasCell(t.Live, -1, false)) +
+		dot + "yeetscale " + st.Bold.Render(replicasCell(t.Proposed, -1, false))
 	if t.Covered > 0 {
 		head += dot + replicaSecondsRatio(t)
 	}
@@ -112,10 +112,3 @@ func replicaSecondsRatio(t engine.ShadowTotals) string {
 	return "yeetscale proposed " + x(prop/live) + " the replica-seconds"
 }
 
-// replicasOrDash is n, or "—" when unknown (-1).
-func replicasOrDash(n int32) string {
-	if n < 0 {
-		return "—"
-	}
-	return strconv.Itoa(int(n))
-}

@@ -99,7 +99,7 @@ func TestShadowTallyInConsole(t *testing.T) {
 		t.Fatalf("the tally read %d polls over %s, want 10 over 9 poll intervals", tt.Polls, tt.Covered)
 	}
 	v := m.View()
-	for _, s := range []string{"SHADOW of ScaledObject yeeter/yeeter-worker", "HPA " + replicasOrDash(tt.Live), "yeetscale " + replicasOrDash(tt.Proposed),
+	for _, s := range []string{"SHADOW of ScaledObject yeeter/yeeter-worker", "HPA " + replicasCell(tt.Live, -1, false), "yeetscale " + replicasCell(tt.Proposed, -1, false),
 		"over " + age(tt.Covered), replicaSecondsRatio(tt), "HPA " + compact(tt.LiveReplicaSeconds) + ", yeetscale " + compact(tt.ProposedReplicaSeconds)} {
 		if !strings.Contains(v, s) {
 			t.Errorf("no %q in:\n%s", s, v)
