@@ -111,4 +111,3 @@ func replicaSecondsRatio(t engine.ShadowTotals) string {
 	}
 	return "yeetscale proposed " + x(prop/live) + " the replica-seconds"
 }
-
