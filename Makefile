@@ -98,9 +98,10 @@ bench-sim:
 	$(GO) test -run '^$$' -bench BenchmarkSimAllScenarios -benchtime 3x ./engine/sim/
 
 # The default policy's goal against hpa-keda over every pattern (and the
-# scenarios in SCENARIOS=dir, if given) at seeds 1-20, file by file.
+# scenarios in SCENARIOS=dir, if given) at seeds 1-20, file by file;
+# POLICY=name scores another policy the same way.
 sweep-sim:
-	YEETSCALE_SCENARIOS=$(if $(SCENARIOS),$(abspath $(SCENARIOS))) $(GO) test -run '^$$' -bench BenchmarkGoalSweep -benchtime 1x -v ./engine/sim/
+	YEETSCALE_SCENARIOS=$(if $(SCENARIOS),$(abspath $(SCENARIOS))) YEETSCALE_SWEEP_POLICY=$(POLICY) $(GO) test -run '^$$' -bench BenchmarkGoalSweep -benchtime 1x -v ./engine/sim/
 
 # The local lab on loopback: RabbitMQ, etcd + kube-apiserver +
 # kube-controller-manager + kwok, the yeeter/yeeter-worker Deployment and

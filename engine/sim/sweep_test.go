@@ -114,7 +114,8 @@ func summarize(runs []goalRun) (lat, pods float64, misses map[string]int) {
 // over every pattern, plus the scenarios in $YEETSCALE_SCENARIOS if set
 // (YEETSCALE_SWEEP_ONLY=a,b keeps only those files), at seeds 1-20: file by
 // file (latency and pod-seconds geometric means, misses and why), then
-// overall. `make sweep-sim` runs it once.
+// overall. YEETSCALE_SWEEP_POLICY=name scores that policy instead of the
+// default. `make sweep-sim` runs it once.
 func BenchmarkGoalSweep(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		goalSweepReport(b)
@@ -138,7 +139,11 @@ func goalSweepReport(t testing.TB) {
 	for s := uint64(1); s <= 20; s++ {
 		seeds = append(seeds, s)
 	}
-	runs := goalSweep(t, scs, seeds, engine.DefaultPolicyName)
+	policy := engine.DefaultPolicyName
+	if p := os.Getenv("YEETSCALE_SWEEP_POLICY"); p != "" {
+		policy = p
+	}
+	runs := goalSweep(t, scs, seeds, policy)
 	lat, pods, misses := summarize(runs)
 	byFile := map[string][]goalRun{}
 	for _, r := range runs {
