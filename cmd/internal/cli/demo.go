@@ -115,10 +115,14 @@ func (o *demoOptions) run(ctx context.Context, c *cobra.Command, a *app) error {
 		initial = *sc.InitialReplicas
 	}
 	world := sim.NewLive(sc, initial, clock)
+	world.SetPodPrefix(cfg.Deployment)
 	ctl, err := engine.New(engine.Options{Config: cfg, Source: world, Scaler: world, Clock: clock, Mode: mode})
 	if err != nil {
 		return usage(err)
 	}
+	// The simulated pods show in the pod view (o), and scale-downs remove
+	// idle ones first, as pod choice does on a cluster.
+	ctl.SetPodChooser(world)
 	hint := fmt.Sprintf("simulated %s at %g× speed", sc.Name, o.speed)
 	if mode == engine.ModeAuto && !o.readOnly {
 		hint += " · A: auto off, approve by hand"

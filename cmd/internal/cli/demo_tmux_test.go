@@ -152,6 +152,11 @@ func TestDemoInTmux(t *testing.T) {
 	s.run("send-keys", "-t", "demo", "a")
 	s.waitFor("the approval", containsAll("approved: scaling 2 → 40", "SCALE  operator"))
 
+	// o shows the simulated worker pods, busy or idle, and which goes first.
+	s.run("send-keys", "-t", "demo", "o")
+	s.waitFor("the pod view", containsAll("PODS", " busy", "yeeter-worker-7d4b9c8f6-", "goes first"))
+	s.run("send-keys", "-t", "demo", "o")
+
 	// Turning auto-apply on asks first.
 	s.run("send-keys", "-t", "demo", "A")
 	s.waitFor("the auto-apply question", containsAll("Turn auto-apply ON?", "[y/n]"))
