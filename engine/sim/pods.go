@@ -51,19 +51,9 @@ func (l *Live) PrepareScaleDown(_ context.Context, from, to int32) (engine.PodCh
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	states, pods := w.podStatesLocked()
-	var choice engine.PodChoice
-	for i, st := range states {
-		switch {
-		case !st.Mapped:
-		case st.Unacked == 0:
-			choice.Idle++
-		default:
-			choice.Busy++
-		}
-		if i < int(from-to) {
-			choice.Remove = append(choice.Remove, st.Name)
-			pods[i].chosen = true
-		}
+	choice := engine.ChoosePods(states, int(from-to))
+	for _, p := range pods[:len(choice.Remove)] {
+		p.chosen = true
 	}
 	choice.After = func(bool) {
 		w.mu.Lock()
