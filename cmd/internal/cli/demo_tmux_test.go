@@ -173,6 +173,28 @@ func TestDemoInTmux(t *testing.T) {
 	}
 }
 
+// TestDemoShadowInTmux runs the demo with --shadow: the simulated KEDA
+// scales (the replicas grow by the HPA's steps), yeetscale only proposes,
+// and the SHADOW lines tally the two.
+func TestDemoShadowInTmux(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux")
+	}
+	bin := buildBinary(t)
+	s := startTmux(t, 100, 30, bin, "demo", "--shadow", "--speed", "10")
+	s.waitFor("the shadow console", containsAll("[READ-ONLY]", "SHADOW of ScaledObject yeeter/yeeter-worker", "scaled by a KEDA model"))
+	// The model of the HPA steps 2 -> 6 (at most +4 pods a sync) where
+	// yeetscale proposes 40 at once; the tally starts at the second good
+	// poll.
+	s.waitFor("KEDA's first step", containsAll("HPA 6 · yeetscale 40"))
+	s.waitFor("the tally", containsAll("over ", "backlog above target HPA", "replica-seconds HPA"))
+	s.run("send-keys", "-t", "demo", "q")
+	if st := s.exitStatus(); st != "0" {
+		t.Fatalf("demo --shadow exited with status %s; pane:\n%s", st, s.pane())
+	}
+}
+
 // BenchmarkDemoResources measures the demo's CPU use and peak memory in a
 // real terminal for BENCH_SECONDS seconds (default 60; make bench-console).
 // It reports numbers; the goals (under 2% of one core, under 40 MB) are
