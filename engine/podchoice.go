@@ -53,6 +53,26 @@ type PodChoice struct {
 	After func(applied bool)
 }
 
+// ChoosePods is the choice of a scale-down of n pods among states, given in
+// the order a scale-down removes them: the mapped pods counted as idle or
+// busy, and the first n named in Remove (After is left to the chooser).
+func ChoosePods(states []PodState, n int) PodChoice {
+	var choice PodChoice
+	for i, st := range states {
+		switch {
+		case !st.Mapped:
+		case st.Unacked == 0:
+			choice.Idle++
+		default:
+			choice.Busy++
+		}
+		if i < n {
+			choice.Remove = append(choice.Remove, st.Name)
+		}
+	}
+	return choice
+}
+
 // PodChooser marks the pods that a scale-down from -> to should remove
 // (pod-deletion-cost) before the controller applies it.
 type PodChooser interface {

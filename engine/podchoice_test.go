@@ -101,3 +101,24 @@ func TestScaleDownChoosesPodsFirst(t *testing.T) {
 		})
 	}
 }
+
+func TestChoosePods(t *testing.T) {
+	idle := engine.PodState{Name: "idle", Mapped: true}
+	unmapped := engine.PodState{Name: "starting"}
+	busy := engine.PodState{Name: "busy", Mapped: true, Unacked: 3}
+	states := []engine.PodState{idle, unmapped, busy}
+	for _, tc := range []struct {
+		n      int
+		remove []string
+	}{
+		{0, nil},
+		{1, []string{"idle"}},
+		{2, []string{"idle", "starting"}},
+		{5, []string{"idle", "starting", "busy"}},
+	} {
+		got := engine.ChoosePods(states, tc.n)
+		if got.Idle != 1 || got.Busy != 1 || fmt.Sprint(got.Remove) != fmt.Sprint(tc.remove) {
+			t.Errorf("ChoosePods(%d) = %+v, want 1 idle, 1 busy (the unmapped pod counted as neither), removing %v", tc.n, got, tc.remove)
+		}
+	}
+}

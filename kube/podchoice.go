@@ -76,20 +76,9 @@ func (p *PodChooser) PrepareScaleDown(ctx context.Context, from, to int32) (engi
 	if err != nil {
 		return engine.PodChoice{}, err
 	}
-	var choice engine.PodChoice
-	for i, st := range states {
-		cost := podCost(st)
-		switch {
-		case !st.Mapped:
-		case st.Unacked == 0:
-			choice.Idle++
-		default:
-			choice.Busy++
-		}
-		if i < int(from-to) {
-			choice.Remove = append(choice.Remove, st.Name)
-		}
-		if err := p.mark(ctx, pods[st.Name], cost, st.Mapped); err != nil {
+	choice := engine.ChoosePods(states, int(from-to))
+	for _, st := range states {
+		if err := p.mark(ctx, pods[st.Name], podCost(st), st.Mapped); err != nil {
 			return engine.PodChoice{}, err
 		}
 	}

@@ -26,6 +26,8 @@ type pod struct {
 	end         float64 // -1 while alive
 	terminating bool
 	slots       []float64 // time each slot becomes free
+	seq         int       // the order of creation, for the pod's name
+	chosen      bool      // a pod chooser chose it for the next scale-down
 }
 
 func (p *pod) alive() bool { return p.end < 0 && !p.terminating }
@@ -54,6 +56,8 @@ type World struct {
 	maxSeen                int32
 	version                int
 	onScale                func(t int, from, to int32)
+	podSeq                 int    // pods created so far
+	podPrefix              string // the pods' names' prefix (SetPodPrefix)
 }
 
 // NewWorld returns a world at t = 0 with initial pods running.
@@ -71,7 +75,8 @@ func NewWorld(sc Scenario, initial int) *World {
 }
 
 func (w *World) addPod(created, runningAt float64) {
-	p := &pod{created: created, runningAt: runningAt, end: -1, slots: make([]float64, w.sc.WorkerConcurrency)}
+	w.podSeq++
+	p := &pod{created: created, runningAt: runningAt, end: -1, slots: make([]float64, w.sc.WorkerConcurrency), seq: w.podSeq}
 	for i := range p.slots {
 		p.slots[i] = runningAt
 	}
@@ -230,8 +235,9 @@ func (w *World) scaleLocked() engine.Scale {
 }
 
 // SetScale implements engine.Scaler: new pods start now and take work after
-// pod_startup_s; removed pods are the newest, a starting one vanishing at
-// once and a running one finishing its in-flight work first.
+// pod_startup_s; removed pods are those a pod chooser chose (Live's
+// PrepareScaleDown), then the newest, a starting one vanishing at once and
+// a running one finishing its in-flight work first.
 func (w *World) SetScale(_ context.Context, req engine.ScaleRequest) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -254,10 +260,9 @@ func (w *World) setLocked(from, to int32) {
 		}
 	} else {
 		remove := from - to
-		for i := len(w.pods) - 1; i >= 0 && remove > 0; i-- {
-			p := w.pods[i]
-			if !p.alive() {
-				continue
+		for _, p := range w.removalOrder() {
+			if remove == 0 {
+				break
 			}
 			remove--
 			p.terminating = true

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +24,7 @@ type demoOptions struct {
 	mode     string
 	readOnly bool
 	noColor  bool
+	shadow   bool
 	cfg      engine.Config
 }
 
@@ -39,10 +41,13 @@ deployment running in accelerated time: background traffic with a 10,000
 message burst at once and another burst every 20 simulated minutes. The real
 controller and policy make the decisions. Auto-apply is on so the demo scales
 by itself; press A to turn it off and approve proposals with a, or start with
---mode manual.`,
+--mode manual. With --shadow a model of KEDA's RabbitMQ scaler behind the HPA
+(the simulator's hpa-keda) scales the simulated Deployment, and yeetscale only
+proposes: the console's SHADOW line compares the two as the run goes.`,
 		Example: fmt.Sprintf(`  %[1]s demo
   %[1]s demo --mode manual --speed 5
   %[1]s demo --scenario spike-train
+  %[1]s demo --shadow
   %[1]s demo --scenario ./my-scenario.json --max-replicas 20`, a.name),
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -59,6 +64,7 @@ by itself; press A to turn it off and approve proposals with a, or start with
 	fs.Float64Var(&o.speed, "speed", 10, "simulated seconds per wall-clock second")
 	fs.StringVar(&o.mode, "mode", "auto", "starting mode: auto, manual or dry-run")
 	fs.BoolVar(&o.readOnly, "read-only", false, "disable every action (implies dry-run)")
+	fs.BoolVar(&o.shadow, "shadow", false, "let a model of KEDA behind the HPA scale the simulated Deployment while yeetscale only proposes (read-only), and compare them")
 	fs.BoolVar(&o.noColor, "no-color", os.Getenv("NO_COLOR") != "", "no colours (also when NO_COLOR is set)")
 	bindPolicyFlags(fs, &o.cfg)
 	return c
@@ -73,7 +79,7 @@ func (o *demoOptions) config(c *cobra.Command) (sim.Scenario, engine.Config, eng
 	case !(o.speed > 0) || o.speed > 1000 || math.IsInf(o.speed, 0):
 		return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf("invalid --speed %g: must be more than 0 and at most 1000", o.speed))
 	}
-	if o.readOnly {
+	if o.readOnly || o.shadow {
 		mode = engine.ModeDryRun
 	}
 	sc := sim.Demo()
@@ -115,10 +121,14 @@ func (o *demoOptions) run(ctx context.Context, c *cobra.Command, a *app) error {
 		initial = *sc.InitialReplicas
 	}
 	world := sim.NewLive(sc, initial, clock)
+	world.SetPodPrefix(cfg.Deployment)
 	ctl, err := engine.New(engine.Options{Config: cfg, Source: world, Scaler: world, Clock: clock, Mode: mode})
 	if err != nil {
 		return usage(err)
 	}
+	// The simulated pods show in the pod view (o), and scale-downs remove
+	// idle ones first, as pod choice does on a cluster.
+	ctl.SetPodChooser(world)
 	hint := fmt.Sprintf("simulated %s at %g× speed", sc.Name, o.speed)
 	if mode == engine.ModeAuto && !o.readOnly {
 		hint += " · A: auto off, approve by hand"
@@ -126,8 +136,27 @@ func (o *demoOptions) run(ctx context.Context, c *cobra.Command, a *app) error {
 	opts := tui.Options{
 		Context: "demo (simulated)", Namespace: cfg.Namespace, Deployment: cfg.Deployment,
 		VHost: cfg.VHost, Queue: cfg.Queue, Hint: hint,
-		ReadOnly: o.readOnly, NoColor: o.noColor, By: "operator",
+		ReadOnly: o.readOnly || o.shadow, NoColor: o.noColor, By: "operator",
 		In: a.In, Out: a.Out, Now: clock.Now,
 	}
-	return runConsoleOn(ctx, ctl, opts)
+	if !o.shadow {
+		return runConsoleOn(ctx, ctl, opts)
+	}
+	keda, err := engine.New(engine.Options{Config: demoKEDAConfig(cfg), Source: world, Scaler: world, Clock: clock, Mode: engine.ModeAuto})
+	if err != nil {
+		return usage(err)
+	}
+	opts.Shadow = cfg.Deployment + " (simulated hpa-keda)"
+	opts.Hint = fmt.Sprintf("simulated %s at %g× speed, scaled by a KEDA model", sc.Name, o.speed)
+	return runConsoleLoop(ctx, keda, func(ctx context.Context) error { return runConsoleOn(ctx, ctl, opts) })
+}
+
+// demoKEDAConfig is the configuration of the demo's simulated KEDA: cfg's
+// queue, target and clamp under the hpa-keda policy, which syncs every 15
+// s like the HPA.
+func demoKEDAConfig(cfg engine.Config) engine.Config {
+	cfg.Policy = "hpa-keda"
+	cfg.PollInterval = 15 * time.Second
+	cfg.ScaleInWaitIdle = 0
+	return cfg
 }

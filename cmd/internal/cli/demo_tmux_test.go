@@ -152,6 +152,11 @@ func TestDemoInTmux(t *testing.T) {
 	s.run("send-keys", "-t", "demo", "a")
 	s.waitFor("the approval", containsAll("approved: scaling 2 → 40", "SCALE  operator"))
 
+	// o shows the simulated worker pods, busy or idle, and which goes first.
+	s.run("send-keys", "-t", "demo", "o")
+	s.waitFor("the pod view", containsAll("PODS", " busy", "yeeter-worker-7d4b9c8f6-", "goes first"))
+	s.run("send-keys", "-t", "demo", "o")
+
 	// Turning auto-apply on asks first.
 	s.run("send-keys", "-t", "demo", "A")
 	s.waitFor("the auto-apply question", containsAll("Turn auto-apply ON?", "[y/n]"))
@@ -165,6 +170,28 @@ func TestDemoInTmux(t *testing.T) {
 	}
 	if p := s.pane(); strings.Contains(p, "QUEUE") {
 		t.Fatalf("the console is still on screen after quitting (terminal not restored):\n%s", p)
+	}
+}
+
+// TestDemoShadowInTmux runs the demo with --shadow: the simulated KEDA
+// scales (the replicas grow by the HPA's steps), yeetscale only proposes,
+// and the SHADOW lines tally the two.
+func TestDemoShadowInTmux(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux")
+	}
+	bin := buildBinary(t)
+	s := startTmux(t, 100, 30, bin, "demo", "--shadow", "--speed", "10")
+	s.waitFor("the shadow console", containsAll("[READ-ONLY]", "SHADOW of ScaledObject yeeter/yeeter-worker", "scaled by a KEDA model"))
+	// The model of the HPA steps 2 -> 6 (at most +4 pods a sync) where
+	// yeetscale proposes 40 at once; the tally starts at the second good
+	// poll.
+	s.waitFor("KEDA's first step", containsAll("HPA 6 · yeetscale 40"))
+	s.waitFor("the tally", containsAll("over ", "backlog above target HPA", "replica-seconds HPA"))
+	s.run("send-keys", "-t", "demo", "q")
+	if st := s.exitStatus(); st != "0" {
+		t.Fatalf("demo --shadow exited with status %s; pane:\n%s", st, s.pane())
 	}
 }
 
