@@ -226,6 +226,18 @@ func (s Setting) Copy(dst, src *Config) {
 	}
 }
 
+// Text returns c's value of s as its flag or annotation takes it ("40",
+// "0.1", "5m0s", "ready").
+func (s Setting) Text(c Config) string {
+	switch p := s.ptr(&c).(type) {
+	case *string:
+		return *p
+	case *Count:
+		return string(*p)
+	}
+	return s.show(c)
+}
+
 // show returns c's value of s as an error message gives it.
 func (s Setting) show(c Config) string {
 	switch p := s.ptr(&c).(type) {

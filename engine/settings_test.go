@@ -85,3 +85,30 @@ func TestApplySettings(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingTextIsWhatAnnotationsTake writes every setting with a flag as
+// an annotation with Setting.Text and reads it back with ApplyAnnotations.
+func TestSettingTextIsWhatAnnotationsTake(t *testing.T) {
+	c := engine.DefaultConfig()
+	c.MinReplicas, c.MaxReplicas, c.TargetMessages, c.Tolerance = 0, 33, 77, 0.25
+	c.PollInterval, c.ScaleDownWindow, c.IdleBeforeZero = 7*time.Second, 90*time.Second, 11*time.Minute
+	c.Count, c.Policy, c.ActivationMessages = engine.CountReady, "proportional", 3
+	ann := map[string]string{engine.AnnotationQueue: "q"}
+	for _, s := range engine.Settings() {
+		if s.Flag {
+			ann[engine.AnnotationPrefix+s.Name] = s.Text(c)
+		}
+	}
+	back, _, err := engine.ApplyAnnotations(engine.DefaultConfig(), ann)
+	if err != nil {
+		t.Fatalf("annotations %v: %v", ann, err)
+	}
+	for _, s := range engine.Settings() {
+		if s.Flag && s.Text(back) != s.Text(c) {
+			t.Errorf("%s: %q read back as %q", s.Name, s.Text(c), s.Text(back))
+		}
+	}
+	if ann[engine.AnnotationPrefix+"count"] != "ready" || ann[engine.AnnotationPrefix+"policy"] != "proportional" {
+		t.Errorf("strings are written unquoted: %v", ann)
+	}
+}

@@ -85,9 +85,18 @@ func ImportScaledObject(ctx context.Context, dyn dynamic.Interface, namespace, n
 // it leaves out. Other triggers are named in Notes and ignored. The result
 // is validated like a command line.
 func ConfigFromScaledObject(obj *unstructured.Unstructured, base engine.Config) (KEDAImport, error) {
+	imp, _, err := importScaledObject(obj, base, false)
+	return imp, err
+}
+
+// importScaledObject is ConfigFromScaledObject, returning the RabbitMQ
+// trigger's metadata too. With patterns, a trigger with useRegex is taken
+// (its queueName is a pattern, left out of the Config's Queue) rather than
+// refused.
+func importScaledObject(obj *unstructured.Unstructured, base engine.Config, patterns bool) (KEDAImport, map[string]string, error) {
 	name := engine.Printable(obj.GetName())
-	fail := func(err error) (KEDAImport, error) {
-		return KEDAImport{}, fmt.Errorf("%w %s: %w", ErrScaledObjectSettings, name, err)
+	fail := func(err error) (KEDAImport, map[string]string, error) {
+		return KEDAImport{}, nil, fmt.Errorf("%w %s: %w", ErrScaledObjectSettings, name, err)
 	}
 	imp := KEDAImport{Name: obj.GetName(), Config: base}
 	c := &imp.Config
@@ -106,6 +115,9 @@ func ConfigFromScaledObject(obj *unstructured.Unstructured, base engine.Config) 
 		return fail(err)
 	}
 	imp.Notes = notes
+	if trig["useRegex"] == "true" && !patterns {
+		return fail(errors.New("trigger uses useRegex (a pattern of queues); import a ScaledObject on one named queue, or use the fleet mode's queue-pattern annotation (manifests --from-keda prints it)"))
+	}
 	if err := applyTrigger(&imp, trig); err != nil {
 		return fail(err)
 	}
@@ -117,7 +129,7 @@ func ConfigFromScaledObject(obj *unstructured.Unstructured, base engine.Config) 
 	if err := c.Validate(); err != nil {
 		return fail(err)
 	}
-	return imp, nil
+	return imp, trig, nil
 }
 
 // rabbitTrigger returns the first rabbitmq trigger's metadata and notes
@@ -163,13 +175,12 @@ func applyTrigger(imp *KEDAImport, md map[string]string) error {
 	if mode != "QueueLength" {
 		return fmt.Errorf("trigger mode is %s; yeetscale scales on queue length only (mode QueueLength), not on message rates", engine.Printable(strconv.Quote(mode)))
 	}
-	if md["useRegex"] == "true" {
-		return errors.New("trigger uses useRegex (a pattern of queues); import a ScaledObject on one named queue, or use the fleet mode's queue-pattern annotation")
-	}
 	if md["queueName"] == "" {
 		return errors.New("trigger has no queueName (it may come from a TriggerAuthentication, which yeetscale does not read): pass --queue")
 	}
-	c.Queue = md["queueName"]
+	if md["useRegex"] != "true" {
+		c.Queue = md["queueName"]
+	}
 	if v := md["vhostName"]; v != "" {
 		c.VHost = v
 	}

@@ -47,6 +47,9 @@ func (f kedaFlag) Set(s string) error {
 // mode, the cluster whose annotated Deployments it reads.
 type kedaExport struct {
 	on bool
+	// fromKEDA is --from-keda: the other way, ScaledObjects to fleet
+	// annotations.
+	fromKEDA bool
 	// cluster has only --kubeconfig and --context: the namespace is
 	// manifests' own -n.
 	cluster *genericclioptions.ConfigFlags
@@ -62,8 +65,9 @@ func addKEDAFlags(fs *pflag.FlagSet, o *kube.ManifestOptions, k *kedaExport) {
 		"print KEDA ScaledObjects and TriggerAuthentications instead of yeetscale's manifests: for --deployment with the settings of --arg (e.g. --arg=--max-replicas=40), or in fleet mode (--fleet, -A, -l) one per annotated Deployment of the cluster, its annotations over --arg; --keda=false is the former --keda-rule=false")
 	fs.Lookup("keda").NoOptDefVal = "true"
 	k.cluster, k.fs = &genericclioptions.ConfigFlags{KubeConfig: new(string), Context: new(string)}, fs
-	fs.StringVar(k.cluster.KubeConfig, "kubeconfig", "", "--keda in fleet mode: the kubeconfig of the cluster whose Deployments are read (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
-	fs.StringVar(k.cluster.Context, "context", "", "--keda in fleet mode: the kubeconfig context to use")
+	fs.BoolVar(&k.fromKEDA, "from-keda", false, "print a shell script of 'kubectl annotate' commands that give the fleet mode the settings of the KEDA ScaledObjects of -n (or all with -A; -l selects ScaledObjects), for review")
+	fs.StringVar(k.cluster.KubeConfig, "kubeconfig", "", "--keda in fleet mode, --from-keda: the kubeconfig of the cluster that is read (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
+	fs.StringVar(k.cluster.Context, "context", "", "--keda in fleet mode, --from-keda: the kubeconfig context to use")
 }
 
 // kedaManifests renders `manifests --keda`: in fleet mode from the

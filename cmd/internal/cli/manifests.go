@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -32,14 +33,17 @@ ClusterRoleBinding instead; the Lease stays in a Role of yeetscale's namespace.
 With --keda it prints instead a KEDA ScaledObject and TriggerAuthentication
 equivalent to the settings given with --arg (see the comments in its output);
 in fleet mode one ScaledObject per annotated Deployment of the cluster
-(--kubeconfig, --context), from its yeetscale.yeeter.io/ annotations.`,
+(--kubeconfig, --context), from its yeetscale.yeeter.io/ annotations.
+--from-keda goes the other way: a shell script of 'kubectl annotate'
+commands that give the fleet mode the settings of the cluster's ScaledObjects.`,
 		Example: fmt.Sprintf(`  kubectl -n yeeter create secret generic yeeter-secrets --from-literal=username=yeetscale --from-literal=password=...
   %[1]s manifests | kubectl apply -f -
   %[1]s manifests --namespace shop --deployment order-worker --queue orders --image registry.example/yeetscale:v1
   %[1]s manifests --fleet --namespace shop
   %[1]s manifests --fleet -A -l team=payments
   %[1]s manifests --keda --namespace shop --deployment order-worker --queue orders --arg=--max-replicas=40
-  %[1]s manifests --keda --fleet --namespace shop`, a.name),
+  %[1]s manifests --keda --fleet --namespace shop
+  %[1]s manifests --from-keda --namespace shop > to-fleet.sh`, a.name),
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			fleet := o.Fleet || o.AllNamespaces || c.Flags().Changed("selector")
@@ -47,6 +51,22 @@ in fleet mode one ScaledObject per annotated Deployment of the cluster
 				if fleet && c.Flags().Changed(f) {
 					return usage(fmt.Errorf("manifests: --%s names the one target of the single-target mode; in fleet mode (--fleet, -A, -l) the targets are the Deployments annotated with %s", f, engine.AnnotationQueue))
 				}
+			}
+			if k.fromKEDA {
+				if k.on {
+					return usage(errors.New("manifests: --keda prints ScaledObjects from yeetscale's settings, --from-keda the other way: give one"))
+				}
+				for _, f := range []string{"deployment", "queue"} {
+					if c.Flags().Changed(f) {
+						return usage(fmt.Errorf("manifests --from-keda: --%s: the Deployments and queues come from the ScaledObjects", f))
+					}
+				}
+				out, err := fromKEDAScript(c.Context(), o, k.cluster, a.Err)
+				if err != nil {
+					return err
+				}
+				_, err = a.Out.Write(out)
+				return err
 			}
 			if k.on {
 				out, err := k.manifests(c.Context(), o, a.Err)

@@ -71,6 +71,10 @@ func TestManifestsFleet(t *testing.T) {
 		{[]string{"--fleet", "--deployment", "w"}, ExitUsage, []string{"--deployment names the one target", engine.AnnotationQueue}},
 		{[]string{"-A", "--queue", "q"}, ExitUsage, []string{"--queue names the one target"}},
 		{[]string{"-l", "team in (a"}, ExitUsage, []string{"invalid --selector"}},
+		{[]string{"--from-keda", "--keda"}, ExitUsage, []string{"--from-keda the other way: give one"}},
+		{[]string{"--from-keda", "--queue", "q"}, ExitUsage, []string{"--queue: the Deployments and queues come from the ScaledObjects"}},
+		{[]string{"--from-keda", "-l", "team in (a"}, ExitUsage, []string{"invalid --selector"}},
+		{[]string{"--from-keda", "--kubeconfig", "/nonexistent"}, ExitUsage, []string{"cannot read the kubeconfig"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
