@@ -78,6 +78,8 @@ func (o *demoOptions) config(c *cobra.Command) (sim.Scenario, engine.Config, eng
 		return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf(`invalid --mode %q: must be "auto", "manual" or "dry-run"`, o.mode))
 	case !(o.speed > 0) || o.speed > 1000 || math.IsInf(o.speed, 0):
 		return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf("invalid --speed %g: must be more than 0 and at most 1000", o.speed))
+	case o.shadow && c.Flags().Changed("mode"):
+		return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf("--shadow: the simulated KEDA scales and yeetscale only proposes (read-only): drop --mode %s", o.mode))
 	}
 	if o.readOnly || o.shadow {
 		mode = engine.ModeDryRun

@@ -14,6 +14,7 @@ func TestDemoRefusesBadInput(t *testing.T) {
 	}{
 		{"no terminal", []string{"demo"}, "demo needs a terminal"},
 		{"bad mode", []string{"demo", "--mode", "yolo"}, `invalid --mode "yolo"`},
+		{"shadow with a mode", []string{"demo", "--shadow", "--mode", "auto"}, "--shadow: the simulated KEDA scales and yeetscale only proposes (read-only): drop --mode auto"},
 		{"zero speed", []string{"demo", "--speed", "0"}, "invalid --speed 0"},
 		{"huge speed", []string{"demo", "--speed", "1e9"}, "invalid --speed"},
 		{"missing scenario", []string{"demo", "--scenario", "/nonexistent/scenario.json"}, "--scenario: reading scenario /nonexistent/scenario.json: no such file"},
