@@ -183,17 +183,17 @@ func ListFleetFromKEDA(ctx context.Context, dyn dynamic.Interface, namespace, se
 
 // FleetFromKEDAScript renders fs as a shell script for review: per
 // ScaledObject one `kubectl annotate deployment` (every value quoted for
-// the shell) and, while KEDA scales the Deployment, the command that pauses
-// the ScaledObject, commented out: the fleet leaves a Deployment that
-// another autoscaler targets alone (status guard) until then.
+// the shell) and, commented out, the command that deletes the ScaledObject:
+// the fleet leaves a Deployment that a ScaledObject targets alone (status
+// guard), paused or not, until it is gone.
 func FleetFromKEDAScript(fs []FleetFromKEDA) ([]byte, error) {
 	if len(fs) == 0 {
 		return nil, errors.New("no ScaledObject to turn into fleet annotations")
 	}
 	var b bytes.Buffer
 	b.WriteString("#!/bin/sh\n# yeetscale fleet annotations from KEDA ScaledObjects: review, then run with sh.\n" +
-		"# The fleet leaves a Deployment alone (status guard) while a ScaledObject still scales it:\n" +
-		"# pause the ScaledObject (the commented line of each block) to hand it to yeetscale.\nset -e\n")
+		"# The fleet leaves a Deployment alone (status guard) while a ScaledObject targets it, paused\n" +
+		"# or not: delete the ScaledObject (the commented line of each block) to hand it to yeetscale.\nset -e\n")
 	for _, f := range fs {
 		fmt.Fprintf(&b, "\n# ScaledObject %s/%s -> Deployment %s\n", engine.Printable(f.Namespace), engine.Printable(f.ScaledObject), engine.Printable(f.Deployment))
 		for _, n := range f.Notes {
@@ -209,12 +209,11 @@ func FleetFromKEDAScript(fs []FleetFromKEDA) ([]byte, error) {
 			fmt.Fprintf(&b, " \\\n  %s", shellQuote(k+"="+f.Annotations[k]))
 		}
 		b.WriteString("\n")
-		pause := fmt.Sprintf("kubectl annotate scaledobject --namespace %s %s autoscaling.keda.sh/paused=true", shellQuote(f.Namespace), shellQuote(f.ScaledObject))
-		if f.Active {
-			fmt.Fprintf(&b, "# %s\n", pause)
-		} else {
-			fmt.Fprintf(&b, "# already paused: %s\n", pause)
+		state := "KEDA scales it now"
+		if !f.Active {
+			state = "paused"
 		}
+		fmt.Fprintf(&b, "# %s: kubectl delete scaledobject --namespace %s %s\n", state, shellQuote(f.Namespace), shellQuote(f.ScaledObject))
 	}
 	return b.Bytes(), nil
 }

@@ -65,9 +65,9 @@ func TestFleetFromKEDAScriptOnTheAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(script), "# kubectl annotate scaledobject --namespace "+ns+" orders autoscaling.keda.sh/paused=true") ||
-		!strings.Contains(string(script), "# already paused: kubectl annotate scaledobject --namespace "+ns+" thumbs") {
-		t.Errorf("the script does not say how to pause orders, or that thumbs is paused:\n%s", script)
+	if !strings.Contains(string(script), "# KEDA scales it now: kubectl delete scaledobject --namespace "+ns+" orders\n") ||
+		!strings.Contains(string(script), "# paused: kubectl delete scaledobject --namespace "+ns+" thumbs\n") {
+		t.Errorf("the script does not say how to hand orders and thumbs over:\n%s", script)
 	}
 	tools, err := kubetest.EnsureTools(ctx, kubetest.Kubectl)
 	if err != nil {

@@ -141,7 +141,7 @@ func TestFleetFromScaledObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := `'yeetscale.yeeter.io/queue=it'\''s a queue; rm -rf /'`; !strings.Contains(string(script), want) ||
-		!strings.Contains(string(script), "# already paused: kubectl annotate scaledobject --namespace ns so autoscaling.keda.sh/paused=true") {
+		!strings.Contains(string(script), "# paused: kubectl delete scaledobject --namespace ns so\n") {
 		t.Fatalf("script lacks %s or the paused note:\n%s", want, script)
 	}
 	if _, err := kube.FleetFromKEDAScript(nil); err == nil {
