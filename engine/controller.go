@@ -52,6 +52,9 @@ type Controller struct {
 	pollNow  chan struct{}
 	// applyErrors counts polls in a row whose apply failed.
 	applyErrors int
+	// scaleSeen is set once a poll has read the Deployment's scale (see
+	// noteOutsideLocked).
+	scaleSeen bool
 	// closing is set by Close: nothing starts after it.
 	closing bool
 

@@ -143,6 +143,7 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.noteOutsideLocked(last.Scale, r.scale)
 	c.recordLocked(Observation{At: r.at, OK: true, Stats: r.stats, Scale: ch.scale, Decision: ch.d, Applied: ch.applied, IdleHold: held}, tried, ch.err)
 	return c.publishLocked(func(s *Snapshot) {
 		s.Polls++
@@ -166,6 +167,9 @@ func (c *Controller) failedPoll(r reading, cfg Config, policy Policy, last Snaps
 	if r.serr == nil {
 		// The deployment was read: keep that fresh read even though the
 		// queue was not.
+		c.mu.Lock()
+		c.noteOutsideLocked(last.Scale, r.scale)
+		c.mu.Unlock()
 		last.Scale = r.scale
 	}
 	cur := last.Scale.Desired
@@ -197,4 +201,20 @@ func (c *Controller) failedPoll(r reading, cfg Config, policy Policy, last Snaps
 		s.Decision = d
 		s.Proposed = d.Desired
 	})
+}
+
+// OutsideBy is the Event.By of a change of the Deployment's size that this
+// controller did not make.
+const OutsideBy = "outside"
+
+// noteOutsideLocked records an event when a poll reads a spec.replicas
+// other than the one this controller last read or set (before, in the
+// last snapshot): another autoscaler, a kubectl scale or a rollout changed
+// it. The first read has nothing to compare with.
+func (c *Controller) noteOutsideLocked(before, now Scale) {
+	if c.scaleSeen && now.Desired != before.Desired {
+		c.events.add(Event{At: c.clock.Now(), Kind: EventInfo, By: OutsideBy, From: before.Desired, To: now.Desired,
+			Message: fmt.Sprintf("replicas %d → %d, not by yeetscale (another autoscaler, kubectl scale, a rollout)", before.Desired, now.Desired)})
+	}
+	c.scaleSeen = true
 }

@@ -110,6 +110,10 @@ func (l *fleetLog) target(t engine.TargetSnapshot, seen *targetSeen, at []any) {
 			l.logger.Info("scaled", append(at, "from", e.From, "to", e.To, "by", p(e.By), "reason", p(e.Message))...)
 		case engine.EventConfig:
 			l.logger.Info("config", append(at, "change", p(e.Message), "by", p(e.By))...)
+		case engine.EventInfo:
+			if e.By == engine.OutsideBy {
+				l.logger.Info("scaled outside yeetscale", append(at, "from", e.From, "to", e.To)...)
+			}
 		}
 	}
 	if l.m != nil {

@@ -361,6 +361,10 @@ func logSnapshots(ctx context.Context, logger *slog.Logger, snaps <-chan engine.
 				logger.Info("scaled", "from", e.From, "to", e.To, "by", p(e.By), "reason", p(e.Message))
 			case engine.EventConfig:
 				logger.Info("config", "change", p(e.Message), "by", p(e.By))
+			case engine.EventInfo:
+				if e.By == engine.OutsideBy {
+					logger.Info("scaled outside yeetscale", "from", e.From, "to", e.To)
+				}
 			}
 		}
 		if s.Polls == polls {

@@ -23,11 +23,13 @@ func TestLogSnapshotsFlushesOnStop(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	snaps := make(chan engine.Snapshot, 1)
 	ctx, cancel := context.WithCancel(context.Background())
-	snaps <- engine.Snapshot{Polls: 1, Events: []engine.Event{{ID: 1, Kind: engine.EventScale, From: 40, To: 2, By: "auto", Message: "scaled 40 -> 2"}}}
+	snaps <- engine.Snapshot{Polls: 1, Events: []engine.Event{
+		{ID: 2, Kind: engine.EventInfo, From: 2, To: 40, By: engine.OutsideBy, Message: "replicas 2 → 40, not by yeetscale"},
+		{ID: 1, Kind: engine.EventScale, From: 40, To: 2, By: "auto", Message: "scaled 40 -> 2"}}}
 	cancel()
 	logSnapshots(ctx, logger, snaps, nil)
 	out := buf.String()
-	for _, want := range []string{"msg=scaled", "from=40", "to=2", "by=auto", "msg=decision"} {
+	for _, want := range []string{"msg=scaled", "from=40", "to=2", "by=auto", "msg=decision", `msg="scaled outside yeetscale" from=2 to=40`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
