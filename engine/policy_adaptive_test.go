@@ -189,8 +189,8 @@ func TestAdaptiveDecide(t *testing.T) {
 			in:   engine.Input{Current: 2, Stats: adStats(200, 195, 2, 20, 1), History: adHistory(10, adStats(1000, 990, 4, 20, 2))},
 			want: 48, reasons: []string{"scaling up to 48 to keep up with 20.0/s arriving"}},
 		{name: "a thin throughput estimate at most doubles the replicas to keep up", cfg: adConfig(),
-			in:   engine.Input{Current: 4, Stats: adStats(190, 180, 4, 20, 2), History: adLearned(20)},
-			want: 8, reasons: []string{"scaling up to 8: 180 waiting (at least 70% of the target for 4 replicas)", "outgrow them at 0.50/s each (at most 2 times 4 replicas: the learned throughput rests on only 12 consumer-intervals"}},
+			in:   engine.Input{Current: 1, Stats: adStats(45, 40, 1, 20, 2), History: adLearned(20)},
+			want: 2, reasons: []string{"scaling up to 2: 40 waiting (at least 70% of the target for 1 replicas)", "outgrow them at 0.50/s each (at most 2 times 1 replicas: the learned throughput rests on only 8 consumer-intervals"}},
 		{name: "drain-within already met defers to the other rules",
 			cfg:  withCfg(func(c *engine.Config) { c.DrainWithin = 5 * time.Minute }),
 			in:   engine.Input{Current: 20, Stats: adStats(10, 0, 20, 2, 2), History: adLearned(2)},
@@ -258,6 +258,11 @@ func TestAdaptiveEstimate(t *testing.T) {
 				return s
 			}(),
 			arrival: 3, perWorker: (2 + 2.8) / (4 + 4)},
+		{name: "a slow stretch of eight polls does not drag the estimate (it pools 64 samples)",
+			// 24 polls at 0.5/s a worker, then 8 at 0.25/s (a few slow messages):
+			// the last 16 samples alone said 0.375/s.
+			hist:  adSeq(append(repeat(24, sat), repeat(7, adStats(1000, 990, 4, 3, 1))...)...),
+			stats: adStats(1000, 990, 4, 3, 1), arrival: 3, perWorker: (23*2 + 8*1) / (31 * 4.0)},
 		{name: "a change in consumers does not count (pods just started)",
 			hist:  []engine.Observation{at(-30, adStats(900, 900, 2, 3, 1)), at(-15, adStats(900, 900, 8, 3, 1))},
 			stats: adStats(900, 900, 16, 3, 2), arrival: 3, perWorker: unknown},
@@ -452,24 +457,36 @@ func TestAdaptiveKeepsUpBeforeTheTarget(t *testing.T) {
 	cases := []struct {
 		name    string
 		cfg     engine.Config
+		cur     int32
 		stats   engine.QueueStats
 		want    int32
 		reasons []string
 	}{
 		// 8/s at 0.5/s per worker needs 16; 400 waiting >= 0.7 * 50 * 10.
-		{"arrivals outgrow the workers near the target", adConfig(), adStats(410, 400, 10, 8, 5), 16,
-			[]string{"410 messages / 50 per replica = 9", "scaling up to 16: 400 waiting (at least 70% of the target for 10 replicas) and 8.0/s arriving outgrow them at 0.50/s each"}},
-		{"below 70% of the target nothing is added yet", adConfig(), adStats(310, 300, 10, 8, 5), 10,
+		{"arrivals outgrow the workers near the target: two more a poll", adConfig(), 10, adStats(410, 400, 10, 8, 5), 12,
+			[]string{"410 messages / 50 per replica = 9", "scaling up to 12 (16 asked; a keep-up adds at most 10% or 2 replicas a poll, whichever is more): " +
+				"400 waiting (at least 70% of the target for 10 replicas) and 8.0/s arriving outgrow them at 0.50/s each"}},
+		// 20/s needs 40; 1,100 waiting >= 0.7 * 50 * 30.
+		{"from 30 replicas a tenth more", adConfig(), 30, adStats(1110, 1100, 30, 20, 15), 33,
+			[]string{"scaling up to 33 (40 asked; a keep-up adds at most 10% or 2 replicas a poll"}},
+		// 5.5/s needs 11: within the step, no note.
+		{"what the arrivals ask within the step", adConfig(), 10, adStats(410, 400, 10, 5.5, 5), 11,
+			[]string{"scaling up to 11: 400 waiting"}},
+		{"below 70% of the target nothing is added yet", adConfig(), 10, adStats(310, 300, 10, 8, 5), 10,
 			[]string{"holding 10"}},
-		{"workers that keep up are not added to", adConfig(), adStats(410, 400, 10, 4, 5), 10,
+		{"workers that keep up are not added to", adConfig(), 10, adStats(410, 400, 10, 4, 5), 10,
 			[]string{"holding 10"}},
-		{"capped at max replicas", withMax(12), adStats(410, 400, 10, 8, 5), 12,
-			[]string{"scaling up to 16", "capped at --max-replicas 12"}},
+		{"capped at max replicas", withMax(11), 10, adStats(410, 400, 10, 8, 5), 11,
+			[]string{"scaling up to 12", "capped at --max-replicas 11"}},
+		// At the target the target's trigger adds all at once, with headroom:
+		// 8/s * 1.2 / 0.5/s = 20.
+		{"at the target everything at once", adConfig(), 10, adStats(560, 550, 10, 8, 5), 20,
+			[]string{"scaling up to 20 to keep up with 8.0/s arriving"}},
 	}
 	p, _ := engine.PolicyByName("adaptive")
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := engine.Input{Config: tc.cfg, Now: adNow, Current: 10, Stats: tc.stats, History: adLearned(tc.stats.PublishRate.PerSecond)}
+			in := engine.Input{Config: tc.cfg, Now: adNow, Current: tc.cur, Stats: tc.stats, History: adLearned(tc.stats.PublishRate.PerSecond)}
 			d := engine.Decide(p, in)
 			if d.Desired != tc.want {
 				t.Errorf("Desired %d, want %d (reason %q)", d.Desired, tc.want, d.Reason)
