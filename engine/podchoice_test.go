@@ -122,3 +122,19 @@ func TestChoosePods(t *testing.T) {
 		}
 	}
 }
+
+func TestSortForRemoval(t *testing.T) {
+	states := []engine.PodState{
+		{Name: "busy3", Mapped: true, Unacked: 3}, {Name: "starting"}, {Name: "busy1", Mapped: true, Unacked: 1},
+		{Name: "idle", Mapped: true}, {Name: "huge1", Mapped: true, Unacked: 5e6}, {Name: "huge2", Mapped: true, Unacked: 2e6},
+	}
+	engine.SortForRemoval(states, func(st engine.PodState) engine.PodState { return st })
+	var got []string
+	for _, st := range states {
+		got = append(got, st.Name)
+	}
+	// Above MaxRankedUnacked busy pods rank alike and keep their order.
+	if want := "[idle starting busy1 busy3 huge1 huge2]"; fmt.Sprint(got) != want {
+		t.Errorf("order %v, want %s", got, want)
+	}
+}

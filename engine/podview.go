@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -20,6 +22,30 @@ type PodState struct {
 
 // Idle reports whether the pod is known to hold no message.
 func (p PodState) Idle() bool { return p.Mapped && p.Unacked == 0 }
+
+// MaxRankedUnacked is the most unacknowledged messages that still tell two
+// busy pods apart in the removal order: above it, they rank alike.
+const MaxRankedUnacked = 1000000
+
+// removalRank is p's place in the order a scale-down removes pods: idle
+// first, then those no consumer maps to, then the busy ones, least busy
+// first.
+func (p PodState) removalRank() int {
+	switch {
+	case !p.Mapped:
+		return 0
+	case p.Unacked == 0:
+		return -1
+	}
+	return min(p.Unacked, MaxRankedUnacked)
+}
+
+// SortForRemoval sorts xs stably in the order a scale-down removes pods
+// (idle first, then those no consumer maps to, then the busy ones, least
+// busy first), by the PodState that state returns for each.
+func SortForRemoval[T any](xs []T, state func(T) PodState) {
+	slices.SortStableFunc(xs, func(a, b T) int { return cmp.Compare(state(a).removalRank(), state(b).removalRank()) })
+}
 
 // PodObserver is a PodChooser that can also read the pods' states without
 // changing anything (the console's pod view, --scale-in-wait-idle).

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -34,7 +33,7 @@ const (
 	// (up to MaxBusyExtra): the busiest goes last. Pods whose consumers
 	// could not be mapped keep the default, 0.
 	CostBusy     = 1000
-	MaxBusyExtra = 1000000
+	MaxBusyExtra = engine.MaxRankedUnacked
 	// SettleTimeout bounds how long the marks stay after a scale-down
 	// while the Deployment settles.
 	SettleTimeout = 2 * time.Minute
@@ -117,7 +116,7 @@ func (p *PodChooser) observe(ctx context.Context) (map[string]*corev1.Pod, []eng
 		byName[pods[i].Name] = &pods[i]
 		states = append(states, engine.PodState{Name: pods[i].Name, Mapped: ok, Unacked: n})
 	}
-	sort.SliceStable(states, func(i, j int) bool { return podCost(states[i]) < podCost(states[j]) })
+	engine.SortForRemoval(states, func(st engine.PodState) engine.PodState { return st })
 	return byName, states, nil
 }
 

@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/yeeter/yeetscale/engine"
 )
@@ -66,46 +65,34 @@ func (l *Live) PrepareScaleDown(_ context.Context, from, to int32) (engine.PodCh
 }
 
 // podStatesLocked returns the live pods' states, and the pods, in the
-// order kube.PodChooser would remove them: idle first, then those that
-// are still starting (no consumer yet), then the busy ones, least busy
-// first; the newest first among equals.
+// order a scale-down removes them on a cluster (engine.SortForRemoval);
+// the newest first among equals. A pod still starting has no consumer yet.
 func (w *World) podStatesLocked() ([]engine.PodState, []*pod) {
-	now := float64(w.t)
-	var pods []*pod
-	for i := len(w.pods) - 1; i >= 0; i-- {
-		if w.pods[i].alive() {
-			pods = append(pods, w.pods[i])
-		}
+	type entry struct {
+		st engine.PodState
+		p  *pod
 	}
-	states := make([]engine.PodState, len(pods))
-	for i, p := range pods {
+	now := float64(w.t)
+	var es []entry
+	for i := len(w.pods) - 1; i >= 0; i-- {
+		p := w.pods[i]
+		if !p.alive() {
+			continue
+		}
 		st := engine.PodState{Name: w.podName(p), Mapped: p.runningAt <= now}
 		for _, free := range p.slots {
 			if st.Mapped && free > now {
 				st.Unacked++
 			}
 		}
-		states[i] = st
+		es = append(es, entry{st, p})
 	}
-	rank := func(st engine.PodState) int {
-		switch {
-		case !st.Mapped:
-			return 0
-		case st.Unacked == 0:
-			return -1
-		}
-		return st.Unacked
+	engine.SortForRemoval(es, func(e entry) engine.PodState { return e.st })
+	states, pods := make([]engine.PodState, len(es)), make([]*pod, len(es))
+	for i, e := range es {
+		states[i], pods[i] = e.st, e.p
 	}
-	idx := make([]int, len(pods))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return rank(states[idx[a]]) < rank(states[idx[b]]) })
-	outStates, outPods := make([]engine.PodState, len(idx)), make([]*pod, len(idx))
-	for i, j := range idx {
-		outStates[i], outPods[i] = states[j], pods[j]
-	}
-	return outStates, outPods
+	return states, pods
 }
 
 // removalOrder returns the live pods in the order a scale-down removes
