@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
 	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/kube"
@@ -116,20 +117,13 @@ func kedaFleetManifests(ctx context.Context, o kube.ManifestOptions, cluster *ge
 	if defaults.VHost == "" {
 		defaults.VHost = "/"
 	}
-	ko := &kube.Options{ConfigFlags: cluster}
-	if err := ko.Complete(); err != nil {
-		if errors.Is(err, kube.ErrBadKubeconfig) {
-			return nil, usage(err)
-		}
-		return nil, clusterErr(err)
-	}
-	ns := o.Namespace
-	if o.AllNamespaces {
-		ns = ""
+	rc, ns, err := fleetCluster(o, cluster)
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, fleetExportTimeout)
 	defer cancel()
-	targets, err := kube.FleetTargets(ctx, ko.RESTConfig, ns, o.Selector, defaults)
+	targets, err := kube.FleetTargets(ctx, rc, ns, o.Selector, defaults)
 	if err != nil {
 		return nil, clusterErr(fmt.Errorf("manifests --keda: %w", err))
 	}
@@ -141,6 +135,23 @@ func kedaFleetManifests(ctx context.Context, o kube.ManifestOptions, cluster *ge
 		return nil, usage(err)
 	}
 	return out, nil
+}
+
+// fleetCluster is the cluster that manifests reads in fleet mode
+// (--kubeconfig, --context) and the namespace: -n, or "" (all) with -A. A
+// kubeconfig that cannot be read is a usage error.
+func fleetCluster(o kube.ManifestOptions, cluster *genericclioptions.ConfigFlags) (*rest.Config, string, error) {
+	ko := &kube.Options{ConfigFlags: cluster}
+	if err := ko.Complete(); err != nil {
+		if errors.Is(err, kube.ErrBadKubeconfig) {
+			return nil, "", usage(err)
+		}
+		return nil, "", clusterErr(err)
+	}
+	if o.AllNamespaces {
+		return ko.RESTConfig, "", nil
+	}
+	return ko.RESTConfig, o.Namespace, nil
 }
 
 // configFromArgs returns the defaults overridden by the policy flags

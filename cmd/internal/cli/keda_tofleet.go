@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -22,20 +21,13 @@ func fromKEDAScript(ctx context.Context, o kube.ManifestOptions, cluster *generi
 	if err := o.ValidateKEDAFleet(); err != nil {
 		return nil, usage(err)
 	}
-	ko := &kube.Options{ConfigFlags: cluster}
-	if err := ko.Complete(); err != nil {
-		if errors.Is(err, kube.ErrBadKubeconfig) {
-			return nil, usage(err)
-		}
-		return nil, clusterErr(err)
+	rc, ns, err := fleetCluster(o, cluster)
+	if err != nil {
+		return nil, err
 	}
-	dyn, err := dynamic.NewForConfig(ko.RESTConfig)
+	dyn, err := dynamic.NewForConfig(rc)
 	if err != nil {
 		return nil, clusterErr(fmt.Errorf("manifests --from-keda: %w", err))
-	}
-	ns := o.Namespace
-	if o.AllNamespaces {
-		ns = ""
 	}
 	ctx, cancel := context.WithTimeout(ctx, fleetExportTimeout)
 	defer cancel()
