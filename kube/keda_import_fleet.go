@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
@@ -160,6 +161,9 @@ func quotedNames(pattern string) ([]string, bool) {
 // Those that cannot be turned are returned as one line each in skipped.
 func ListFleetFromKEDA(ctx context.Context, dyn dynamic.Interface, namespace, selector string, base engine.Config) (out []FleetFromKEDA, skipped []string, err error) {
 	list, err := dyn.Resource(ScaledObjectResource).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if apierrors.IsNotFound(err) {
+		return nil, nil, fmt.Errorf("listing ScaledObjects: the cluster has no %s resource (KEDA is not installed): %w", ScaledObjectResource.GroupResource(), err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing ScaledObjects: %w", err)
 	}

@@ -81,3 +81,16 @@ func TestManifestsKEDAFleet(t *testing.T) {
 		})
 	}
 }
+
+// TestManifestsFromKEDAWithoutKEDA runs manifests --from-keda on a real
+// apiserver without KEDA's CRDs: a one-line error that says so, and the
+// cluster exit code. (The script itself is run with kubectl against KEDA's
+// CRDs in kube's TestFleetFromKEDAScriptOnTheAPIServer.)
+func TestManifestsFromKEDAWithoutKEDA(t *testing.T) {
+	cp := kubetest.Shared(t)
+	ns := cp.Namespace(t)
+	code, out, errOut := run(t, "manifests", "--from-keda", "--kubeconfig", cp.Kubeconfig, "-n", ns)
+	if code != ExitCluster || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "manifests --from-keda: listing ScaledObjects: the cluster has no scaledobjects.keda.sh resource (KEDA is not installed)") {
+		t.Fatalf("exit %d (want %d), stdout %q, stderr %q", code, ExitCluster, out, errOut)
+	}
+}
