@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -107,10 +108,10 @@ func fleetPattern(re, op string) (string, string, error) {
 	case "max":
 		op = string(engine.CombineMax)
 	default:
-		return "", "", fmt.Errorf("trigger operation %s has no fleet equivalent (queue-combine is sum or max)", engine.Printable(`"`+op+`"`))
+		return "", "", fmt.Errorf("trigger operation %s has no fleet equivalent (queue-combine is sum or max)", engine.Printable(strconv.Quote(op)))
 	}
 	if _, err := regexp.Compile(re); err != nil {
-		return "", "", fmt.Errorf("trigger queueName %s is not a Go regular expression (RabbitMQ's are PCRE): write the fleet's queue-pattern by hand", engine.Printable(`"`+re+`"`))
+		return "", "", fmt.Errorf("trigger queueName %s is not a Go regular expression (RabbitMQ's are PCRE): write the fleet's queue-pattern by hand", engine.Printable(strconv.Quote(re)))
 	}
 	if inner, ok := strings.CutPrefix(re, "^(?:"); ok && strings.HasSuffix(inner, ")$") {
 		inner = strings.TrimSuffix(inner, ")$")
