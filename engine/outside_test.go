@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -46,5 +47,22 @@ func TestPollNotesChangesOutsideYeetscale(t *testing.T) {
 	s = d.ctl.Poll(ctx)
 	if got := outside(s); len(got) != 2 || !strings.HasPrefix(got[0], "replicas 6 → 12") || !strings.HasPrefix(got[1], "replicas 2 → 6") {
 		t.Fatalf("dry-run events by %s (newest first): %q, want 6 → 12 and 2 → 6", engine.OutsideBy, got)
+	}
+
+	// An update of yeetscale's own whose response was lost (an error) but
+	// which took effect is not an outside change.
+	e := newRig(t, testConfig("seed"), engine.ModeAuto)
+	e.sc.beforeSet = func(s *fakeScaler) { s.changeLocked(17) } // lands...
+	e.sc.setErrs = []error{errors.New("unexpected EOF")}        // ...and reports an error
+	if s := e.ctl.Poll(ctx); s.Err == nil {
+		t.Fatal("the apply did not report its error")
+	}
+	e.sc.beforeSet = nil
+	s = e.ctl.Poll(ctx)
+	if got := outside(s); len(got) != 0 {
+		t.Fatalf("yeetscale's own update taken for an outside change: %q", got)
+	}
+	if !strings.Contains(s.Events[0].Message, "replicas 2 → 17: the update that reported") || !strings.Contains(s.Events[0].Message, "took effect after all") {
+		t.Errorf("newest event %q, want that the update took effect after all", s.Events[0].Message)
 	}
 }

@@ -143,7 +143,7 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.noteOutsideLocked(last.Scale, r.scale)
+	c.noteOutsideLocked(last, r.scale, by)
 	c.recordLocked(Observation{At: r.at, OK: true, Stats: r.stats, Scale: ch.scale, Decision: ch.d, Applied: ch.applied, IdleHold: held}, tried, ch.err)
 	return c.publishLocked(func(s *Snapshot) {
 		s.Polls++
@@ -168,7 +168,7 @@ func (c *Controller) failedPoll(r reading, cfg Config, policy Policy, last Snaps
 		// The deployment was read: keep that fresh read even though the
 		// queue was not.
 		c.mu.Lock()
-		c.noteOutsideLocked(last.Scale, r.scale)
+		c.noteOutsideLocked(last, r.scale, by)
 		c.mu.Unlock()
 		last.Scale = r.scale
 	}
@@ -208,13 +208,21 @@ func (c *Controller) failedPoll(r reading, cfg Config, policy Policy, last Snaps
 const OutsideBy = "outside"
 
 // noteOutsideLocked records an event when a poll reads a spec.replicas
-// other than the one this controller last read or set (before, in the
-// last snapshot): another autoscaler, a kubectl scale or a rollout changed
-// it. The first read has nothing to compare with.
-func (c *Controller) noteOutsideLocked(before, now Scale) {
-	if c.scaleSeen && now.Desired != before.Desired {
-		c.events.add(Event{At: c.clock.Now(), Kind: EventInfo, By: OutsideBy, From: before.Desired, To: now.Desired,
-			Message: fmt.Sprintf("replicas %d → %d, not by yeetscale (another autoscaler, kubectl scale, a rollout)", before.Desired, now.Desired)})
+// other than the one this controller last read or set (in last, the
+// snapshot before the poll): another autoscaler, a kubectl scale or a
+// rollout changed it. An update of this controller's that reported an error
+// (a response lost on the way back) but took effect is said to have taken
+// effect, by by, not taken for an outside change. The first read has
+// nothing to compare with.
+func (c *Controller) noteOutsideLocked(last Snapshot, now Scale, by string) {
+	before := last.Scale.Desired
+	switch {
+	case !c.scaleSeen || now.Desired == before:
+	case last.Err != nil && now.Desired == last.Proposed:
+		c.eventLocked(EventInfo, by, "replicas %d → %d: the update that reported %q took effect after all", before, now.Desired, ErrorKind(last.Err))
+	default:
+		c.events.add(Event{At: c.clock.Now(), Kind: EventInfo, By: OutsideBy, From: before, To: now.Desired,
+			Message: fmt.Sprintf("replicas %d → %d, not by yeetscale (another autoscaler, kubectl scale, a rollout)", before, now.Desired)})
 	}
 	c.scaleSeen = true
 }
