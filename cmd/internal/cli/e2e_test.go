@@ -269,6 +269,10 @@ func TestE2EClusterOutageRetriesWithoutScaling(t *testing.T) {
 	w.waitMessages(30*time.Second, "300 messages", func(n int64) bool { return n == 300 })
 	r := startAuto(t, args)
 	w.waitReplicas(30*time.Second, 3, r.log)
+	// The apiserver shows 3 a moment before yeetscale has its answer: cut
+	// only once the change is logged, or the cut may lose the response of
+	// an update that took effect.
+	r.waitLog(t, 10*time.Second, "the first scale change", func(ls []logLine) bool { return count(ls, "scaled") >= 1 })
 
 	p.cut()
 	w.broker.Publish(t, w.vhost, w.queue, 500)
