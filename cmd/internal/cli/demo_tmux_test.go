@@ -156,6 +156,9 @@ func TestDemoInTmux(t *testing.T) {
 	s.run("send-keys", "-t", "demo", "o")
 	s.waitFor("the pod view", containsAll("PODS", " busy", "yeeter-worker-7d4b9c8f6-", "goes first"))
 	s.run("send-keys", "-t", "demo", "o")
+	// Wait for the events again: keys typed together reach the console as
+	// one multi-rune key, which no binding matches.
+	s.waitFor("the events again", containsAll("EVENTS newest first"))
 
 	// Turning auto-apply on asks first.
 	s.run("send-keys", "-t", "demo", "A")
