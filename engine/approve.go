@@ -15,9 +15,12 @@ func (c *Controller) Approve(ctx context.Context, by string) error {
 	return c.approve(ctx, by, nil)
 }
 
-// ApproveProposal is Approve for the proposal an operator was shown: it
-// refuses, asking for a new look, when the proposal is no longer from -> to
-// (a poll changed it while a confirmation was on screen).
+// ApproveProposal is Approve for the proposal an operator was shown, from
+// -> to. When a poll changed the proposal meanwhile (a confirmation was on
+// screen), it applies the newer one only if it goes the same way from the
+// same size and no further than what was approved (a scale-down that
+// removes fewer replicas, a scale-up that adds fewer), and says so;
+// otherwise it refuses, asking for a new look.
 func (c *Controller) ApproveProposal(ctx context.Context, by string, from, to int32) error {
 	return c.approve(ctx, by, &[2]int32{from, to})
 }
@@ -52,8 +55,18 @@ func (c *Controller) approve(ctx context.Context, by string, seen *[2]int32) err
 		return refuse("will not scale on stale or failed data")
 	case !s.Pending:
 		return refuse("nothing to approve: already at %d", s.Scale.Desired)
-	case seen != nil && (seen[0] != s.Scale.Desired || seen[1] != s.Proposed):
+	case seen != nil && !withinApproval(*seen, s.Scale.Desired, s.Proposed):
 		return refuse("the proposal changed from %d → %d to %d → %d: review it and approve again", seen[0], seen[1], s.Scale.Desired, s.Proposed)
+	}
+	if seen != nil && seen[1] != s.Proposed {
+		fewer := "removes fewer"
+		if s.Proposed > s.Scale.Desired {
+			fewer = "adds fewer"
+		}
+		c.mu.Lock()
+		c.eventLocked(EventInfo, by, "approved %d → %d; applying the newer proposal %d → %d, which %s replicas",
+			seen[0], seen[1], s.Scale.Desired, s.Proposed, fewer)
+		c.mu.Unlock()
 	}
 	cctx, cancel := c.readCtx(ctx)
 	now, err := c.scaler.GetScale(cctx)
@@ -90,4 +103,15 @@ func (c *Controller) approve(ctx context.Context, by string, seen *[2]int32) err
 		}
 	})
 	return ch.err
+}
+
+// withinApproval reports whether the proposal from -> to is within what an
+// operator approved as seen[0] -> seen[1]: the same starting size, the same
+// direction, and a target between the two (no further than approved).
+func withinApproval(seen [2]int32, from, to int32) bool {
+	if seen[0] != from {
+		return false
+	}
+	lo, hi := min(from, seen[1]), max(from, seen[1])
+	return to != from && lo <= to && to <= hi
 }

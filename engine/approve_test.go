@@ -145,29 +145,49 @@ func TestApproveAfterDeploymentChangedPollsAgain(t *testing.T) {
 	}
 }
 
-// TestApproveProposalOnlyWhatWasSeen checks that an approval confirmed on
-// a screen applies nothing when a poll changed the proposal meanwhile.
+// TestApproveProposalOnlyWhatWasSeen checks what an approval confirmed on
+// a screen applies when a poll changed the proposal meanwhile: the newer
+// proposal when it goes the same way no further (it says so), nothing when
+// it goes further, the other way or from another size.
 func TestApproveProposalOnlyWhatWasSeen(t *testing.T) {
-	r := newRig(t, testConfig("seed"), engine.ModeManual)
-	ctx := context.Background()
-	seen := r.ctl.Poll(ctx) // 4,250 messages: 2 -> 17
-	r.src.set(engine.QueueStats{Messages: 9000, Ready: 9000})
-	r.clock.Advance(15 * time.Second)
-	now := r.ctl.Poll(ctx) // 2 -> 36
-	if seen.Proposed == now.Proposed {
-		t.Fatalf("the proposal did not change (%d): the test proves nothing", now.Proposed)
-	}
-	err := r.ctl.ApproveProposal(ctx, "operator", seen.Scale.Desired, seen.Proposed)
-	if !errors.Is(err, engine.ErrRefused) || !strings.Contains(err.Error(), "proposal changed") {
-		t.Fatalf("approving the old proposal: %v, want a refusal saying it changed", err)
-	}
-	if len(r.sc.applied) != 0 {
-		t.Fatalf("applied %+v", r.sc.applied)
-	}
-	if err := r.ctl.ApproveProposal(ctx, "operator", now.Scale.Desired, now.Proposed); err != nil {
-		t.Fatalf("approving the current proposal: %v", err)
-	}
-	if len(r.sc.applied) != 1 || r.sc.applied[0].Replicas != now.Proposed {
-		t.Errorf("applied %+v, want one change to %d", r.sc.applied, now.Proposed)
+	for _, tt := range []struct {
+		name          string
+		start         int32 // the deployment's size
+		seen, now     int64 // messages at the poll shown and at the next
+		wantSeen, got int32 // the two proposals (checked, so the case is what it says)
+		applied       int32 // 0: refused
+	}{
+		{name: "a scale-up that grew is refused", start: 2, seen: 4250, now: 9000, wantSeen: 17, got: 36},
+		{name: "a scale-up that shrank applies the newer one", start: 2, seen: 9000, now: 4250, wantSeen: 36, got: 17, applied: 17},
+		{name: "a scale-down that removes more is refused", start: 40, seen: 4250, now: 2000, wantSeen: 17, got: 8},
+		{name: "a scale-down that removes fewer applies the newer one", start: 40, seen: 2000, now: 4250, wantSeen: 8, got: 17, applied: 17},
+		{name: "a scale-up that became a scale-down is refused", start: 20, seen: 9000, now: 2000, wantSeen: 36, got: 8},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, testConfig("seed"), engine.ModeManual)
+			r.sc.change(tt.start)
+			ctx := context.Background()
+			r.src.set(engine.QueueStats{Messages: tt.seen, Ready: tt.seen})
+			seen := r.ctl.Poll(ctx)
+			r.src.set(engine.QueueStats{Messages: tt.now, Ready: tt.now})
+			r.clock.Advance(15 * time.Second)
+			now := r.ctl.Poll(ctx)
+			if seen.Proposed != tt.wantSeen || now.Proposed != tt.got || seen.Scale.Desired != tt.start || now.Scale.Desired != tt.start {
+				t.Fatalf("proposals %d → %d then %d → %d, want %d → %d then %d", seen.Scale.Desired, seen.Proposed, now.Scale.Desired, now.Proposed, tt.start, tt.wantSeen, tt.got)
+			}
+			err := r.ctl.ApproveProposal(ctx, "operator", seen.Scale.Desired, seen.Proposed)
+			if tt.applied == 0 {
+				if !errors.Is(err, engine.ErrRefused) || !strings.Contains(err.Error(), "proposal changed") || len(r.sc.applied) != 0 {
+					t.Fatalf("approving the old proposal: %v, applied %+v; want a refusal saying it changed", err, r.sc.applied)
+				}
+				return
+			}
+			if err != nil || len(r.sc.applied) != 1 || r.sc.applied[0].Replicas != tt.applied {
+				t.Fatalf("approving: %v, applied %+v; want one change to %d", err, r.sc.applied, tt.applied)
+			}
+			if s := r.ctl.Snapshot(); !hasEvent(s, "applying the newer proposal") {
+				t.Errorf("no event says the newer proposal was applied: %+v", s.Events)
+			}
+		})
 	}
 }
