@@ -117,92 +117,119 @@ const arrivalNote = " (arrivals are the ack rate: the broker reports no publish 
 // which is its prefetch: with a prefetch above the worker's concurrency the
 // check overstates throughput, so plenty of saturated evidence wins.
 func Estimate(in Input) Estimates {
-	var arrivals, acks, consumers, slots []float64 // saturated samples
-	var idleAcks, idleUnacked []float64            // stable, unsaturated samples
-	var arrFrom, ackFrom, idleFrom []string        // where each sample's rates came from
-	var arrAcks []bool                             // whether an arrival sample is the ack rate
-	var arrAt []time.Time                          // when each arrival sample was read
-	var prev *QueueStats
-	consider := func(s QueueStats, at time.Time) {
-		// Saturated: more ready than one per consumer plus a second of
-		// arrivals (messages that just arrived and were not yet picked up
-		// prove nothing).
-		saturated := func(s *QueueStats) bool {
-			if s == nil || s.Consumers <= 0 {
-				return false
-			}
-			fresh := 0.0
-			if plausible(s.PublishRate) {
-				fresh = s.PublishRate.PerSecond
-			}
-			return float64(s.Ready) >= float64(s.Consumers)+fresh
-		}
-		switch {
-		case plausible(s.PublishRate):
-			arrivals, arrAt = append(arrivals, s.PublishRate.PerSecond), append(arrAt, at)
-			arrFrom, arrAcks = append(arrFrom, s.RatesFrom), append(arrAcks, false)
-		case !s.PublishRate.Known && plausible(s.AckRate):
-			arrivals, arrAt = append(arrivals, s.AckRate.PerSecond), append(arrAt, at)
-			arrFrom, arrAcks = append(arrFrom, s.RatesFrom), append(arrAcks, true)
-		}
-		stable := prev != nil && prev.Consumers == s.Consumers && s.Consumers > 0 && plausible(s.AckRate)
-		switch {
-		case stable && saturated(&s) && saturated(prev):
-			acks = append(acks, s.AckRate.PerSecond)
-			consumers = append(consumers, float64(s.Consumers))
-			ackFrom = append(ackFrom, s.RatesFrom)
-			if plausible(s.DeliverRate) {
-				acks = append(acks, s.DeliverRate.PerSecond)
-				consumers = append(consumers, float64(s.Consumers))
-				ackFrom = append(ackFrom, s.RatesFrom)
-			}
-			if s.Unacked > 0 {
-				slots = append(slots, float64(s.Unacked)/float64(s.Consumers))
-			}
-		case stable && s.Unacked >= 0:
-			idleAcks = append(idleAcks, s.AckRate.PerSecond)
-			idleUnacked = append(idleUnacked, float64(s.Unacked))
-			idleFrom = append(idleFrom, s.RatesFrom)
-		}
-		prev = &s
-	}
+	var s estimateSamples
 	for _, o := range in.History {
 		if !o.OK || in.Now.Sub(o.At) > adaptiveMemory {
-			prev = nil
+			s.prev = nil
 			continue
 		}
-		consider(o.Stats, o.At)
+		s.consider(o.Stats, o.At)
 	}
-	consider(in.Stats, in.Now)
-	keep := distinctSamples(arrAt)
-	arrivals, arrFrom, arrAcks = pick(arrivals, keep), pick(arrFrom, keep), pick(arrAcks, keep)
-	var e Estimates
-	if len(arrivals) > 0 {
-		e.Arrival, e.ArrivalKnown = median(lastN(arrivals, arrivalSamples)), true
-		e.ArrivalSamples = arrivalWindow(arrivals, max(in.Config.PollInterval, rateSampleSeconds*time.Second))
-		e.ArrivalLong = median(lastN(arrivals, e.ArrivalSamples))
-		e.RatesFrom = ratesFrom(lastN(arrFrom, e.ArrivalSamples))
-		for _, a := range lastN(arrAcks, e.ArrivalSamples) {
-			e.ArrivalFromAcks = e.ArrivalFromAcks || a
+	s.consider(in.Stats, in.Now)
+	keep := distinctSamples(s.arrAt)
+	s.arrivals, s.arrFrom, s.arrAcks = pick(s.arrivals, keep), pick(s.arrFrom, keep), pick(s.arrAcks, keep)
+	e := s.arrivalEstimates(in.Config.PollInterval)
+	s.throughput(&e)
+	return e
+}
+
+// estimateSamples are the samples Estimate learns from, oldest first.
+type estimateSamples struct {
+	arrivals, acks, consumers, slots []float64   // arrivals; saturated samples
+	idleAcks, idleUnacked            []float64   // stable, unsaturated samples
+	arrFrom, ackFrom, idleFrom       []string    // where each sample's rates came from
+	arrAcks                          []bool      // whether an arrival sample is the ack rate
+	arrAt                            []time.Time // when each arrival sample was read
+	prev                             *QueueStats // the sample before, nil after a gap
+}
+
+// saturated says whether s had more ready messages than one per consumer
+// plus a second of arrivals (messages that just arrived and were not yet
+// picked up prove nothing).
+func saturated(s *QueueStats) bool {
+	if s == nil || s.Consumers <= 0 {
+		return false
+	}
+	fresh := 0.0
+	if plausible(s.PublishRate) {
+		fresh = s.PublishRate.PerSecond
+	}
+	return float64(s.Ready) >= float64(s.Consumers)+fresh
+}
+
+// consider adds the statistics s read at at: its arrivals, and its work
+// when the consumers did not change since the sample before, as a
+// saturated or an unsaturated sample.
+func (m *estimateSamples) consider(s QueueStats, at time.Time) {
+	switch {
+	case plausible(s.PublishRate):
+		m.arrivals, m.arrAt = append(m.arrivals, s.PublishRate.PerSecond), append(m.arrAt, at)
+		m.arrFrom, m.arrAcks = append(m.arrFrom, s.RatesFrom), append(m.arrAcks, false)
+	case !s.PublishRate.Known && plausible(s.AckRate):
+		m.arrivals, m.arrAt = append(m.arrivals, s.AckRate.PerSecond), append(m.arrAt, at)
+		m.arrFrom, m.arrAcks = append(m.arrFrom, s.RatesFrom), append(m.arrAcks, true)
+	}
+	stable := m.prev != nil && m.prev.Consumers == s.Consumers && s.Consumers > 0 && plausible(s.AckRate)
+	switch {
+	case stable && saturated(&s) && saturated(m.prev):
+		m.acks = append(m.acks, s.AckRate.PerSecond)
+		m.consumers = append(m.consumers, float64(s.Consumers))
+		m.ackFrom = append(m.ackFrom, s.RatesFrom)
+		if plausible(s.DeliverRate) {
+			m.acks = append(m.acks, s.DeliverRate.PerSecond)
+			m.consumers = append(m.consumers, float64(s.Consumers))
+			m.ackFrom = append(m.ackFrom, s.RatesFrom)
 		}
+		if s.Unacked > 0 {
+			m.slots = append(m.slots, float64(s.Unacked)/float64(s.Consumers))
+		}
+	case stable && s.Unacked >= 0:
+		m.idleAcks = append(m.idleAcks, s.AckRate.PerSecond)
+		m.idleUnacked = append(m.idleUnacked, float64(s.Unacked))
+		m.idleFrom = append(m.idleFrom, s.RatesFrom)
 	}
-	a, c := sum(lastN(acks, adaptiveSamples)), sum(lastN(consumers, adaptiveSamples))
-	if c < adaptiveEvidence || a <= 0 {
+	m.prev = &s
+}
+
+// arrivalEstimates are the arrival half of the estimates, from the
+// distinct arrival samples, at the poll interval poll.
+func (m *estimateSamples) arrivalEstimates(poll time.Duration) Estimates {
+	var e Estimates
+	if len(m.arrivals) == 0 {
 		return e
 	}
-	e.PerWorker, e.PerWorkerKnown, e.Evidence = a/c, true, c
-	e.RatesFrom = ratesFrom(append(lastN(arrFrom, e.ArrivalSamples), lastN(ackFrom, adaptiveSamples)...))
-	if len(idleAcks) >= littleSamples && len(slots) > 0 && c < littleTrustBelow {
-		la, lu := sum(lastN(idleAcks, littleSamples)), sum(lastN(idleUnacked, littleSamples))
-		if la > 0 && lu >= littleSamples { // at least one in flight a sample
-			little := median(lastN(slots, adaptiveSamples)) * la / lu
-			if little > littleFactor*e.PerWorker || little < e.PerWorker/littleFactor {
-				e.PerWorker = little
-				e.RatesFrom = ratesFrom(append(append(lastN(arrFrom, e.ArrivalSamples), lastN(ackFrom, adaptiveSamples)...), lastN(idleFrom, littleSamples)...))
-			}
-		}
+	e.Arrival, e.ArrivalKnown = median(lastN(m.arrivals, arrivalSamples)), true
+	e.ArrivalSamples = arrivalWindow(m.arrivals, max(poll, rateSampleSeconds*time.Second))
+	e.ArrivalLong = median(lastN(m.arrivals, e.ArrivalSamples))
+	e.RatesFrom = ratesFrom(lastN(m.arrFrom, e.ArrivalSamples))
+	for _, a := range lastN(m.arrAcks, e.ArrivalSamples) {
+		e.ArrivalFromAcks = e.ArrivalFromAcks || a
 	}
 	return e
+}
+
+// throughput adds the per-worker throughput to e once the saturated
+// samples cover adaptiveEvidence consumer-intervals, checked against
+// Little's law on the unsaturated ones (see Estimate).
+func (m *estimateSamples) throughput(e *Estimates) {
+	a, c := sum(lastN(m.acks, adaptiveSamples)), sum(lastN(m.consumers, adaptiveSamples))
+	if c < adaptiveEvidence || a <= 0 {
+		return
+	}
+	e.PerWorker, e.PerWorkerKnown, e.Evidence = a/c, true, c
+	e.RatesFrom = ratesFrom(append(lastN(m.arrFrom, e.ArrivalSamples), lastN(m.ackFrom, adaptiveSamples)...))
+	if len(m.idleAcks) < littleSamples || len(m.slots) == 0 || c >= littleTrustBelow {
+		return
+	}
+	la, lu := sum(lastN(m.idleAcks, littleSamples)), sum(lastN(m.idleUnacked, littleSamples))
+	if la <= 0 || lu < littleSamples { // at least one in flight a sample
+		return
+	}
+	little := median(lastN(m.slots, adaptiveSamples)) * la / lu
+	if little > littleFactor*e.PerWorker || little < e.PerWorker/littleFactor {
+		e.PerWorker = little
+		e.RatesFrom = ratesFrom(append(append(lastN(m.arrFrom, e.ArrivalSamples), lastN(m.ackFrom, adaptiveSamples)...), lastN(m.idleFrom, littleSamples)...))
+	}
 }
 
 func sum(xs []float64) float64 {
