@@ -117,19 +117,19 @@ const arrivalNote = " (arrivals are the ack rate: the broker reports no publish 
 // which is its prefetch: with a prefetch above the worker's concurrency the
 // check overstates throughput, so plenty of saturated evidence wins.
 func Estimate(in Input) Estimates {
-	var s estimateSamples
+	var es estimateSamples
 	for _, o := range in.History {
 		if !o.OK || in.Now.Sub(o.At) > adaptiveMemory {
-			s.prev = nil
+			es.prev = nil
 			continue
 		}
-		s.consider(o.Stats, o.At)
+		es.consider(o.Stats, o.At)
 	}
-	s.consider(in.Stats, in.Now)
-	keep := distinctSamples(s.arrAt)
-	s.arrivals, s.arrFrom, s.arrAcks = pick(s.arrivals, keep), pick(s.arrFrom, keep), pick(s.arrAcks, keep)
-	e := s.arrivalEstimates(in.Config.PollInterval)
-	s.throughput(&e)
+	es.consider(in.Stats, in.Now)
+	keep := distinctSamples(es.arrAt)
+	es.arrivals, es.arrFrom, es.arrAcks = pick(es.arrivals, keep), pick(es.arrFrom, keep), pick(es.arrAcks, keep)
+	e := es.arrivalEstimates(in.Config.PollInterval)
+	es.throughput(&e)
 	return e
 }
 
@@ -160,49 +160,49 @@ func saturated(s *QueueStats) bool {
 // consider adds the statistics s read at at: its arrivals, and its work
 // when the consumers did not change since the sample before, as a
 // saturated or an unsaturated sample.
-func (m *estimateSamples) consider(s QueueStats, at time.Time) {
+func (es *estimateSamples) consider(s QueueStats, at time.Time) {
 	switch {
 	case plausible(s.PublishRate):
-		m.arrivals, m.arrAt = append(m.arrivals, s.PublishRate.PerSecond), append(m.arrAt, at)
-		m.arrFrom, m.arrAcks = append(m.arrFrom, s.RatesFrom), append(m.arrAcks, false)
+		es.arrivals, es.arrAt = append(es.arrivals, s.PublishRate.PerSecond), append(es.arrAt, at)
+		es.arrFrom, es.arrAcks = append(es.arrFrom, s.RatesFrom), append(es.arrAcks, false)
 	case !s.PublishRate.Known && plausible(s.AckRate):
-		m.arrivals, m.arrAt = append(m.arrivals, s.AckRate.PerSecond), append(m.arrAt, at)
-		m.arrFrom, m.arrAcks = append(m.arrFrom, s.RatesFrom), append(m.arrAcks, true)
+		es.arrivals, es.arrAt = append(es.arrivals, s.AckRate.PerSecond), append(es.arrAt, at)
+		es.arrFrom, es.arrAcks = append(es.arrFrom, s.RatesFrom), append(es.arrAcks, true)
 	}
-	stable := m.prev != nil && m.prev.Consumers == s.Consumers && s.Consumers > 0 && plausible(s.AckRate)
+	stable := es.prev != nil && es.prev.Consumers == s.Consumers && s.Consumers > 0 && plausible(s.AckRate)
 	switch {
-	case stable && saturated(&s) && saturated(m.prev):
-		m.acks = append(m.acks, s.AckRate.PerSecond)
-		m.consumers = append(m.consumers, float64(s.Consumers))
-		m.ackFrom = append(m.ackFrom, s.RatesFrom)
+	case stable && saturated(&s) && saturated(es.prev):
+		es.acks = append(es.acks, s.AckRate.PerSecond)
+		es.consumers = append(es.consumers, float64(s.Consumers))
+		es.ackFrom = append(es.ackFrom, s.RatesFrom)
 		if plausible(s.DeliverRate) {
-			m.acks = append(m.acks, s.DeliverRate.PerSecond)
-			m.consumers = append(m.consumers, float64(s.Consumers))
-			m.ackFrom = append(m.ackFrom, s.RatesFrom)
+			es.acks = append(es.acks, s.DeliverRate.PerSecond)
+			es.consumers = append(es.consumers, float64(s.Consumers))
+			es.ackFrom = append(es.ackFrom, s.RatesFrom)
 		}
 		if s.Unacked > 0 {
-			m.slots = append(m.slots, float64(s.Unacked)/float64(s.Consumers))
+			es.slots = append(es.slots, float64(s.Unacked)/float64(s.Consumers))
 		}
 	case stable && s.Unacked >= 0:
-		m.idleAcks = append(m.idleAcks, s.AckRate.PerSecond)
-		m.idleUnacked = append(m.idleUnacked, float64(s.Unacked))
-		m.idleFrom = append(m.idleFrom, s.RatesFrom)
+		es.idleAcks = append(es.idleAcks, s.AckRate.PerSecond)
+		es.idleUnacked = append(es.idleUnacked, float64(s.Unacked))
+		es.idleFrom = append(es.idleFrom, s.RatesFrom)
 	}
-	m.prev = &s
+	es.prev = &s
 }
 
 // arrivalEstimates are the arrival half of the estimates, from the
 // distinct arrival samples, at the poll interval poll.
-func (m *estimateSamples) arrivalEstimates(poll time.Duration) Estimates {
+func (es *estimateSamples) arrivalEstimates(poll time.Duration) Estimates {
 	var e Estimates
-	if len(m.arrivals) == 0 {
+	if len(es.arrivals) == 0 {
 		return e
 	}
-	e.Arrival, e.ArrivalKnown = median(lastN(m.arrivals, arrivalSamples)), true
-	e.ArrivalSamples = arrivalWindow(m.arrivals, max(poll, rateSampleSeconds*time.Second))
-	e.ArrivalLong = median(lastN(m.arrivals, e.ArrivalSamples))
-	e.RatesFrom = ratesFrom(lastN(m.arrFrom, e.ArrivalSamples))
-	for _, a := range lastN(m.arrAcks, e.ArrivalSamples) {
+	e.Arrival, e.ArrivalKnown = median(lastN(es.arrivals, arrivalSamples)), true
+	e.ArrivalSamples = arrivalWindow(es.arrivals, max(poll, rateSampleSeconds*time.Second))
+	e.ArrivalLong = median(lastN(es.arrivals, e.ArrivalSamples))
+	e.RatesFrom = ratesFrom(lastN(es.arrFrom, e.ArrivalSamples))
+	for _, a := range lastN(es.arrAcks, e.ArrivalSamples) {
 		e.ArrivalFromAcks = e.ArrivalFromAcks || a
 	}
 	return e
@@ -211,24 +211,24 @@ func (m *estimateSamples) arrivalEstimates(poll time.Duration) Estimates {
 // throughput adds the per-worker throughput to e once the saturated
 // samples cover adaptiveEvidence consumer-intervals, checked against
 // Little's law on the unsaturated ones (see Estimate).
-func (m *estimateSamples) throughput(e *Estimates) {
-	a, c := sum(lastN(m.acks, adaptiveSamples)), sum(lastN(m.consumers, adaptiveSamples))
+func (es *estimateSamples) throughput(e *Estimates) {
+	a, c := sum(lastN(es.acks, adaptiveSamples)), sum(lastN(es.consumers, adaptiveSamples))
 	if c < adaptiveEvidence || a <= 0 {
 		return
 	}
 	e.PerWorker, e.PerWorkerKnown, e.Evidence = a/c, true, c
-	e.RatesFrom = ratesFrom(append(lastN(m.arrFrom, e.ArrivalSamples), lastN(m.ackFrom, adaptiveSamples)...))
-	if len(m.idleAcks) < littleSamples || len(m.slots) == 0 || c >= littleTrustBelow {
+	e.RatesFrom = ratesFrom(append(lastN(es.arrFrom, e.ArrivalSamples), lastN(es.ackFrom, adaptiveSamples)...))
+	if len(es.idleAcks) < littleSamples || len(es.slots) == 0 || c >= littleTrustBelow {
 		return
 	}
-	la, lu := sum(lastN(m.idleAcks, littleSamples)), sum(lastN(m.idleUnacked, littleSamples))
+	la, lu := sum(lastN(es.idleAcks, littleSamples)), sum(lastN(es.idleUnacked, littleSamples))
 	if la <= 0 || lu < littleSamples { // at least one in flight a sample
 		return
 	}
-	little := median(lastN(m.slots, adaptiveSamples)) * la / lu
+	little := median(lastN(es.slots, adaptiveSamples)) * la / lu
 	if little > littleFactor*e.PerWorker || little < e.PerWorker/littleFactor {
 		e.PerWorker = little
-		e.RatesFrom = ratesFrom(append(append(lastN(m.arrFrom, e.ArrivalSamples), lastN(m.ackFrom, adaptiveSamples)...), lastN(m.idleFrom, littleSamples)...))
+		e.RatesFrom = ratesFrom(append(append(lastN(es.arrFrom, e.ArrivalSamples), lastN(es.ackFrom, adaptiveSamples)...), lastN(es.idleFrom, littleSamples)...))
 	}
 }
 
