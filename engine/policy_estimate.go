@@ -117,92 +117,119 @@ const arrivalNote = " (arrivals are the ack rate: the broker reports no publish 
 // which is its prefetch: with a prefetch above the worker's concurrency the
 // check overstates throughput, so plenty of saturated evidence wins.
 func Estimate(in Input) Estimates {
-	var arrivals, acks, consumers, slots []float64 // saturated samples
-	var idleAcks, idleUnacked []float64            // stable, unsaturated samples
-	var arrFrom, ackFrom, idleFrom []string        // where each sample's rates came from
-	var arrAcks []bool                             // whether an arrival sample is the ack rate
-	var arrAt []time.Time                          // when each arrival sample was read
-	var prev *QueueStats
-	consider := func(s QueueStats, at time.Time) {
-		// Saturated: more ready than one per consumer plus a second of
-		// arrivals (messages that just arrived and were not yet picked up
-		// prove nothing).
-		saturated := func(s *QueueStats) bool {
-			if s == nil || s.Consumers <= 0 {
-				return false
-			}
-			fresh := 0.0
-			if plausible(s.PublishRate) {
-				fresh = s.PublishRate.PerSecond
-			}
-			return float64(s.Ready) >= float64(s.Consumers)+fresh
-		}
-		switch {
-		case plausible(s.PublishRate):
-			arrivals, arrAt = append(arrivals, s.PublishRate.PerSecond), append(arrAt, at)
-			arrFrom, arrAcks = append(arrFrom, s.RatesFrom), append(arrAcks, false)
-		case !s.PublishRate.Known && plausible(s.AckRate):
-			arrivals, arrAt = append(arrivals, s.AckRate.PerSecond), append(arrAt, at)
-			arrFrom, arrAcks = append(arrFrom, s.RatesFrom), append(arrAcks, true)
-		}
-		stable := prev != nil && prev.Consumers == s.Consumers && s.Consumers > 0 && plausible(s.AckRate)
-		switch {
-		case stable && saturated(&s) && saturated(prev):
-			acks = append(acks, s.AckRate.PerSecond)
-			consumers = append(consumers, float64(s.Consumers))
-			ackFrom = append(ackFrom, s.RatesFrom)
-			if plausible(s.DeliverRate) {
-				acks = append(acks, s.DeliverRate.PerSecond)
-				consumers = append(consumers, float64(s.Consumers))
-				ackFrom = append(ackFrom, s.RatesFrom)
-			}
-			if s.Unacked > 0 {
-				slots = append(slots, float64(s.Unacked)/float64(s.Consumers))
-			}
-		case stable && s.Unacked >= 0:
-			idleAcks = append(idleAcks, s.AckRate.PerSecond)
-			idleUnacked = append(idleUnacked, float64(s.Unacked))
-			idleFrom = append(idleFrom, s.RatesFrom)
-		}
-		prev = &s
-	}
+	var es estimateSamples
 	for _, o := range in.History {
 		if !o.OK || in.Now.Sub(o.At) > adaptiveMemory {
-			prev = nil
+			es.prev = nil
 			continue
 		}
-		consider(o.Stats, o.At)
+		es.consider(o.Stats, o.At)
 	}
-	consider(in.Stats, in.Now)
-	keep := distinctSamples(arrAt)
-	arrivals, arrFrom, arrAcks = pick(arrivals, keep), pick(arrFrom, keep), pick(arrAcks, keep)
-	var e Estimates
-	if len(arrivals) > 0 {
-		e.Arrival, e.ArrivalKnown = median(lastN(arrivals, arrivalSamples)), true
-		e.ArrivalSamples = arrivalWindow(arrivals, max(in.Config.PollInterval, rateSampleSeconds*time.Second))
-		e.ArrivalLong = median(lastN(arrivals, e.ArrivalSamples))
-		e.RatesFrom = ratesFrom(lastN(arrFrom, e.ArrivalSamples))
-		for _, a := range lastN(arrAcks, e.ArrivalSamples) {
-			e.ArrivalFromAcks = e.ArrivalFromAcks || a
+	es.consider(in.Stats, in.Now)
+	keep := distinctSamples(es.arrAt)
+	es.arrivals, es.arrFrom, es.arrAcks = pick(es.arrivals, keep), pick(es.arrFrom, keep), pick(es.arrAcks, keep)
+	e := es.arrivalEstimates(in.Config.PollInterval)
+	es.throughput(&e)
+	return e
+}
+
+// estimateSamples are the samples Estimate learns from, oldest first.
+type estimateSamples struct {
+	arrivals, acks, consumers, slots []float64   // arrivals; saturated samples
+	idleAcks, idleUnacked            []float64   // stable, unsaturated samples
+	arrFrom, ackFrom, idleFrom       []string    // where each sample's rates came from
+	arrAcks                          []bool      // whether an arrival sample is the ack rate
+	arrAt                            []time.Time // when each arrival sample was read
+	prev                             *QueueStats // the sample before, nil after a gap
+}
+
+// saturated says whether s had more ready messages than one per consumer
+// plus a second of arrivals (messages that just arrived and were not yet
+// picked up prove nothing).
+func saturated(s *QueueStats) bool {
+	if s == nil || s.Consumers <= 0 {
+		return false
+	}
+	fresh := 0.0
+	if plausible(s.PublishRate) {
+		fresh = s.PublishRate.PerSecond
+	}
+	return float64(s.Ready) >= float64(s.Consumers)+fresh
+}
+
+// consider adds the statistics s read at at: its arrivals, and its work
+// when the consumers did not change since the sample before, as a
+// saturated or an unsaturated sample.
+func (es *estimateSamples) consider(s QueueStats, at time.Time) {
+	switch {
+	case plausible(s.PublishRate):
+		es.arrivals, es.arrAt = append(es.arrivals, s.PublishRate.PerSecond), append(es.arrAt, at)
+		es.arrFrom, es.arrAcks = append(es.arrFrom, s.RatesFrom), append(es.arrAcks, false)
+	case !s.PublishRate.Known && plausible(s.AckRate):
+		es.arrivals, es.arrAt = append(es.arrivals, s.AckRate.PerSecond), append(es.arrAt, at)
+		es.arrFrom, es.arrAcks = append(es.arrFrom, s.RatesFrom), append(es.arrAcks, true)
+	}
+	stable := es.prev != nil && es.prev.Consumers == s.Consumers && s.Consumers > 0 && plausible(s.AckRate)
+	switch {
+	case stable && saturated(&s) && saturated(es.prev):
+		es.acks = append(es.acks, s.AckRate.PerSecond)
+		es.consumers = append(es.consumers, float64(s.Consumers))
+		es.ackFrom = append(es.ackFrom, s.RatesFrom)
+		if plausible(s.DeliverRate) {
+			es.acks = append(es.acks, s.DeliverRate.PerSecond)
+			es.consumers = append(es.consumers, float64(s.Consumers))
+			es.ackFrom = append(es.ackFrom, s.RatesFrom)
 		}
+		if s.Unacked > 0 {
+			es.slots = append(es.slots, float64(s.Unacked)/float64(s.Consumers))
+		}
+	case stable && s.Unacked >= 0:
+		es.idleAcks = append(es.idleAcks, s.AckRate.PerSecond)
+		es.idleUnacked = append(es.idleUnacked, float64(s.Unacked))
+		es.idleFrom = append(es.idleFrom, s.RatesFrom)
 	}
-	a, c := sum(lastN(acks, adaptiveSamples)), sum(lastN(consumers, adaptiveSamples))
-	if c < adaptiveEvidence || a <= 0 {
+	es.prev = &s
+}
+
+// arrivalEstimates are the arrival half of the estimates, from the
+// distinct arrival samples, at the poll interval poll.
+func (es *estimateSamples) arrivalEstimates(poll time.Duration) Estimates {
+	var e Estimates
+	if len(es.arrivals) == 0 {
 		return e
 	}
-	e.PerWorker, e.PerWorkerKnown, e.Evidence = a/c, true, c
-	e.RatesFrom = ratesFrom(append(lastN(arrFrom, e.ArrivalSamples), lastN(ackFrom, adaptiveSamples)...))
-	if len(idleAcks) >= littleSamples && len(slots) > 0 && c < littleTrustBelow {
-		la, lu := sum(lastN(idleAcks, littleSamples)), sum(lastN(idleUnacked, littleSamples))
-		if la > 0 && lu >= littleSamples { // at least one in flight a sample
-			little := median(lastN(slots, adaptiveSamples)) * la / lu
-			if little > littleFactor*e.PerWorker || little < e.PerWorker/littleFactor {
-				e.PerWorker = little
-				e.RatesFrom = ratesFrom(append(append(lastN(arrFrom, e.ArrivalSamples), lastN(ackFrom, adaptiveSamples)...), lastN(idleFrom, littleSamples)...))
-			}
-		}
+	e.Arrival, e.ArrivalKnown = median(lastN(es.arrivals, arrivalSamples)), true
+	e.ArrivalSamples = arrivalWindow(es.arrivals, max(poll, rateSampleSeconds*time.Second))
+	e.ArrivalLong = median(lastN(es.arrivals, e.ArrivalSamples))
+	e.RatesFrom = ratesFrom(lastN(es.arrFrom, e.ArrivalSamples))
+	for _, a := range lastN(es.arrAcks, e.ArrivalSamples) {
+		e.ArrivalFromAcks = e.ArrivalFromAcks || a
 	}
 	return e
+}
+
+// throughput adds the per-worker throughput to e once the saturated
+// samples cover adaptiveEvidence consumer-intervals, checked against
+// Little's law on the unsaturated ones (see Estimate).
+func (es *estimateSamples) throughput(e *Estimates) {
+	a, c := sum(lastN(es.acks, adaptiveSamples)), sum(lastN(es.consumers, adaptiveSamples))
+	if c < adaptiveEvidence || a <= 0 {
+		return
+	}
+	e.PerWorker, e.PerWorkerKnown, e.Evidence = a/c, true, c
+	e.RatesFrom = ratesFrom(append(lastN(es.arrFrom, e.ArrivalSamples), lastN(es.ackFrom, adaptiveSamples)...))
+	if len(es.idleAcks) < littleSamples || len(es.slots) == 0 || c >= littleTrustBelow {
+		return
+	}
+	la, lu := sum(lastN(es.idleAcks, littleSamples)), sum(lastN(es.idleUnacked, littleSamples))
+	if la <= 0 || lu < littleSamples { // at least one in flight a sample
+		return
+	}
+	little := median(lastN(es.slots, adaptiveSamples)) * la / lu
+	if little > littleFactor*e.PerWorker || little < e.PerWorker/littleFactor {
+		e.PerWorker = little
+		e.RatesFrom = ratesFrom(append(append(lastN(es.arrFrom, e.ArrivalSamples), lastN(es.ackFrom, adaptiveSamples)...), lastN(es.idleFrom, littleSamples)...))
+	}
 }
 
 func sum(xs []float64) float64 {

@@ -127,57 +127,16 @@ func RunWithLeaderElection(ctx context.Context, cfg LeaderConfig, run func(ctx c
 	if cfg.Client == nil || cfg.Namespace == "" || cfg.Name == "" {
 		return errors.New("leader election: client, namespace and lease name must be set")
 	}
-	if cfg.Identity == "" {
-		cfg.Identity = DefaultIdentity()
-	}
-	if cfg.LeaseDuration == 0 {
-		cfg.LeaseDuration = DefaultLeaseDuration
-	}
-	if cfg.RenewDeadline == 0 {
-		cfg.RenewDeadline = DefaultRenewDeadline
-	}
-	if cfg.RetryPeriod == 0 {
-		cfg.RetryPeriod = DefaultRetryPeriod
-	}
-	var lock resourcelock.Interface = &resourcelock.LeaseLock{
-		LeaseMeta:  metav1.ObjectMeta{Namespace: cfg.Namespace, Name: cfg.Name},
-		Client:     cfg.Client.CoordinationV1(),
-		LockConfig: resourcelock.ResourceLockConfig{Identity: cfg.Identity},
-	}
-	if cfg.OnLeaseResult != nil {
-		lock = &observedLock{Interface: lock, namespace: cfg.Namespace, name: cfg.Name, report: cfg.OnLeaseResult}
-	}
+	cfg = cfg.withDefaults()
+	lock := cfg.lock()
 
 	// The elector runs on its own context, cancelled only after run has
 	// returned: releasing the Lease while run is still scaling would let
 	// another instance start too early.
 	electCtx, stopElect := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopElect()
-	var (
-		mu       sync.Mutex
-		leading  bool // run was started
-		stopping bool // ctx was cancelled: run must not start any more
-		selfDone bool // run returned while still leading and not cancelled
-		runDone  = make(chan struct{})
-	)
-	started := func() bool { mu.Lock(); defer mu.Unlock(); return leading }
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-electCtx.Done():
-			return
-		}
-		// Either run started before this (wait for it to finish before the
-		// Lease is released) or it never will: the same lock decides both.
-		mu.Lock()
-		stopping = true
-		l := leading
-		mu.Unlock()
-		if l {
-			<-runDone
-		}
-		stopElect()
-	}()
+	r := &leaderRun{ctx: ctx, electCtx: electCtx, stopElect: stopElect, run: run, runDone: make(chan struct{})}
+	go r.stopOnCancel()
 
 	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            lock,
@@ -187,27 +146,7 @@ func RunWithLeaderElection(ctx context.Context, cfg LeaderConfig, run func(ctx c
 		ReleaseOnCancel: true,
 		Name:            cfg.Namespace + "/" + cfg.Name,
 		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(leaseCtx context.Context) {
-				mu.Lock()
-				if stopping || ctx.Err() != nil {
-					mu.Unlock()
-					return // the Lease came just as we were told to stop
-				}
-				leading = true
-				mu.Unlock()
-				defer stopElect()
-				defer close(runDone)
-				runCtx, cancel := context.WithCancel(leaseCtx)
-				defer cancel()
-				stop := context.AfterFunc(ctx, cancel)
-				defer stop()
-				run(runCtx)
-				if leaseCtx.Err() == nil && ctx.Err() == nil {
-					mu.Lock()
-					selfDone = true
-					mu.Unlock()
-				}
-			},
+			OnStartedLeading: r.lead,
 			OnStoppedLeading: func() {},
 			OnNewLeader: func(identity string) {
 				if cfg.OnNewLeader != nil {
@@ -220,13 +159,114 @@ func RunWithLeaderElection(ctx context.Context, cfg LeaderConfig, run func(ctx c
 		return fmt.Errorf("leader election: %w", err)
 	}
 	le.Run(klog.NewContext(electCtx, cfg.Logger))
-	if started() {
-		<-runDone
+	return r.result(cfg)
+}
+
+// withDefaults returns cfg with DefaultIdentity() and the default durations
+// where they are not set.
+func (cfg LeaderConfig) withDefaults() LeaderConfig {
+	if cfg.Identity == "" {
+		cfg.Identity = DefaultIdentity()
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	if cfg.LeaseDuration == 0 {
+		cfg.LeaseDuration = DefaultLeaseDuration
+	}
+	if cfg.RenewDeadline == 0 {
+		cfg.RenewDeadline = DefaultRenewDeadline
+	}
+	if cfg.RetryPeriod == 0 {
+		cfg.RetryPeriod = DefaultRetryPeriod
+	}
+	return cfg
+}
+
+// lock returns the Lease lock for cfg, reporting every request's outcome
+// to cfg.OnLeaseResult when it is set.
+func (cfg LeaderConfig) lock() resourcelock.Interface {
+	var lock resourcelock.Interface = &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: cfg.Namespace, Name: cfg.Name},
+		Client:     cfg.Client.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: cfg.Identity},
+	}
+	if cfg.OnLeaseResult != nil {
+		lock = &observedLock{Interface: lock, namespace: cfg.Namespace, name: cfg.Name, report: cfg.OnLeaseResult}
+	}
+	return lock
+}
+
+// leaderRun is one RunWithLeaderElection: it starts run when the Lease is
+// acquired, and stops the elector only after run has returned.
+type leaderRun struct {
+	ctx       context.Context    // the caller's context
+	electCtx  context.Context    // the elector's context
+	stopElect context.CancelFunc // cancels electCtx, releasing the Lease
+	run       func(ctx context.Context)
+	runDone   chan struct{} // closed when run has returned
+
+	mu       sync.Mutex
+	leading  bool // run was started
+	stopping bool // ctx was cancelled: run must not start any more
+	selfDone bool // run returned while still leading and not cancelled
+}
+
+// started says whether run was started.
+func (r *leaderRun) started() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.leading }
+
+// stopOnCancel stops the elector when ctx is cancelled, after run has
+// returned if it was started; it returns when the elector stops first.
+func (r *leaderRun) stopOnCancel() {
+	select {
+	case <-r.ctx.Done():
+	case <-r.electCtx.Done():
+		return
+	}
+	// Either run started before this (wait for it to finish before the
+	// Lease is released) or it never will: the same lock decides both.
+	r.mu.Lock()
+	r.stopping = true
+	l := r.leading
+	r.mu.Unlock()
+	if l {
+		<-r.runDone
+	}
+	r.stopElect()
+}
+
+// lead is the elector's OnStartedLeading: it calls run with a context
+// cancelled when ctx is or when the Lease (leaseCtx) is lost, then stops
+// the elector.
+func (r *leaderRun) lead(leaseCtx context.Context) {
+	r.mu.Lock()
+	if r.stopping || r.ctx.Err() != nil {
+		r.mu.Unlock()
+		return // the Lease came just as we were told to stop
+	}
+	r.leading = true
+	r.mu.Unlock()
+	defer r.stopElect()
+	defer close(r.runDone)
+	runCtx, cancel := context.WithCancel(leaseCtx)
+	defer cancel()
+	stop := context.AfterFunc(r.ctx, cancel)
+	defer stop()
+	r.run(runCtx)
+	if leaseCtx.Err() == nil && r.ctx.Err() == nil {
+		r.mu.Lock()
+		r.selfDone = true
+		r.mu.Unlock()
+	}
+}
+
+// result waits for run to return, if it was started, and returns
+// RunWithLeaderElection's result: nil, or ErrLeadershipLost.
+func (r *leaderRun) result(cfg LeaderConfig) error {
+	if r.started() {
+		<-r.runDone
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	switch {
-	case ctx.Err() != nil, selfDone, !leading:
+	case r.ctx.Err() != nil, r.selfDone, !r.leading:
 		return nil
 	}
 	return fmt.Errorf("%w %s/%s (identity %s)", ErrLeadershipLost, cfg.Namespace, cfg.Name, cfg.Identity)

@@ -49,55 +49,79 @@ func renderChart(st *Styles, spec chartSpec) (out string) {
 	if w <= 0 || h <= 0 {
 		return ""
 	}
-	blank := func(msg string) string {
-		lines := make([]string, h)
-		for i := range lines {
-			lines[i] = strings.Repeat(" ", w)
-		}
-		if msg != "" {
-			msg = truncate(msg, w)
-			pad := (w - lipgloss.Width(msg)) / 2
-			lines[h/2] = strings.Repeat(" ", pad) + st.Dim.Render(msg) + strings.Repeat(" ", w-pad-lipgloss.Width(msg))
-		}
-		return strings.Join(lines, "\n")
-	}
 	if w < 12 || h < 2 {
-		return blank("")
+		return blankChart(st, w, h, "")
 	}
-	main, second := sanitize(spec.Main), sanitize(spec.Second)
-	n := max(len(main), len(second))
-	if n == 0 {
-		return blank(spec.Empty)
+	main, second := alignNewest(sanitize(spec.Main), sanitize(spec.Second))
+	if len(main) == 0 && len(second) == 0 {
+		return blankChart(st, w, h, spec.Empty)
 	}
-	// Align both series on their newest point.
+	rows := h - 1 // asciigraph draws Height+1 rows
+	upper, labelW := chartScale(main, second, rows, spec.Integer)
+	points := w - labelW - 1
+	if points < 2 {
+		return blankChart(st, w, h, "")
+	}
+	main, second = downsample(main, points), downsample(second, points)
+	defer func() {
+		if recover() != nil {
+			out = blankChart(st, w, h, "chart unavailable")
+		}
+	}()
+	plot := plotChart(main, second, rows, upper, labelW, spec.Integer)
+	return colourChart(st, plot, labelW, w, h)
+}
+
+// blankChart is h lines of w spaces, with msg (when not empty) centred and
+// dimmed on the middle one.
+func blankChart(st *Styles, w, h int, msg string) string {
+	lines := make([]string, h)
+	for i := range lines {
+		lines[i] = strings.Repeat(" ", w)
+	}
+	if msg != "" {
+		msg = truncate(msg, w)
+		pad := (w - lipgloss.Width(msg)) / 2
+		lines[h/2] = strings.Repeat(" ", pad) + st.Dim.Render(msg) + strings.Repeat(" ", w-pad-lipgloss.Width(msg))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// alignNewest cuts the longer of two non-empty series to the length of the
+// other, so that both end on their newest point.
+func alignNewest(main, second []float64) ([]float64, []float64) {
 	if len(main) > 0 && len(second) > 0 && len(main) != len(second) {
-		n = min(len(main), len(second))
+		n := min(len(main), len(second))
 		main, second = main[len(main)-n:], second[len(second)-n:]
 	}
+	return main, second
+}
 
+// chartScale returns the top of the y axis for the series drawn on rows
+// rows (whole numbers a row when integer), and the width of its labels.
+func chartScale(main, second []float64, rows int, integer bool) (upper float64, labelW int) {
 	top := 0.0
 	for _, v := range append(append([]float64(nil), main...), second...) {
 		top = max(top, v)
 	}
-	rows := h - 1 // asciigraph draws Height+1 rows
-	upper := niceCeil(top)
+	upper = niceCeil(top)
 	if upper < float64(rows) {
 		upper = float64(rows) // whole-number labels for small counts
 	}
-	if spec.Integer {
+	if integer {
 		step := math.Max(1, math.Ceil(top/float64(rows)))
 		upper = step * float64(rows)
 	}
-	labelW := 1
+	labelW = 1
 	for i := 0; i <= rows; i++ {
-		labelW = max(labelW, len(axisLabel(upper-float64(i)*upper/float64(rows), spec.Integer)))
+		labelW = max(labelW, len(axisLabel(upper-float64(i)*upper/float64(rows), integer)))
 	}
-	points := w - labelW - 1
-	if points < 2 {
-		return blank("")
-	}
-	main, second = downsample(main, points), downsample(second, points)
+	return upper, labelW
+}
 
+// plotChart draws main as a line over second as dots with asciigraph, from
+// 0 to upper on rows+1 rows, the labels right-aligned in labelW cells.
+func plotChart(main, second []float64, rows int, upper float64, labelW int, integer bool) string {
 	var data [][]float64
 	var chars []asciigraph.CharSet
 	if len(second) > 0 {
@@ -108,22 +132,22 @@ func renderChart(st *Styles, spec chartSpec) (out string) {
 		data = append(data, main)
 		chars = append(chars, asciigraph.DefaultCharSet)
 	}
-	defer func() {
-		if recover() != nil {
-			out = blank("chart unavailable")
-		}
-	}()
-	plot := asciigraph.PlotMany(data,
+	return asciigraph.PlotMany(data,
 		asciigraph.Height(rows),
 		asciigraph.LowerBound(0),
 		asciigraph.UpperBound(upper),
 		asciigraph.Offset(2),
 		asciigraph.SeriesChars(chars...),
 		asciigraph.YAxisValueFormatter(func(v float64) string {
-			l := axisLabel(v, spec.Integer)
+			l := axisLabel(v, integer)
 			return strings.Repeat(" ", max(0, labelW-len(l))) + l
 		}),
 	)
+}
+
+// colourChart returns the last h lines of plot, each coloured and padded
+// or cut to w cells, with blank lines above when plot has fewer.
+func colourChart(st *Styles, plot string, labelW, w, h int) string {
 	lines := strings.Split(plot, "\n")
 	if len(lines) > h {
 		lines = lines[len(lines)-h:]

@@ -54,7 +54,8 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 	logger := log.New(errOut, "lab: ", log.Ltime)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := lab(ctx, logger, in, out, *work, *queue, int32(*replicas), *publish, *yeetscale, *keda); err != nil {
+	o := labOptions{work: *work, queue: *queue, replicas: int32(*replicas), publish: *publish, yeetscale: *yeetscale, keda: *keda}
+	if err := lab(ctx, logger, in, out, o); err != nil {
 		logger.Printf("error: %v", err)
 		return 1
 	}
@@ -62,7 +63,18 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 	return 0
 }
 
-func lab(ctx context.Context, logger *log.Logger, in io.Reader, out io.Writer, work time.Duration, queue string, replicas int32, publish int, yeetscale string, keda bool) error {
+// labOptions are the lab's command-line settings.
+type labOptions struct {
+	work      time.Duration // --work-seconds
+	queue     string        // --queue
+	replicas  int32         // --replicas
+	publish   int           // --publish
+	yeetscale string        // --yeetscale
+	keda      bool          // --keda
+}
+
+// lab runs the lab until ctx is cancelled.
+func lab(ctx context.Context, logger *log.Logger, in io.Reader, out io.Writer, o labOptions) error {
 	logger.Printf("starting RabbitMQ (first run may install it with apt-get)")
 	broker, stopBroker, err := rabbittest.StartLab(ctx, logger.Printf)
 	if err != nil {
@@ -75,45 +87,77 @@ func lab(ctx context.Context, logger *log.Logger, in io.Reader, out io.Writer, w
 			logger.Printf("stopping rabbitmq: %v", err)
 		}
 	}()
-	logger.Printf("starting etcd, kube-apiserver, kube-controller-manager and kwok (first run builds them: several minutes)")
-	cp, err := kubetest.StartLab(ctx, kubetest.Options{Workloads: true, Aggregation: keda, HPA: keda, Logf: logger.Printf})
+	cp, err := startCluster(ctx, logger, o)
 	if err != nil {
-		return fmt.Errorf("control plane: %w", err)
+		return err
 	}
 	defer cp.Stop()
-	if keda {
-		logger.Printf("starting KEDA %s (first run builds it: about 10 minutes)", kubetest.KEDAVersion)
-		if err := cp.StartKEDA(ctx); err != nil {
-			return fmt.Errorf("keda: %w", err)
-		}
-	}
-	if _, err := cp.CreateYeeter(ctx, replicas); err != nil {
-		return fmt.Errorf("deployment: %w", err)
-	}
-	if err := broker.DeclareQueue(ctx, "/", queue); err != nil {
-		return fmt.Errorf("queue: %w", err)
-	}
-	password := randomHex(12)
-	_ = broker.DeleteUser(ctx, labUser)
-	if err := broker.CreateUser(ctx, labUser, password, "monitoring", "/"); err != nil {
-		return fmt.Errorf("lab user: %w", err)
+	password, err := prepareBroker(ctx, broker, o.queue)
+	if err != nil {
+		return err
 	}
 	defer broker.DeleteUser(context.Background(), labUser)
 
-	workers := labworld.New(labworld.Config{AMQPURL: broker.AMQPURL, VHost: "/", Queue: queue, WorkTime: work, Logf: logger.Printf},
+	workers := labworld.New(labworld.Config{AMQPURL: broker.AMQPURL, VHost: "/", Queue: o.queue, WorkTime: o.work, Logf: logger.Printf},
 		labworld.DeploymentReady(cp.Client, kubetest.YeeterNamespace, kubetest.YeeterDeployment))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		workers.Run(ctx)
 	}()
-	if publish > 0 {
-		logger.Printf("publishing %d messages to %s", publish, queue)
-		if err := broker.PublishN(ctx, "/", queue, publish); err != nil {
+	if o.publish > 0 {
+		logger.Printf("publishing %d messages to %s", o.publish, o.queue)
+		if err := broker.PublishN(ctx, "/", o.queue, o.publish); err != nil {
 			logger.Printf("publish: %v", err)
 		}
 	}
+	printLab(out, cp, broker, o, password)
+	go publishFromInput(ctx, logger, in, broker, o.queue)
+	<-ctx.Done()
+	logger.Printf("stopping")
+	<-done
+	return nil
+}
 
+// startCluster starts the control plane with the workloads (and KEDA with
+// --keda) and creates the yeeter-worker Deployment; it stops what it
+// started when a step fails.
+func startCluster(ctx context.Context, logger *log.Logger, o labOptions) (*kubetest.ControlPlane, error) {
+	logger.Printf("starting etcd, kube-apiserver, kube-controller-manager and kwok (first run builds them: several minutes)")
+	cp, err := kubetest.StartLab(ctx, kubetest.Options{Workloads: true, Aggregation: o.keda, HPA: o.keda, Logf: logger.Printf})
+	if err != nil {
+		return nil, fmt.Errorf("control plane: %w", err)
+	}
+	if o.keda {
+		logger.Printf("starting KEDA %s (first run builds it: about 10 minutes)", kubetest.KEDAVersion)
+		if err := cp.StartKEDA(ctx); err != nil {
+			cp.Stop()
+			return nil, fmt.Errorf("keda: %w", err)
+		}
+	}
+	if _, err := cp.CreateYeeter(ctx, o.replicas); err != nil {
+		cp.Stop()
+		return nil, fmt.Errorf("deployment: %w", err)
+	}
+	return cp, nil
+}
+
+// prepareBroker declares queue on vhost / and creates the lab's monitoring
+// user afresh, returning its password.
+func prepareBroker(ctx context.Context, broker *rabbittest.Broker, queue string) (string, error) {
+	if err := broker.DeclareQueue(ctx, "/", queue); err != nil {
+		return "", fmt.Errorf("queue: %w", err)
+	}
+	password := randomHex(12)
+	_ = broker.DeleteUser(ctx, labUser)
+	if err := broker.CreateUser(ctx, labUser, password, "monitoring", "/"); err != nil {
+		return "", fmt.Errorf("lab user: %w", err)
+	}
+	return password, nil
+}
+
+// printLab tells how to point yeetscale at the lab.
+func printLab(out io.Writer, cp *kubetest.ControlPlane, broker *rabbittest.Broker, o labOptions, password string) {
 	fmt.Fprintf(out, `
 yeetscale lab is up (everything on loopback; Ctrl-C stops it all)
 
@@ -132,29 +176,28 @@ Then, in that shell:
 %[12]sType a number and Enter here to publish that many messages (e.g. 10000).
 `,
 		cp.Kubeconfig, kubetest.ContextName, kubetest.YeeterNamespace, kubetest.YeeterDeployment, kubetest.FakeNode,
-		broker.MgmtURL, queue, work, labUser, password, yeetscale, kedaHint(keda))
-	go func() {
-		sc := bufio.NewScanner(in)
-		for sc.Scan() {
-			n, err := strconv.Atoi(strings.TrimSpace(sc.Text()))
-			if err != nil || n <= 0 {
-				if strings.TrimSpace(sc.Text()) != "" {
-					logger.Printf("type a positive number of messages to publish")
-				}
-				continue
+		broker.MgmtURL, o.queue, o.work, labUser, password, o.yeetscale, kedaHint(o.keda))
+}
+
+// publishFromInput publishes to queue the number of messages on each line
+// of in, until in ends.
+func publishFromInput(ctx context.Context, logger *log.Logger, in io.Reader, broker *rabbittest.Broker, queue string) {
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		n, err := strconv.Atoi(strings.TrimSpace(sc.Text()))
+		if err != nil || n <= 0 {
+			if strings.TrimSpace(sc.Text()) != "" {
+				logger.Printf("type a positive number of messages to publish")
 			}
-			start := time.Now()
-			if err := broker.PublishN(ctx, "/", queue, n); err != nil {
-				logger.Printf("publish: %v", err)
-				continue
-			}
-			logger.Printf("published %d messages in %s", n, time.Since(start).Round(time.Millisecond))
+			continue
 		}
-	}()
-	<-ctx.Done()
-	logger.Printf("stopping")
-	<-done
-	return nil
+		start := time.Now()
+		if err := broker.PublishN(ctx, "/", queue, n); err != nil {
+			logger.Printf("publish: %v", err)
+			continue
+		}
+		logger.Printf("published %d messages in %s", n, time.Since(start).Round(time.Millisecond))
+	}
 }
 
 // kedaHint tells how to let KEDA scale the Deployment instead of yeetscale.

@@ -44,22 +44,8 @@ func (cp *ControlPlane) StartKEDA(ctx context.Context) error {
 	if err := cp.Kubectl(ctx, kubectl, nil, "wait", "--for=condition=established", "--timeout=60s", "crd", "--all"); err != nil {
 		return err
 	}
-	host, err := newTestHost(ctx, k.Dir)
+	nsKubeconfig, err := cp.startKEDAHost(ctx, k)
 	if err != nil {
-		return err
-	}
-	cp.onStop(host.remove)
-	_, apiPort, err := net.SplitHostPort(strings.TrimPrefix(cp.URL, "https://"))
-	if err != nil {
-		return fmt.Errorf("kubetest: %w", err)
-	}
-	fwd, err := newTCPForward(net.JoinHostPort(KEDAHostAddr, apiPort), net.JoinHostPort("127.0.0.1", apiPort))
-	if err != nil {
-		return err
-	}
-	cp.onStop(fwd.close)
-	nsKubeconfig := filepath.Join(cp.Dir, "kubeconfig-keda-adapter")
-	if err := writeKubeconfig(nsKubeconfig, "https://"+net.JoinHostPort(KEDAHostAddr, apiPort), cp.pki.CAData, AdminUser, cp.pki.AdminToken); err != nil {
 		return err
 	}
 	certs := filepath.Join(cp.Dir, "keda-certs")
@@ -69,9 +55,50 @@ func (cp *ControlPlane) StartKEDA(ctx context.Context) error {
 	if err := cp.Kubectl(ctx, kubectl, []byte(kedaRegistration(kedaAdapterPort)), "apply", "--server-side", "-f", "-"); err != nil {
 		return err
 	}
-	ports, err := freePorts(3)
+	op, adapter, err := cp.startKEDAProcesses(k, certs, nsKubeconfig)
 	if err != nil {
 		return err
+	}
+	if err := cp.waitExternalMetrics(ctx, op, adapter, 120*time.Second); err != nil {
+		return err
+	}
+	cp.logf("kubetest: KEDA %s operator + metrics adapter ready in %s (adapter on %s in netns %s)",
+		KEDAVersion, time.Since(began).Round(time.Millisecond), KEDAAdapterAddr, kedaNetns)
+	return nil
+}
+
+// startKEDAHost makes the adapter's test host, forwards the API server's
+// port from KEDAHostAddr to it, and returns the path of a kubeconfig that
+// reaches the API server from inside the host.
+func (cp *ControlPlane) startKEDAHost(ctx context.Context, k KEDATools) (string, error) {
+	host, err := newTestHost(ctx, k.Dir)
+	if err != nil {
+		return "", err
+	}
+	cp.onStop(host.remove)
+	_, apiPort, err := net.SplitHostPort(strings.TrimPrefix(cp.URL, "https://"))
+	if err != nil {
+		return "", fmt.Errorf("kubetest: %w", err)
+	}
+	fwd, err := newTCPForward(net.JoinHostPort(KEDAHostAddr, apiPort), net.JoinHostPort("127.0.0.1", apiPort))
+	if err != nil {
+		return "", err
+	}
+	cp.onStop(fwd.close)
+	nsKubeconfig := filepath.Join(cp.Dir, "kubeconfig-keda-adapter")
+	if err := writeKubeconfig(nsKubeconfig, "https://"+net.JoinHostPort(KEDAHostAddr, apiPort), cp.pki.CAData, AdminUser, cp.pki.AdminToken); err != nil {
+		return "", err
+	}
+	return nsKubeconfig, nil
+}
+
+// startKEDAProcesses starts KEDA's operator on loopback and its metrics
+// adapter in the test host (reaching the API server through nsKubeconfig),
+// both with the certificates in certs.
+func (cp *ControlPlane) startKEDAProcesses(k KEDATools, certs, nsKubeconfig string) (op, adapter *process, err error) {
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, nil, err
 	}
 	grpcAddr := net.JoinHostPort(KEDAHostAddr, strconv.Itoa(ports[2]))
 	env := []string{"WATCH_NAMESPACE=", "POD_NAMESPACE=" + KEDANamespace, "KEDA_CLUSTER_OBJECT_NAMESPACE=" + KEDANamespace}
@@ -82,9 +109,8 @@ func (cp *ControlPlane) StartKEDA(ctx context.Context) error {
 		"--metrics-service-bind-address="+grpcAddr,
 		"--cert-dir="+certs, "--enable-cert-rotation=false",
 		"--enable-webhook-patching=false", "--enable-apiservice-patching=false")
-	op, err := startProcess(cp.Dir, "keda-operator", "env", opArgs...)
-	if err != nil {
-		return err
+	if op, err = startProcess(cp.Dir, "keda-operator", "env", opArgs...); err != nil {
+		return nil, nil, err
 	}
 	cp.add(op)
 	bin, args := netnsCommand(append(env, "KUBECONFIG="+nsKubeconfig), k.Bin(KEDAAdapter),
@@ -95,17 +121,11 @@ func (cp *ControlPlane) StartKEDA(ctx context.Context) error {
 		"--tls-private-key-file="+filepath.Join(certs, "tls.key"),
 		"--client-ca-file="+filepath.Join(certs, "ca.crt"),
 		"--metrics-service-address="+grpcAddr, "--port=8080")
-	adapter, err := startProcess(cp.Dir, "keda-adapter", bin, args...)
-	if err != nil {
-		return err
+	if adapter, err = startProcess(cp.Dir, "keda-adapter", bin, args...); err != nil {
+		return nil, nil, err
 	}
 	cp.add(adapter)
-	if err := cp.waitExternalMetrics(ctx, op, adapter, 120*time.Second); err != nil {
-		return err
-	}
-	cp.logf("kubetest: KEDA %s operator + metrics adapter ready in %s (adapter on %s in netns %s)",
-		KEDAVersion, time.Since(began).Round(time.Millisecond), KEDAAdapterAddr, kedaNetns)
-	return nil
+	return op, adapter, nil
 }
 
 // waitExternalMetrics polls /apis/external.metrics.k8s.io/v1beta1 until

@@ -34,6 +34,7 @@ func (cp *ControlPlane) StartWorkloads(ctx context.Context) error {
 	return cp.workErr
 }
 
+// startWorkloads does the work of StartWorkloads, once.
 func (cp *ControlPlane) startWorkloads(ctx context.Context) error {
 	began := time.Now()
 	tools, err := EnsureTools(ctx, KubeControllerManager, Kwok)
@@ -44,6 +45,36 @@ func (cp *ControlPlane) startWorkloads(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	kcm, err := cp.startControllerManager(tools)
+	if err != nil {
+		return err
+	}
+	cp.add(kcm)
+	kwok := &kwokRun{cp: cp, bin: tools.Bin(Kwok), stages: stages}
+	if err := kwok.start(); err != nil {
+		return err
+	}
+	if err := cp.createFakeNode(ctx); err != nil {
+		return err
+	}
+	err = cp.waitNodeReady(ctx, kcm, kwok)
+	switch {
+	case kwok.p == nil:
+		return err
+	case kcm.exited():
+		return kcm.failure("exited")
+	case kwok.p.exited():
+		return kwok.p.failure("exited")
+	case err != nil:
+		return kwok.p.failure(fmt.Sprintf("did not make node %s Ready: %v", FakeNode, err))
+	}
+	cp.logf("kubetest: kube-controller-manager + kwok ready, node %s Ready in %s", FakeNode, time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+// startControllerManager starts kube-controller-manager with the
+// controllers the workloads need (and the HPA's with Options.HPA).
+func (cp *ControlPlane) startControllerManager(tools Tools) (*process, error) {
 	controllers := "deployment,replicaset,namespace,garbagecollector,serviceaccount,serviceaccount-token"
 	var hpaFlags []string
 	if cp.opts.HPA {
@@ -52,7 +83,7 @@ func (cp *ControlPlane) startWorkloads(ctx context.Context) error {
 			hpaFlags = append(hpaFlags, "--horizontal-pod-autoscaler-sync-period="+cp.opts.HPASyncPeriod.String())
 		}
 	}
-	kcm, err := startProcess(cp.Dir, "kube-controller-manager", tools.Bin(KubeControllerManager), append([]string{
+	return startProcess(cp.Dir, "kube-controller-manager", tools.Bin(KubeControllerManager), append([]string{
 		"--kubeconfig=" + cp.Kubeconfig, "--authentication-kubeconfig=" + cp.Kubeconfig,
 		"--authorization-kubeconfig=" + cp.Kubeconfig,
 		"--bind-address=127.0.0.1", "--secure-port=0", "--leader-elect=false",
@@ -60,31 +91,50 @@ func (cp *ControlPlane) startWorkloads(ctx context.Context) error {
 		"--service-account-private-key-file=" + cp.pki.SAKeyFile, "--root-ca-file=" + cp.pki.CAFile,
 		"--use-service-account-credentials=false",
 		"--concurrent-deployment-syncs=5", "--concurrent-replicaset-syncs=5", "--v=1"}, hpaFlags...)...)
-	if err != nil {
-		return err
-	}
-	cp.add(kcm)
-	startKwok := func(attempt int) (*process, error) {
-		name := "kwok"
-		if attempt > 1 {
-			name = fmt.Sprintf("kwok-attempt%d", attempt)
-		}
-		p, err := startProcess(cp.Dir, name, tools.Bin(Kwok),
-			"--kubeconfig="+cp.Kubeconfig, "--config="+stages,
-			"--manage-all-nodes=false",
-			"--manage-nodes-with-annotation-selector="+kwokNodeKey+"="+kwokNodeValue,
-			"--cidr=10.0.0.1/24", "--node-ip=10.0.0.1", "--server-address=127.0.0.1:0")
-		if err == nil {
-			cp.add(p)
-		}
-		return p, err
-	}
-	kwok, err := startKwok(1)
-	if err != nil {
-		return err
-	}
-	attempts := 1
+}
 
+// kwokRun is kwok, started again when it crashes on its known start-up
+// race.
+type kwokRun struct {
+	cp          *ControlPlane
+	bin, stages string
+	p           *process // the latest start (nil when it failed)
+	attempts    int      // how many times kwok was started
+}
+
+// start starts kwok (again), managing only FakeNode.
+func (k *kwokRun) start() error {
+	k.attempts++
+	name := "kwok"
+	if k.attempts > 1 {
+		name = fmt.Sprintf("kwok-attempt%d", k.attempts)
+	}
+	p, err := startProcess(k.cp.Dir, name, k.bin,
+		"--kubeconfig="+k.cp.Kubeconfig, "--config="+k.stages,
+		"--manage-all-nodes=false",
+		"--manage-nodes-with-annotation-selector="+kwokNodeKey+"="+kwokNodeValue,
+		"--cidr=10.0.0.1/24", "--node-ip=10.0.0.1", "--server-address=127.0.0.1:0")
+	if err == nil {
+		k.cp.add(p)
+	}
+	k.p = p
+	return err
+}
+
+// restartAfterKnownRace starts kwok again when it exited on its known
+// start-up race, up to kwokAttempts starts in all: kwok v0.8.0 sometimes
+// dies at start-up on a data race in its CEL type registry (easycel:
+// concurrent map writes); a fresh start gets past it.
+func (k *kwokRun) restartAfterKnownRace() error {
+	if !k.p.exited() || k.attempts >= kwokAttempts || !k.p.crashedOnKnownRace() {
+		return nil
+	}
+	k.cp.logf("kubetest: kwok crashed on its known start-up race (see %s); starting it again (attempt %d of %d)", k.p.logPath, k.attempts+1, kwokAttempts)
+	return k.start()
+}
+
+// createFakeNode registers FakeNode, for kwok to manage, unless it exists.
+func (cp *ControlPlane) createFakeNode(ctx context.Context) error {
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        FakeNode,
@@ -96,18 +146,18 @@ func (cp *ControlPlane) startWorkloads(ctx context.Context) error {
 	if _, err := cp.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("kubetest: creating node %s: %w", FakeNode, err)
 	}
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
-		if kwok.exited() && attempts < kwokAttempts && kwok.crashedOnKnownRace() {
-			// kwok v0.8.0 sometimes dies at start-up on a data race in its
-			// CEL type registry (easycel: concurrent map writes); a fresh
-			// start gets past it.
-			attempts++
-			cp.logf("kubetest: kwok crashed on its known start-up race (see %s); starting it again (attempt %d of %d)", kwok.logPath, attempts, kwokAttempts)
-			if kwok, err = startKwok(attempts); err != nil {
-				return false, err
-			}
+	return nil
+}
+
+// waitNodeReady waits up to a minute until FakeNode is Ready, or until
+// kube-controller-manager or kwok exits (kwok is started again after its
+// known start-up race).
+func (cp *ControlPlane) waitNodeReady(ctx context.Context, kcm *process, kwok *kwokRun) error {
+	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		if err := kwok.restartAfterKnownRace(); err != nil {
+			return false, err
 		}
-		if kcm.exited() || kwok.exited() {
+		if kcm.exited() || kwok.p.exited() {
 			return true, nil
 		}
 		n, err := cp.Client.CoreV1().Nodes().Get(ctx, FakeNode, metav1.GetOptions{})
@@ -121,18 +171,6 @@ func (cp *ControlPlane) startWorkloads(ctx context.Context) error {
 		}
 		return false, nil
 	})
-	switch {
-	case kwok == nil:
-		return err
-	case kcm.exited():
-		return kcm.failure("exited")
-	case kwok.exited():
-		return kwok.failure("exited")
-	case err != nil:
-		return kwok.failure(fmt.Sprintf("did not make node %s Ready: %v", FakeNode, err))
-	}
-	cp.logf("kubetest: kube-controller-manager + kwok ready, node %s Ready in %s", FakeNode, time.Since(began).Round(time.Millisecond))
-	return nil
 }
 
 // kwokAttempts is how many times kwok is started when it crashes on its

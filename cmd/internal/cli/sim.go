@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/engine/sim"
@@ -91,112 +92,169 @@ type simRun struct {
 	result sim.Result
 }
 
+// run runs every scenario under every policy and prints the results.
 func (o *simOptions) run(ctx context.Context, c *cobra.Command, args []string, out io.Writer) (err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	policies := o.policies
-	if o.compare {
-		policies = []string{engine.DefaultPolicyName, "seed", "hpa-keda"}
-	}
-	for _, p := range policies {
-		if _, err := engine.PolicyByName(p); err != nil {
-			return usage(fmt.Errorf("--policy: %w", err))
-		}
+	policies, err := o.runPolicies()
+	if err != nil {
+		return err
 	}
 	scenarios, err := resolveScenarios(args, o.seed)
 	if err != nil {
 		return err
 	}
-	// create opens the file a flag names; it is closed on return, and a
-	// failed close is that flag's error.
-	var closers []func() error
+	var files simFiles
 	defer func() {
-		for _, closeFile := range closers {
-			if cerr := closeFile(); cerr != nil && err == nil {
-				err = cerr
-			}
+		if cerr := files.close(); cerr != nil && err == nil {
+			err = cerr
 		}
 	}()
-	create := func(flag, path string) (io.Writer, error) {
-		f, err := os.Create(path)
-		if err != nil {
-			return nil, usage(fmt.Errorf("%s: %w", flag, err))
-		}
-		closers = append(closers, func() error {
-			if err := f.Close(); err != nil {
-				return fmt.Errorf("%s: %w", flag, err)
-			}
-			return nil
-		})
-		return f, nil
+	outs, err := o.openOutputs(&files, out)
+	if err != nil {
+		return err
 	}
-	var timeline io.Writer
-	if o.timeline != "" {
-		if timeline, err = create("--timeline", o.timeline); err != nil {
-			return err
-		}
-		fmt.Fprintln(timeline, "scenario,policy,t,arrivals,ready,unacked,replicas,starting,running,observed_messages")
-	}
-	var decisions io.Writer
-	switch o.decisions {
-	case "":
-	case "-":
-		decisions = out
-	default:
-		if decisions, err = create("--decisions", o.decisions); err != nil {
-			return err
-		}
-	}
-
 	var runs [][]simRun // per scenario
 	for _, sc := range scenarios {
 		var row []simRun
 		for _, p := range policies {
-			cfg := sc.Config()
-			overrideChanged(c.Flags(), &cfg, &o.cfg)
-			cfg.Policy = p
-			if err := cfg.Validate(); err != nil {
-				return usage(fmt.Errorf("scenario %s: %w", sc.Name, err))
-			}
-			var opt sim.Options
-			if timeline != nil {
-				name, pol := sc.Name, p
-				opt.Timeline = func(r sim.TimelineRow) {
-					fmt.Fprintf(timeline, "%s,%s,%d,%d,%d,%d,%d,%d,%d,%d\n", name, pol, r.T, r.Arrivals, r.Ready, r.Unacked, r.Replicas, r.Starting, r.Running, r.Observed)
-				}
-			}
-			if decisions != nil {
-				name, pol := sc.Name, p
-				opt.Changes = func(ch sim.Change) {
-					fmt.Fprintf(decisions, "%s %s t=%ds %d -> %d: %s\n", name, pol, ch.T, ch.From, ch.To, ch.Reason)
-				}
-			}
-			res, err := sim.Run(ctx, sc, cfg, opt)
+			res, err := o.runOne(ctx, c.Flags(), sc, p, outs)
 			if err != nil {
-				return usage(fmt.Errorf("scenario %s: %w", sc.Name, err))
+				return err
 			}
 			row = append(row, simRun{sc: sc, result: res})
 		}
 		runs = append(runs, row)
 	}
-
 	if o.json {
-		enc := json.NewEncoder(out)
-		for _, row := range runs {
-			for _, r := range row {
-				if err := enc.Encode(r.result); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return writeSimJSON(out, runs)
 	}
 	return writeSimTable(out, runs, o.compare, func(sc sim.Scenario) sim.Bounds {
 		cfg := sc.Config()
 		overrideChanged(c.Flags(), &cfg, &o.cfg)
 		return sim.LowerBounds(sc, cfg)
 	})
+}
+
+// runPolicies returns the policies to run: --policy's, or with --compare
+// the default policy, seed and hpa-keda.
+func (o *simOptions) runPolicies() ([]string, error) {
+	policies := o.policies
+	if o.compare {
+		policies = []string{engine.DefaultPolicyName, "seed", "hpa-keda"}
+	}
+	for _, p := range policies {
+		if _, err := engine.PolicyByName(p); err != nil {
+			return nil, usage(fmt.Errorf("--policy: %w", err))
+		}
+	}
+	return policies, nil
+}
+
+// simFiles are the files the flags name, closed together.
+type simFiles struct {
+	closers []func() error
+}
+
+// create opens the file a flag names; close closes it, and a failed close
+// is that flag's error.
+func (f *simFiles) create(flag, path string) (io.Writer, error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return nil, usage(fmt.Errorf("%s: %w", flag, err))
+	}
+	f.closers = append(f.closers, func() error {
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("%s: %w", flag, err)
+		}
+		return nil
+	})
+	return file, nil
+}
+
+// close closes every file and returns the first error.
+func (f *simFiles) close() error {
+	var first error
+	for _, closeFile := range f.closers {
+		if err := closeFile(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// simOutputs are where the runs' per-second series and scaling changes go
+// (nil: nowhere).
+type simOutputs struct {
+	timeline, decisions io.Writer
+}
+
+// openOutputs opens the files --timeline and --decisions name ("-" for
+// --decisions is out) and writes the timeline's header.
+func (o *simOptions) openOutputs(files *simFiles, out io.Writer) (outs simOutputs, err error) {
+	if o.timeline != "" {
+		if outs.timeline, err = files.create("--timeline", o.timeline); err != nil {
+			return outs, err
+		}
+		fmt.Fprintln(outs.timeline, "scenario,policy,t,arrivals,ready,unacked,replicas,starting,running,observed_messages")
+	}
+	switch o.decisions {
+	case "":
+	case "-":
+		outs.decisions = out
+	default:
+		if outs.decisions, err = files.create("--decisions", o.decisions); err != nil {
+			return outs, err
+		}
+	}
+	return outs, nil
+}
+
+// options returns the sim.Options that write the run of scenario name
+// under policy pol to outs.
+func (outs simOutputs) options(name, pol string) sim.Options {
+	var opt sim.Options
+	if outs.timeline != nil {
+		opt.Timeline = func(r sim.TimelineRow) {
+			fmt.Fprintf(outs.timeline, "%s,%s,%d,%d,%d,%d,%d,%d,%d,%d\n", name, pol, r.T, r.Arrivals, r.Ready, r.Unacked, r.Replicas, r.Starting, r.Running, r.Observed)
+		}
+	}
+	if outs.decisions != nil {
+		opt.Changes = func(ch sim.Change) {
+			fmt.Fprintf(outs.decisions, "%s %s t=%ds %d -> %d: %s\n", name, pol, ch.T, ch.From, ch.To, ch.Reason)
+		}
+	}
+	return opt
+}
+
+// runOne runs scenario sc under policy p, with the flags given in fs
+// overriding the scenario's settings.
+func (o *simOptions) runOne(ctx context.Context, fs *pflag.FlagSet, sc sim.Scenario, p string, outs simOutputs) (sim.Result, error) {
+	cfg := sc.Config()
+	overrideChanged(fs, &cfg, &o.cfg)
+	cfg.Policy = p
+	if err := cfg.Validate(); err != nil {
+		return sim.Result{}, usage(fmt.Errorf("scenario %s: %w", sc.Name, err))
+	}
+	res, err := sim.Run(ctx, sc, cfg, outs.options(sc.Name, p))
+	if err != nil {
+		return sim.Result{}, usage(fmt.Errorf("scenario %s: %w", sc.Name, err))
+	}
+	return res, nil
+}
+
+// writeSimJSON prints one JSON object per run.
+func writeSimJSON(out io.Writer, runs [][]simRun) error {
+	enc := json.NewEncoder(out)
+	for _, row := range runs {
+		for _, r := range row {
+			if err := enc.Encode(r.result); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // resolveScenarios returns the scenarios the arguments name (built-in
