@@ -139,17 +139,6 @@ func (e *Estate) ListQueues(ctx context.Context, vhost string) (map[string]engin
 // QueueNames returns the names of the estate's queues, sorted.
 func (e *Estate) QueueNames() []string { return slices.Clone(e.names) }
 
-// Second returns the current second of the named queue's world (since it
-// started, its warm-up included); false when there is no such queue.
-func (e *Estate) Second(queue string) (int, bool) {
-	w, ok := e.queues[queue]
-	if !ok {
-		return 0, false
-	}
-	w.feed()
-	return w.Second(), true
-}
-
 // deploymentScaler scales the Deployment of one or more queues' worlds:
 // its scale is the first world's, and a change is made to every world
 // (the others follow the first, without its version check).
