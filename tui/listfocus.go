@@ -130,6 +130,14 @@ type fleetPoll struct {
 // PollNow implements Engine.
 func (f fleetPoll) PollNow() { f.poll() }
 
+// WatchPods passes the pod view's request (o) to the target's engine, when
+// it observes pods: the wrapper must not hide it.
+func (f fleetPoll) WatchPods(on bool) {
+	if w, ok := f.Engine.(interface{ WatchPods(bool) }); ok {
+		w.WatchPods(on)
+	}
+}
+
 // action runs a single-target action (approve, auto, clamp, poll now...)
 // on the selected target, through its console: the same confirmations,
 // the same read-only lock.

@@ -25,6 +25,7 @@ type demoOptions struct {
 	readOnly bool
 	noColor  bool
 	shadow   bool
+	fleet    bool
 	cfg      engine.Config
 }
 
@@ -32,7 +33,11 @@ type demoOptions struct {
 var demoModes = map[string]engine.Mode{"auto": engine.ModeAuto, "manual": engine.ModeManual, "dry-run": engine.ModeDryRun}
 
 func newDemoCmd(a *app) *cobra.Command {
-	o := &demoOptions{cfg: engine.DefaultConfig()}
+	return demoCommand(a, &demoOptions{cfg: engine.DefaultConfig()})
+}
+
+// demoCommand is 'yeetscale demo' with its flags bound to o.
+func demoCommand(a *app, o *demoOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "Open the console on a simulated broker and cluster (nothing to install)",
@@ -43,11 +48,16 @@ controller and policy make the decisions. Auto-apply is on so the demo scales
 by itself; press A to turn it off and approve proposals with a, or start with
 --mode manual. With --shadow a model of KEDA's RabbitMQ scaler behind the HPA
 (the simulator's hpa-keda) scales the simulated Deployment, and yeetscale only
-proposes: the console's SHADOW line compares the two as the run goes.`,
+proposes: the console's SHADOW line compares the two as the run goes.
+With --fleet it opens the fleet console instead, on a simulated estate of
+eight annotated Deployments in three namespaces, each with its own queue,
+scenario and settings (one sleeps at zero, one has two queues, one has an
+invalid annotation): enter opens a target, esc returns to the list.`,
 		Example: fmt.Sprintf(`  %[1]s demo
   %[1]s demo --mode manual --speed 5
   %[1]s demo --scenario spike-train
   %[1]s demo --shadow
+  %[1]s demo --fleet
   %[1]s demo --scenario ./my-scenario.json --max-replicas 20`, a.name),
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -65,24 +75,35 @@ proposes: the console's SHADOW line compares the two as the run goes.`,
 	fs.StringVar(&o.mode, "mode", "auto", "starting mode: auto, manual or dry-run")
 	fs.BoolVar(&o.readOnly, "read-only", false, "disable every action (implies dry-run)")
 	fs.BoolVar(&o.shadow, "shadow", false, "let a model of KEDA behind the HPA scale the simulated Deployment while yeetscale only proposes (read-only), and compare them")
+	fs.BoolVar(&o.fleet, "fleet", false, "open the fleet console on a simulated estate of annotated Deployments in three namespaces (the scaling flags are the defaults their annotations override)")
 	fs.BoolVar(&o.noColor, "no-color", os.Getenv("NO_COLOR") != "", "no colours (also when NO_COLOR is set)")
 	bindPolicyFlags(fs, &o.cfg)
 	return c
 }
 
-// config returns the scenario and engine configuration the flags ask for.
-func (o *demoOptions) config(c *cobra.Command) (sim.Scenario, engine.Config, engine.Mode, error) {
+// startMode returns the engine's starting mode from --mode, --read-only
+// and --shadow, once --speed is checked too.
+func (o *demoOptions) startMode(c *cobra.Command) (engine.Mode, error) {
 	mode, ok := demoModes[o.mode]
 	switch {
 	case !ok:
-		return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf(`invalid --mode %q: must be "auto", "manual" or "dry-run"`, o.mode))
+		return 0, usage(fmt.Errorf(`invalid --mode %q: must be "auto", "manual" or "dry-run"`, o.mode))
 	case !(o.speed > 0) || o.speed > 1000 || math.IsInf(o.speed, 0):
-		return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf("invalid --speed %g: must be more than 0 and at most 1000", o.speed))
+		return 0, usage(fmt.Errorf("invalid --speed %g: must be more than 0 and at most 1000", o.speed))
 	case o.shadow && c.Flags().Changed("mode"):
-		return sim.Scenario{}, engine.Config{}, 0, usage(fmt.Errorf("--shadow: the simulated KEDA scales and yeetscale only proposes (read-only): drop --mode %s", o.mode))
+		return 0, usage(fmt.Errorf("--shadow: the simulated KEDA scales and yeetscale only proposes (read-only): drop --mode %s", o.mode))
 	}
 	if o.readOnly || o.shadow {
 		mode = engine.ModeDryRun
+	}
+	return mode, nil
+}
+
+// config returns the scenario and engine configuration the flags ask for.
+func (o *demoOptions) config(c *cobra.Command) (sim.Scenario, engine.Config, engine.Mode, error) {
+	mode, err := o.startMode(c)
+	if err != nil {
+		return sim.Scenario{}, engine.Config{}, 0, err
 	}
 	sc := sim.Demo()
 	if o.scenario != "" {
@@ -104,6 +125,9 @@ func (o *demoOptions) config(c *cobra.Command) (sim.Scenario, engine.Config, eng
 }
 
 func (o *demoOptions) run(ctx context.Context, c *cobra.Command, a *app) error {
+	if o.fleet {
+		return o.runFleet(ctx, c, a)
+	}
 	sc, cfg, mode, err := o.config(c)
 	if err != nil {
 		return err

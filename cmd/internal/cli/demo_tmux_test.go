@@ -202,29 +202,8 @@ func TestDemoShadowInTmux(t *testing.T) {
 // real terminal for BENCH_SECONDS seconds (default 60; make bench-console).
 // It reports numbers; the goals (under 2% of one core, under 40 MB) are
 // judged by whoever reads them.
-func BenchmarkDemoResources(t *testing.B) {
-	secs, _ := strconv.Atoi(os.Getenv("BENCH_SECONDS"))
-	if secs <= 0 {
-		secs = 60
-	}
-	bin := buildBinary(t)
-	s := startTmux(t, 160, 48, bin, "demo")
-	s.waitFor("the console", containsAll("QUEUE", "REPLICAS"))
-	pid := s.programPID()
-	start, t0 := cpuTicks(t, pid), time.Now()
-	// Sample the private (anonymous) memory once a second for its peak:
-	// VmHWM also counts the binary's file-backed pages, shared and
-	// reclaimable, which dominate a client-go binary.
-	var peakAnon int64
-	for time.Since(t0) < time.Duration(secs)*time.Second {
-		peakAnon = max(peakAnon, procKB(t, pid, "RssAnon:"))
-		time.Sleep(time.Second)
-	}
-	used, wall := cpuTicks(t, pid)-start, time.Since(t0)
-	cpu := float64(used) / 100 / wall.Seconds() * 100 // USER_HZ is 100 on Linux
-	fmt.Printf("demo console at 160x48, speed 10, %s: CPU %.2f%% of one core; peak RSS (VmHWM) %.1f MB, of which file-backed now %.1f MB; peak anonymous RSS %.1f MB\n",
-		wall.Round(time.Second), cpu, float64(procKB(t, pid, "VmHWM:"))/1024, float64(procKB(t, pid, "RssFile:"))/1024, float64(peakAnon)/1024)
-	s.run("send-keys", "-t", "demo", "q")
+func BenchmarkDemoResources(b *testing.B) {
+	benchConsoleResources(b, "demo console", "demo")
 }
 
 // cpuTicks returns utime + stime of pid in clock ticks.
