@@ -207,7 +207,12 @@ func scaleDown(in Input, e Estimates, base string, up int32) Decision {
 		arr = e.ArrivalLong
 		arriving = fmt.Sprintf("%s arriving (the median of %d samples: %d are too few at this rate or poll interval)", rate(arr, 1), e.ArrivalSamples, arrivalSamples)
 	}
-	busy := ceilF((arr + (waiting-next)/horizon) / e.PerWorker)
+	need := (arr + (waiting-next)/horizon) / e.PerWorker
+	busy := ceilF(need)
+	carry, carries := backlogCarries(in, e, need)
+	if carries {
+		busy--
+	}
 	wait := Thousands(in.Stats.Ready)
 	switch {
 	case next > 0 && next == waiting:
@@ -242,8 +247,8 @@ func scaleDown(in Input, e Estimates, base string, up int32) Decision {
 		want = cur - c.MaxStepDown
 	}
 	return Decision{Desired: want, Recommendation: want,
-		Reason: fmt.Sprintf("%s; scaling down to %s: %s and %s keep only %s workers busy at %s each%s",
-			base, replicas(want), wait, arriving, replicas(busy), rate(e.PerWorker, 2), e.from())}
+		Reason: fmt.Sprintf("%s; scaling down to %s: %s and %s keep only %s workers busy at %s each%s%s",
+			base, replicas(want), wait, arriving, replicas(busy), rate(e.PerWorker, 2), carry, e.from())}
 }
 
 // thinCap bounds a scale-up to n replicas sized from the learned throughput

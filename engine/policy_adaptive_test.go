@@ -542,6 +542,9 @@ func TestAdaptiveScaleDownJudgesArrivalsOnEnoughSamples(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := adConfig()
 			cfg.PollInterval = tt.poll
+			// A target of 5 leaves the backlog no room to carry a worker
+			// (TestAdaptiveBacklogCarriesAFractionOfAWorker).
+			cfg.TargetMessages = 5
 			d := engine.Decide(p, engine.Input{Config: cfg, Now: adNow, Current: tt.cur, Stats: idle(tt.now), History: tt.hist})
 			if d.Desired != tt.want {
 				t.Errorf("Desired %d, want %d (reason %q)", d.Desired, tt.want, d.Reason)
