@@ -139,7 +139,7 @@ bench-fleet:
 .PHONY: bench-console
 bench-console:
 	$(GO) test -run '^$$' -bench 'BenchmarkView|BenchmarkApplySnapshot' -benchmem ./tui/
-	BENCH_SECONDS=$${BENCH_SECONDS:-60} $(GO) test -count=1 -timeout 30m -run '^$$' -bench '^BenchmarkDemoResources$$' -benchtime 1x ./cmd/internal/cli/ | grep -E '^demo console|^(ok|FAIL|---)'
+	BENCH_SECONDS=$${BENCH_SECONDS:-60} $(GO) test -count=1 -timeout 30m -run '^$$' -bench '^BenchmarkDemo(Fleet)?Resources$$' -benchtime 1x ./cmd/internal/cli/ | grep -E '^demo (--fleet )?console|^(ok|FAIL|---)'
 
 # Scale-in that spares busy workers (issue #15): the same burst and drain
 # on the real broker and cluster, scaled from 10 to 5 while 5 workers hold

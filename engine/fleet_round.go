@@ -120,7 +120,9 @@ func (f *Fleet) pollMember(ctx context.Context, m *member, l vhostList, by strin
 	s := m.ctrl.pollKept(ctx, by)
 	next := dueAt(now, s.RetryIn(), s.Config.PollInterval)
 	m.ctrl.mu.Lock()
-	m.ctrl.snap.NextPoll = next
+	// Published, so that a target's console opened from the fleet says
+	// when the next poll comes instead of "polling…".
+	m.ctrl.publishLocked(func(s *Snapshot) { s.NextPoll = next })
 	m.ctrl.mu.Unlock()
 	f.mu.Lock()
 	m.next, m.depths = next, c.depths
