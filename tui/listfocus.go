@@ -133,7 +133,7 @@ func (f fleetPoll) PollNow() { f.poll() }
 // WatchPods passes the pod view's request (o) to the target's engine, when
 // it observes pods: the wrapper must not hide it.
 func (f fleetPoll) WatchPods(on bool) {
-	if w, ok := f.Engine.(interface{ WatchPods(bool) }); ok {
+	if w, ok := f.Engine.(podWatcher); ok {
 		w.WatchPods(on)
 	}
 }
