@@ -99,9 +99,10 @@ bench-sim:
 
 # The default policy's goal against hpa-keda over every pattern (and the
 # scenarios in SCENARIOS=dir, if given) at seeds 1-20, file by file;
-# POLICY=name scores another policy the same way.
+# POLICY=name scores another policy the same way, FIRST_SEED=21 takes
+# seeds 21-40, ONLY=a,b only those files.
 sweep-sim:
-	YEETSCALE_SCENARIOS=$(if $(SCENARIOS),$(abspath $(SCENARIOS))) YEETSCALE_SWEEP_POLICY=$(POLICY) $(GO) test -run '^$$' -bench BenchmarkGoalSweep -benchtime 1x -v ./engine/sim/
+	YEETSCALE_SCENARIOS=$(if $(SCENARIOS),$(abspath $(SCENARIOS))) YEETSCALE_SWEEP_POLICY=$(POLICY) YEETSCALE_SWEEP_FIRST_SEED=$(FIRST_SEED) YEETSCALE_SWEEP_ONLY=$(ONLY) $(GO) test -run '^$$' -bench BenchmarkGoalSweep -benchtime 1x -v ./engine/sim/
 
 # The local lab on loopback: RabbitMQ, etcd + kube-apiserver +
 # kube-controller-manager + kwok, the yeeter/yeeter-worker Deployment and

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -112,7 +113,8 @@ func summarize(runs []goalRun) (lat, pods float64, misses map[string]int) {
 
 // BenchmarkGoalSweep reports the default policy's goal against hpa-keda
 // over every pattern, plus the scenarios in $YEETSCALE_SCENARIOS if set
-// (YEETSCALE_SWEEP_ONLY=a,b keeps only those files), at seeds 1-20: file by
+// (YEETSCALE_SWEEP_ONLY=a,b keeps only those files), at seeds 1-20
+// (YEETSCALE_SWEEP_FIRST_SEED=21: seeds 21-40, and so on): file by
 // file (latency and pod-seconds geometric means, misses and why), then
 // overall. YEETSCALE_SWEEP_POLICY=name scores that policy instead of the
 // default. `make sweep-sim` runs it once.
@@ -131,12 +133,24 @@ func goalSweepReport(t testing.TB) {
 	if only := os.Getenv("YEETSCALE_SWEEP_ONLY"); only != "" {
 		keep := map[string]Scenario{}
 		for _, n := range strings.Split(only, ",") {
-			keep[n] = scs[n]
+			sc, ok := scs[n]
+			if !ok {
+				t.Fatalf("YEETSCALE_SWEEP_ONLY names %q, which is no pattern and no file of $YEETSCALE_SCENARIOS", n)
+			}
+			keep[n] = sc
 		}
 		scs = keep
 	}
+	first := uint64(1)
+	if f := os.Getenv("YEETSCALE_SWEEP_FIRST_SEED"); f != "" {
+		n, err := strconv.ParseUint(f, 10, 64)
+		if err != nil || n == 0 {
+			t.Fatalf("YEETSCALE_SWEEP_FIRST_SEED=%q: want a seed from 1", f)
+		}
+		first = n
+	}
 	var seeds []uint64
-	for s := uint64(1); s <= 20; s++ {
+	for s := first; s < first+20; s++ {
 		seeds = append(seeds, s)
 	}
 	policy := engine.DefaultPolicyName
