@@ -78,6 +78,12 @@ test: test-deps
 	echo 'make test: go test ./... (a first run also finishes building the Kubernetes tools, about 7 minutes on 2 cores in all, and one release archive)' && \
 	$(GO) test -count=1 -vet=off -p 4 -timeout 60m ./...
 
+# Every test under the race detector (slower: about 4 minutes warm on 2
+# cores); make test runs without it.
+.PHONY: test-race
+test-race: test-deps
+	$(GO) test -race -count=1 -p 4 -timeout 60m ./...
+
 # System packages the integration tests use: RabbitMQ (the harness runs its
 # own node from it) and tmux (terminal tests). Installed with apt-get when
 # missing and running as root (the harnesses would install them too, but one

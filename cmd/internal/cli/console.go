@@ -3,12 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
-
-	"k8s.io/klog/v2"
 
 	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/tui"
@@ -25,10 +22,7 @@ func (a *app) runConsole(ctx context.Context, o *rootOptions, cfg engine.Config,
 	if err != nil {
 		return err
 	}
-	// client-go logs warnings through klog to stderr: on a full-screen
-	// console they would tear the screen. Errors reach the banner instead.
-	klog.SetOutput(io.Discard)
-	klog.LogToStderr(false)
+	quietKlog()
 	in, _ := a.In.(*os.File)
 	opts := tui.Options{
 		Context: lv.target.Context, Namespace: cfg.Namespace, Deployment: cfg.Deployment,

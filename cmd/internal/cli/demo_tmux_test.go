@@ -185,7 +185,10 @@ func TestDemoShadowInTmux(t *testing.T) {
 		t.Skip("builds the binary and drives it in tmux")
 	}
 	bin := buildBinary(t)
-	s := startTmux(t, 100, 30, bin, "demo", "--shadow", "--speed", "10")
+	// At 3x the HPA's 6 replicas stay on screen for 5 s (a sync is 15
+	// simulated seconds): at 10x, 1.5 s, which a loaded machine's pane
+	// reads missed (make test-race).
+	s := startTmux(t, 100, 30, bin, "demo", "--shadow", "--speed", "3")
 	s.waitFor("the shadow console", containsAll("[READ-ONLY]", "SHADOW of ScaledObject yeeter/yeeter-worker", "scaled by a KEDA model"))
 	// The model of the HPA steps 2 -> 6 (at most +4 pods a sync) where
 	// yeetscale proposes 40 at once; the tally starts at the second good

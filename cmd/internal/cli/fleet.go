@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
 	"github.com/spf13/pflag"
-	"k8s.io/klog/v2"
 
 	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/kube"
@@ -162,13 +160,9 @@ func (a *app) runFleet(ctx context.Context, o *rootOptions, fs *pflag.FlagSet) e
 		if o.dryRun || o.readOnly {
 			mode = engine.ModeDryRun
 		}
-		// client-go's klog warnings would tear the console's screen.
-		klog.SetOutput(io.Discard)
-		klog.LogToStderr(false)
+		quietKlog()
 	} else {
-		// Headless: client-go's own lines (throttling, watch failures)
-		// go through the logger, so --log-format json stays JSON.
-		klog.SetSlogLogger(logger.With("component", "client-go"))
+		klogTo(logger)
 	}
 	warn := func(err error) { logger.Warn("kubernetes", "error", engine.Printable(err.Error())) }
 	if !o.once && !o.auto {

@@ -21,6 +21,10 @@ func TestMain(m *testing.M) {
 	}
 	flag.Parse()
 	defaultParallel()
+	// klog is process-wide and its setters race with client-go's readers:
+	// configured here, before the tests run commands in parallel, the
+	// commands' own setting is a no-op (klogOnce).
+	quietKlog()
 	code := kubetest.Run(m)
 	if binary.dir != "" {
 		os.RemoveAll(binary.dir)
