@@ -27,17 +27,17 @@ const (
 // backlogCarries reports whether the backlog the operator accepts (the
 // target per replica) can carry the last, fractional worker of need, the
 // workers the arrivals and the waiting messages keep busy: the load keeps
-// it at most carryMaxFraction busy, without it the
-// queue grows at the fraction's rate and takes at least carryFill
-// scale-down windows to reach the keep-up point, and no scale-up happened
-// within carryAfterUp windows. Under steady or slowly changing load that
-// fraction of a worker is otherwise an idle pod. It returns the words for
-// the reason when it does.
+// that worker at most carryMaxFraction busy; without it the queue grows at
+// the fraction's rate and takes at least carryFill scale-down windows to
+// reach the keep-up point; and no scale-up happened within carryAfterUp
+// windows. Under steady or slowly changing load that fraction of a worker
+// is otherwise an idle pod. It returns the words for the reason when it
+// does.
 func backlogCarries(in Input, e Estimates, need float64) (string, bool) {
 	c := in.Config
 	w := c.ScaleDownWindow
 	busy := ceilF(need)
-	if w <= 0 || busy < 2 || e.PerWorker <= 0 {
+	if w <= 0 || busy < 2 {
 		return "", false
 	}
 	fewer := float64(busy - 1)
@@ -46,12 +46,22 @@ func backlogCarries(in Input, e Estimates, need float64) (string, bool) {
 	if grows <= 0 || room <= 0 || need-fewer > carryMaxFraction {
 		return "", false
 	}
-	fill := time.Duration(room / grows * float64(time.Second))
-	if fill < carryFill*w || scaledUpWithin(in, carryAfterUp*w) {
+	// In seconds, compared as floats: a tiny growth rate would overflow a
+	// Duration.
+	fill := room / grows
+	if fill < (carryFill*w).Seconds() || scaledUpWithin(in, carryAfterUp*w) {
 		return "", false
 	}
 	return fmt.Sprintf("; the backlog carries the last %.1f of a worker: growing by %s without it, the queue takes %s to reach %s of the target (at least %s)",
-		need-fewer, rate(grows, 2), fill.Round(time.Second), percent(keepUpBacklog), carryFill*w), true
+		need-fewer, rate(grows, 2), fillText(fill), percent(keepUpBacklog), carryFill*w), true
+}
+
+// fillText formats a fill time in seconds, "over 1000h" beyond that.
+func fillText(sec float64) string {
+	if sec > 1000*3600 {
+		return "over 1000h"
+	}
+	return time.Duration(sec * float64(time.Second)).Round(time.Second).String()
 }
 
 // scaledUpWithin reports whether a scale-up was applied within w before

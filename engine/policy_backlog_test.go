@@ -35,6 +35,10 @@ func TestAdaptiveBacklogCarriesAFractionOfAWorker(t *testing.T) {
 		// 0.1/s and takes 1,400 s to reach 140 (70% of 50 for 4).
 		{"a fifth of a worker is carried", adConfig(), 2.1, 0, adLearned(2.1), 4,
 			"keep only 4 workers busy at 0.50/s each; the backlog carries the last 0.2 of a worker: growing by 0.10/s without it, the queue takes 23m20s to reach 70% of the target (at least 5m0s)"},
+		// 2.000000002/s: a vanishing fraction, whose fill time (7e10 s)
+		// would overflow a Duration.
+		{"a vanishing fraction is carried", adConfig(), 2.000000002, 0, adLearned(2.000000002), 4,
+			"the queue takes over 1000h to reach 70% of the target"},
 		// 2.4/s: 0.8 of a worker is more than half.
 		{"a worker kept 80% busy stays", adConfig(), 2.4, 0, adLearned(2.4), 5, "holding 5"},
 		// 2.2/s: the queue grows by 0.2/s; 115 waiting leave room for 25
