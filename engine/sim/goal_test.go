@@ -69,7 +69,13 @@ func TestDefaultPolicyGoalsOnPatterns(t *testing.T) {
 type goalException struct {
 	extraReversals int     // reversals allowed above hpa-keda's
 	latency, pods  float64 // highest latency and pod-seconds ratios allowed (0: the goal's 1 and 1.02)
-	why            string
+	// flaps is, where the extra reversals are noise (a worker removed on a
+	// low arrival reading and added back on some seeds), the highest ratio
+	// of the default policy's reversals to hpa-keda's, summed over seeds
+	// 1-20 (TestDefaultPolicyFlapsLessOverSeeds); 0 where the default
+	// policy reverses more on every seed.
+	flaps float64
+	why   string
 }
 
 // goalExceptions are the patterns and shared scenarios where the goal is
@@ -83,12 +89,12 @@ var goalExceptions = map[string]goalException{
 	"every4":       {extraReversals: 2, latency: 1.05, why: "bursts every 4 minutes: as every5"},
 	"every3":       {extraReversals: 4, latency: 1.11, why: "bursts every 3 minutes: as every5 (3 to 5 reversals against 1, latency up to 1.106)"},
 	"steady5":      {pods: 1.03, why: "steady 5/s (7.5 workers busy): 0.992 on average, 1.027 on 1 of 20 seeds (seed 2)"},
-	"steady-noisy": {extraReversals: 2, why: "steady 6/s, exactly 9 workers busy: a worker removed on a low arrival reading and added back, 7 vs 5 reversals on 1 of 20 seeds (seed 11; none of seeds 21-40)"},
-	"slow2":        {extraReversals: 2, why: "6 s messages, 2 at a time, 2/s (exactly 6 pods busy): a worker removed on a low arrival reading, on 4 of 20 seeds (7 vs 5 reversals on seed 17)"},
-	"poll10":       {extraReversals: 3, why: "10 s poll on 4/s (exactly 6 workers busy): a worker flaps on 2 of 20 seeds (7 vs 4 on seed 12)"},
-	"step":         {extraReversals: 1, why: "rate steps down to 1/s: a worker flaps at the low step, on 3 of 20 seeds (7 vs 6)"},
-	"step2":        {extraReversals: 1, why: "rate steps between 1.5 and 6/s: a worker flaps, on 1 of 20 seeds (7 vs 6)"},
-	"sine30":       {extraReversals: 1, why: "a 30-minute sine of 1-8/s: 5 vs 4 reversals on 2 of 20 seeds"},
+	"steady-noisy": {extraReversals: 2, flaps: 0.70, why: "steady 6/s, exactly 9 workers busy: a worker removed on a low arrival reading and added back, 7 vs 5 reversals on 1 of 20 seeds (seed 11; none of seeds 21-40)"},
+	"slow2":        {extraReversals: 2, flaps: 0.75, why: "6 s messages, 2 at a time, 2/s (exactly 6 pods busy): a worker removed on a low arrival reading, on 4 of 20 seeds (7 vs 5 reversals on seed 17)"},
+	"poll10":       {extraReversals: 3, flaps: 0.75, why: "10 s poll on 4/s (exactly 6 workers busy): a worker flaps on 2 of 20 seeds (7 vs 4 on seed 12)"},
+	"step":         {extraReversals: 1, flaps: 0.80, why: "rate steps down to 1/s: a worker flaps at the low step, on 3 of 20 seeds (7 vs 6)"},
+	"step2":        {extraReversals: 1, flaps: 0.95, why: "rate steps between 1.5 and 6/s: a worker flaps, on 1 of 20 seeds (7 vs 6)"},
+	"sine30":       {extraReversals: 1, flaps: 0.80, why: "a 30-minute sine of 1-8/s: 5 vs 4 reversals on 2 of 20 seeds"},
 }
 
 // checkException runs sc (with seed, unless 0) under the default policy and
