@@ -158,7 +158,9 @@ func (p *PodChooser) pods(ctx context.Context) ([]corev1.Pod, error) {
 // mapConsumers sums the unacknowledged messages of the consumers of each
 // pod and counts the consumers mapped. A consumer whose connection name is
 // a pod's name is that pod's; otherwise one whose peer host is the IP of
-// exactly one pod is that pod's.
+// exactly one pod is that pod's. A consumer's count is its channel's, of
+// every consumer on it (a worker may consume several queues, or one queue
+// several times, on one channel), so each named channel counts once.
 func mapConsumers(pods []corev1.Pod, cs []engine.Consumer) (map[string]int, int) {
 	names := map[string]bool{}
 	byIP := map[string]string{}
@@ -173,6 +175,7 @@ func mapConsumers(pods []corev1.Pod, cs []engine.Consumer) (map[string]int, int)
 		}
 	}
 	unacked := map[string]int{}
+	counted := map[string]bool{} // channels whose count is in
 	mapped := 0
 	for _, c := range cs {
 		pod := ""
@@ -184,7 +187,14 @@ func mapConsumers(pods []corev1.Pod, cs []engine.Consumer) (map[string]int, int)
 		default:
 			continue
 		}
-		unacked[pod] += c.Unacked
+		n := c.Unacked
+		if c.Channel != "" {
+			if counted[c.Channel] {
+				n = 0
+			}
+			counted[c.Channel] = true
+		}
+		unacked[pod] += n
 		mapped++
 	}
 	return unacked, mapped

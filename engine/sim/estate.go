@@ -103,9 +103,9 @@ func estateTarget(d EstateDeployment, defaults engine.Config, worlds []*estateWo
 	cfg.Namespace, cfg.Deployment = d.Namespace, d.Name
 	t.Config, t.Queues = cfg, queues
 	t.Scaler = deploymentScaler(worlds)
-	// The pod view and the pod choice see the first queue's pods: every
-	// queue's world has the same ones, by the same names.
-	t.Pods = worlds[0]
+	// Every queue's world has the same pods, by the same names: the pod
+	// view and the pod choice see their work on every queue.
+	t.Pods = deploymentPods(worlds)
 	return t
 }
 

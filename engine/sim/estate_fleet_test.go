@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 // demo estate for three simulated hours, a poll every 15 s: the demo's
 // burst is scaled at the first poll, the sleeper wakes and goes back to
 // zero again and again, every runnable target is scaled, the broken one
-// never, and both worlds of the two-queue Deployment keep its size.
+// never, and both worlds of the two-queue Deployment keep its size and the
+// same pods (its scale-downs choose the pods idle on both queues).
 func TestDemoEstateUnderTheFleet(t *testing.T) {
 	e, clock := demoEstate(t)
 	fl, err := engine.NewFleet(engine.FleetOptions{Targets: e, Lister: e, Clock: clock, Mode: engine.ModeAuto})
@@ -62,6 +64,9 @@ func TestDemoEstateUnderTheFleet(t *testing.T) {
 		}
 		if eu, us := replicas("billing.ledger.eu"), replicas("billing.ledger.us"); eu != us {
 			t.Fatalf("poll %d: ledger-sync has %d replicas on one queue and %d on the other", i, eu, us)
+		}
+		if eu, us := alivePods(e.queues["billing.ledger.eu"]), alivePods(e.queues["billing.ledger.us"]); !slices.Equal(eu, us) {
+			t.Fatalf("poll %d: ledger-sync has pods %q on one queue and %q on the other", i, eu, us)
 		}
 		clock.Advance(15 * time.Second)
 	}

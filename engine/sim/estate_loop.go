@@ -13,7 +13,9 @@ import (
 // replays every period seconds. Before every read or change it adds the
 // arrivals of the cycles about to start and drops those that are over, so
 // that the world holds at most two cycles' arrivals (and Live compacts its
-// messages and pods): its memory stays flat however long it runs.
+// messages and pods): its memory stays flat however long it runs. Its
+// Deployment's pods are seen and chosen over all the Deployment's worlds
+// (deploymentPods), not through one world's.
 type estateWorld struct {
 	*Live
 	loop sync.Mutex // guards the fields below
@@ -24,10 +26,7 @@ type estateWorld struct {
 	next int
 }
 
-var (
-	_ engine.Scaler      = (*estateWorld)(nil)
-	_ engine.PodObserver = (*estateWorld)(nil)
-)
+var _ engine.Scaler = (*estateWorld)(nil)
 
 // newEstateWorld starts q's world at replicas pods, q.Warm seconds in the
 // past of the clock.
@@ -94,16 +93,4 @@ func (w *estateWorld) GetScale(ctx context.Context) (engine.Scale, error) {
 func (w *estateWorld) SetScale(ctx context.Context, req engine.ScaleRequest) error {
 	w.feed()
 	return w.Live.SetScale(ctx, req)
-}
-
-// ObservePods implements engine.PodObserver.
-func (w *estateWorld) ObservePods(ctx context.Context) ([]engine.PodState, error) {
-	w.feed()
-	return w.Live.ObservePods(ctx)
-}
-
-// PrepareScaleDown implements engine.PodChooser.
-func (w *estateWorld) PrepareScaleDown(ctx context.Context, from, to int32) (engine.PodChoice, error) {
-	w.feed()
-	return w.Live.PrepareScaleDown(ctx, from, to)
 }

@@ -14,8 +14,8 @@ import (
 // console lists every target of the simulated estate within seconds, in
 // AUTO mode with the demo's burst already scaled; the broken target shows
 // its error and cannot be opened; enter opens a target's console (its
-// scale in the events, its pods on o), esc returns to the list, o there
-// sorts, q quits.
+// scale in the events, its pods on o: those of the two-queue Deployment
+// busy on both queues), esc returns to the list, o there sorts, q quits.
 func TestDemoFleetInTmux(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -47,6 +47,19 @@ func TestDemoFleetInTmux(t *testing.T) {
 	s.waitFor("the broken target's error", containsAll("▶ billing/payouts", `✗ billing/payouts: invalid annotation yeetscale.yeeter.io/target-messages="lots": must be`))
 	s.run("send-keys", "-t", "demo", "Enter")
 	s.waitFor("the refusal to open it", containsAll("billing/payouts cannot be opened: invalid annotation"))
+
+	// ledger-sync's pods consume both its queues: a pod holding a message
+	// of each (one at a time per queue) shows busy 2.
+	s.run("send-keys", "-t", "demo", "k")
+	s.waitFor("the cursor on ledger-sync again", containsAll("▶ billing/ledger-sync"))
+	s.run("send-keys", "-t", "demo", "Enter")
+	s.waitFor("ledger-sync's console", containsAll("billing/ledger-sync · vhost / max(billing.ledger.eu,billing.ledger.us)", "esc list"))
+	s.run("send-keys", "-t", "demo", "o")
+	s.waitFor("ledger-sync's pods busy on both queues", regexp.MustCompile(`ledger-sync-7d4b9c8f6-\S+ +busy 2\b`).MatchString)
+	s.run("send-keys", "-t", "demo", "o")
+	s.waitFor("ledger-sync's events", containsAll("EVENTS newest first"))
+	s.run("send-keys", "-t", "demo", "Escape")
+	s.waitFor("the list on ledger-sync", containsAll("NAMESPACE/DEPLOYMENT", "▶ billing/ledger-sync"))
 
 	// enter on yeeter-worker opens its console with its scale in the
 	// events; o shows its simulated pods, o again the events.
