@@ -163,6 +163,7 @@ func (a *app) runFleet(ctx context.Context, o *rootOptions, fs *pflag.FlagSet) e
 		quietKlog()
 	} else {
 		klogTo(logger)
+		kubeWarningsTo(logger)
 	}
 	warn := func(err error) { logger.Warn("kubernetes", "error", engine.Printable(err.Error())) }
 	if !o.once && !o.auto {

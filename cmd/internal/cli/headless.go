@@ -104,6 +104,10 @@ func (a *app) runRoot(ctx context.Context, o *rootOptions) error {
 	defer stop()
 
 	logger := newLogger(a.Err, o.logFormat)
+	if o.once || o.auto {
+		klogTo(logger)
+		kubeWarningsTo(logger)
+	}
 	cfg := a.cfg
 	lv, err := o.live.connect(&cfg, func(err error) { logger.Warn("kubernetes", "error", engine.Printable(err.Error())) })
 	if err != nil {
