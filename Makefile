@@ -78,7 +78,7 @@ test: test-deps
 	echo 'make test: go test ./... (a first run also finishes building the Kubernetes tools, about 7 minutes on 2 cores in all, and one release archive)' && \
 	$(GO) test -count=1 -vet=off -p 4 -timeout 60m ./...
 
-# Every test under the race detector (slower: about 4 minutes warm on 2
+# Every test under the race detector (slower: about 2.5 minutes warm on 2
 # cores); make test runs without it.
 .PHONY: test-race
 test-race: test-deps

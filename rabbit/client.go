@@ -86,6 +86,17 @@ func New(o Options) (*Client, error) {
 	}, nil
 }
 
+// CheckCAFile reads --mgmt-ca-file, if given, as New will: a missing,
+// unreadable or certificate-less file is the same error New returns, found
+// before anything else connects (a usage error, not a later cluster one).
+func (o Options) CheckCAFile() error {
+	if o.CAFile == "" {
+		return nil
+	}
+	_, err := loadCAs(o.CAFile, o.ReadFile)
+	return err
+}
+
 // loadCAs returns the system's CA pool plus the certificates in file, read
 // with readFile when not nil (tests) or else with a size cap of MaxCAFile.
 func loadCAs(file string, readFile func(string) ([]byte, error)) (*x509.CertPool, error) {

@@ -27,6 +27,9 @@ func TestUsageExitCodes(t *testing.T) {
 		{"a port out of range", []string{"--once", "--mgmt-url", "http://127.0.0.1:99999"}, "invalid --mgmt-url http://127.0.0.1:99999: its port must be 1 to 65535"},
 		{"wait-idle without pod choice", []string{"--once", "--scale-in-wait-idle", "1m", "--pod-choice=false"}, "--scale-in-wait-idle 1m0s needs pod choice"},
 		{"port zero", []string{"--auto", "--mgmt-url", "http://127.0.0.1:0"}, "invalid --mgmt-url http://127.0.0.1:0: its port"},
+		{"a CA file with no certificate", []string{"--once", "--mgmt-url", "https://h:15671", "--mgmt-ca-file", "/dev/null"}, "--mgmt-ca-file"},
+		{"a CA file with no certificate, fleet", []string{"--once", "-A", "--mgmt-url", "https://h:15671", "--mgmt-ca-file", "/dev/null"}, "--mgmt-ca-file"},
+		{"a missing CA file", []string{"--auto", "--mgmt-url", "https://h:15671", "--mgmt-ca-file", "/nonexistent/ca.pem"}, "--mgmt-ca-file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,6 +91,9 @@ func (o *liveOptions) complete() error {
 	if err := o.rabbit.Validate(); err != nil {
 		return usage(err)
 	}
+	if err := o.rabbit.CheckCAFile(); err != nil {
+		return usage(err)
+	}
 	if err := o.leader.Validate(); err != nil {
 		return usage(err)
 	}
