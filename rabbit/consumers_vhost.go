@@ -22,9 +22,10 @@ import (
 const (
 	// consumerColumns are the fields of a consumer that are read.
 	consumerColumns = "queue.name,consumer_tag,channel_details.name,channel_details.connection_name,channel_details.peer_host,channel_details.peer_port"
-	// maxVHostConsumerBody bounds the vhost's consumer list: 50,000
-	// consumers with 255-byte queue and channel names are about 40 MB,
-	// 10,000 about 8 MB.
+	// maxVHostConsumerBody bounds the vhost's consumer list: with the
+	// columns read, 2,000 consumers were 530 KB on RabbitMQ 3.10 (265
+	// bytes each); with 255-byte queue names and consumer tags a consumer
+	// is about 750 bytes, so 16 MiB holds over 20,000.
 	maxVHostConsumerBody = 16 << 20
 )
 
