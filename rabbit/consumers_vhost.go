@@ -37,9 +37,9 @@ type vhostConsumerJSON struct {
 	consumerJSON
 }
 
-// QueuesConsumers lists the consumers of the queues of a vhost that match
-// accepts (engine.ConsumerLister): the queues' names are matched afresh at
-// each listing, so a pattern's new queues count as soon as they have
+// QueuesConsumers lists the consumers of those queues of a vhost whose
+// names its accept func takes (engine.ConsumerLister): the names are
+// matched afresh at each listing, so a pattern's new queues count as soon as they have
 // consumers.
 type QueuesConsumers struct {
 	c      *Client
@@ -49,8 +49,8 @@ type QueuesConsumers struct {
 
 var _ engine.ConsumerLister = QueuesConsumers{}
 
-// ForQueues returns the lister of the consumers of vhost's queues that
-// accept matches (one GET of the vhost's consumers, one of its channels,
+// ForQueues returns the lister of the consumers of the queues of vhost
+// whose names accept takes (one GET of the vhost's consumers, one of its channels,
 // one of its connections per listing). It shares c's HTTP client.
 func (c *Client) ForQueues(vhost string, accept func(queue string) bool) QueuesConsumers {
 	return QueuesConsumers{c: c, vhost: vhost, accept: accept}
