@@ -112,7 +112,7 @@ func (c *Controller) observePods(ctx context.Context, at time.Time, need bool, b
 	}
 	obs, ok := pc.chooser.(PodObserver)
 	if !ok {
-		why := "pod choice is off (--pod-choice=false, a queue-pattern target, or no pod rights)"
+		why := "pod choice is off (--pod-choice=false, or no pod rights)"
 		if pc.chooser != nil {
 			why = "this pod chooser cannot observe pods"
 		}

@@ -11,7 +11,8 @@ import (
 // TestWatchPods: a console that watches the pods gets them in every poll's
 // snapshot (observed once a poll, with the proposed scale-down); not
 // watched, polls do not observe them; without a chooser the view says why,
-// naming every cause (a fleet target of a queue pattern has none either).
+// naming every cause (a fleet target of a queue pattern has one now, so it
+// is none).
 func TestWatchPods(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -23,7 +24,7 @@ func TestWatchPods(t *testing.T) {
 	}{
 		{"watched", true, true, 2, 5, ""},
 		{"not watched", false, true, 0, -2, ""},
-		{"watched, no chooser", true, false, 0, 5, "pod choice is off (--pod-choice=false, a queue-pattern target, or no pod rights)"},
+		{"watched, no chooser", true, false, 0, 5, "pod choice is off (--pod-choice=false, or no pod rights)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

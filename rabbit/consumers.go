@@ -36,15 +36,19 @@ const (
 var _ engine.ConsumerLister = (*Client)(nil)
 
 type consumerDetailsJSON struct {
-	ConsumerDetails *[]struct {
-		Tag     string `json:"consumer_tag"`
-		Channel *struct {
-			Name           *string `json:"name"`
-			ConnectionName *string `json:"connection_name"`
-			PeerHost       string  `json:"peer_host"`
-			PeerPort       any     `json:"peer_port"` // a number, or "unknown" for direct connections
-		} `json:"channel_details"`
-	} `json:"consumer_details"`
+	ConsumerDetails *[]consumerJSON `json:"consumer_details"`
+}
+
+// consumerJSON is one consumer, as a queue's consumer_details and the
+// vhost's consumer list both give it.
+type consumerJSON struct {
+	Tag     string `json:"consumer_tag"`
+	Channel *struct {
+		Name           *string `json:"name"`
+		ConnectionName *string `json:"connection_name"`
+		PeerHost       string  `json:"peer_host"`
+		PeerPort       any     `json:"peer_port"` // a number, or "unknown" for direct connections
+	} `json:"channel_details"`
 }
 
 type channelJSON struct {
@@ -62,7 +66,7 @@ type connectionJSON struct {
 // Errors wrap an engine sentinel, as Stats's do.
 func (c *Client) Consumers(ctx context.Context) ([]engine.Consumer, error) {
 	var q consumerDetailsJSON
-	if err := c.getJSON(ctx, []string{"queues", c.vhost, c.queue}, "columns=consumer_details", &q); err != nil {
+	if err := c.getJSON(ctx, []string{"queues", c.vhost, c.queue}, "columns=consumer_details", c.queue, maxConsumerBody, &q); err != nil {
 		return nil, err
 	}
 	if q.ConsumerDetails == nil {
@@ -71,8 +75,17 @@ func (c *Client) Consumers(ctx context.Context) ([]engine.Consumer, error) {
 	if len(*q.ConsumerDetails) > maxConsumers {
 		return nil, c.badConsumers(fmt.Errorf("%d consumers, more than %d", len(*q.ConsumerDetails), maxConsumers))
 	}
+	return c.withChannels(ctx, c.vhost, c.queue, *q.ConsumerDetails)
+}
+
+// withChannels completes consumers of vhost with their channel's
+// unacknowledged messages and their connection's client-provided name: one
+// GET of the vhost's channels and one of its connections, however many
+// queues the consumers are of. queue names the queue for errors ("" for
+// several).
+func (c *Client) withChannels(ctx context.Context, vhost, queue string, consumers []consumerJSON) ([]engine.Consumer, error) {
 	var chans []channelJSON
-	if err := c.getJSON(ctx, []string{"vhosts", c.vhost, "channels"}, "columns="+url.QueryEscape("name,messages_unacknowledged"), &chans); err != nil {
+	if err := c.getJSON(ctx, []string{"vhosts", vhost, "channels"}, "columns="+url.QueryEscape("name,messages_unacknowledged"), queue, maxConsumerBody, &chans); err != nil {
 		return nil, err
 	}
 	unacked := make(map[string]int, len(chans))
@@ -86,7 +99,7 @@ func (c *Client) Consumers(ctx context.Context) ([]engine.Consumer, error) {
 		}
 	}
 	var conns []connectionJSON
-	if err := c.getJSON(ctx, []string{"vhosts", c.vhost, "connections"}, "columns="+url.QueryEscape("name,user_provided_name"), &conns); err != nil {
+	if err := c.getJSON(ctx, []string{"vhosts", vhost, "connections"}, "columns="+url.QueryEscape("name,user_provided_name"), queue, maxConsumerBody, &conns); err != nil {
 		return nil, err
 	}
 	provided := make(map[string]string, len(conns))
@@ -95,8 +108,8 @@ func (c *Client) Consumers(ctx context.Context) ([]engine.Consumer, error) {
 			provided[*cn.Name] = *cn.ProvidedName
 		}
 	}
-	out := make([]engine.Consumer, 0, len(*q.ConsumerDetails))
-	for _, d := range *q.ConsumerDetails {
+	out := make([]engine.Consumer, 0, len(consumers))
+	for _, d := range consumers {
 		if d.Channel == nil || d.Channel.Name == nil || d.Channel.ConnectionName == nil ||
 			len(*d.Channel.Name) > maxName || len(d.Channel.PeerHost) > maxName {
 			return nil, c.badConsumers(fmt.Errorf("a consumer without a channel or its connection's name"))
@@ -114,15 +127,16 @@ func (c *Client) Consumers(ctx context.Context) ([]engine.Consumer, error) {
 	return out, nil
 }
 
-// getJSON GETs one object or list (at most maxConsumerBody bytes) and
-// decodes it into v; a non-200 answer is classified as Stats's are.
-func (c *Client) getJSON(ctx context.Context, parts []string, query string, v any) error {
-	status, body, err := c.getCapped(ctx, parts, query, maxConsumerBody)
+// getJSON GETs one object or list (at most limit bytes) and
+// decodes it into v; a non-200 answer is classified as Stats's are, for
+// queue on parts[1] (the vhost; queue "" for the vhost's lists).
+func (c *Client) getJSON(ctx context.Context, parts []string, query, queue string, limit int, v any) error {
+	status, body, err := c.getCapped(ctx, parts, query, limit)
 	if err != nil {
 		return err
 	}
 	if status != http.StatusOK {
-		return c.statusError(ctx, status, body)
+		return c.classify(ctx, status, body, parts[1], queue)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return c.badConsumers(err)

@@ -17,8 +17,17 @@ import (
 )
 
 // namedConsumer opens a connection named name (client property
-// connection_name) with one consumer of prefetch 1 that never acks.
+// connection_name; none when "") with one consumer of prefetch 1 that
+// never acks.
 func namedConsumer(t *testing.T, b *rabbittest.Broker, vhost, queue, name string) <-chan amqp.Delivery {
+	t.Helper()
+	return channelConsumer(t, b, vhost, name, queue)
+}
+
+// channelConsumer opens a connection named name (none when "") with one
+// channel consuming each of queues, prefetch 1 per consumer, never acking;
+// it returns the deliveries of the last.
+func channelConsumer(t *testing.T, b *rabbittest.Broker, vhost, name string, queues ...string) <-chan amqp.Delivery {
 	t.Helper()
 	props := amqp.Table{}
 	if name != "" {
@@ -36,9 +45,11 @@ func namedConsumer(t *testing.T, b *rabbittest.Broker, vhost, queue, name string
 	if err := ch.Qos(1, 0, false); err != nil {
 		t.Fatal(err)
 	}
-	d, err := ch.Consume(queue, "", false, false, false, false, nil)
-	if err != nil {
-		t.Fatal(err)
+	var d <-chan amqp.Delivery
+	for _, q := range queues {
+		if d, err = ch.Consume(q, "", false, false, false, false, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return d
 }

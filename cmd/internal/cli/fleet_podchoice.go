@@ -16,9 +16,9 @@ import (
 // fleetPodChoice gives each fleet target a pod chooser (scale-in that
 // spares busy workers), unless --pod-choice=false or this identity may not
 // list and patch pods in the namespace followed (ns, "" for all): then it
-// says so once, through warn, and returns targets as they are. A target
-// whose queues are a pattern gets none (its queues change from round to
-// round).
+// says so once, through warn, and returns targets as they are. The chooser
+// of a target of several queues, or of a pattern, lists the consumers of
+// the queues it names or matches at that moment.
 func fleetPodChoice(ctx context.Context, lo *liveOptions, broker *rabbit.Client, targets engine.TargetSource, ns string, warn func(error)) engine.TargetSource {
 	if !lo.pods.enabled {
 		return targets
@@ -38,8 +38,9 @@ func fleetPodChoice(ctx context.Context, lo *liveOptions, broker *rabbit.Client,
 }
 
 // podTargets adds a pod chooser to each target of a source. A target keeps
-// its chooser while its vhost and queues stay the same, so that the
-// chooser its controller got is the one --once waits for (settle).
+// its chooser while its vhost and queue names (or pattern) stay the same,
+// so that the chooser its controller got is the one --once waits for
+// (settle).
 type podTargets struct {
 	engine.TargetSource
 	client kubernetes.Interface
@@ -51,7 +52,7 @@ type podTargets struct {
 
 // fleetChooser is a target's pod chooser and the queues it reads.
 type fleetChooser struct {
-	queues    string // the vhost and the names, NUL-separated
+	queues    string // see queuesKey
 	namespace string
 	*kube.PodChooser
 }
@@ -63,15 +64,15 @@ func (s *podTargets) Targets() []engine.Target {
 	next := make(map[string]fleetChooser, len(ts))
 	for i := range ts {
 		t := &ts[i]
-		if t.Err != nil || t.Scaler == nil || len(t.Queues.Names) == 0 {
+		if t.Err != nil || t.Scaler == nil || len(t.Queues.Names) == 0 && t.Queues.Pattern == "" {
 			continue
 		}
-		key, queues := t.Key(), t.Config.VHost+"\x00"+strings.Join(t.Queues.Names, "\x00")
+		key, queues := t.Key(), queuesKey(t)
 		c, ok := s.choosers[key]
 		if !ok || c.queues != queues {
-			var cs queuesConsumers
-			for _, q := range t.Queues.Names {
-				cs = append(cs, s.broker.ForQueue(t.Config.VHost, q))
+			cs, err := s.consumers(t)
+			if err != nil {
+				continue
 			}
 			c = fleetChooser{queues: queues, namespace: t.Namespace, PodChooser: kube.NewPodChooser(s.client, t.Namespace, t.Deployment, cs)}
 		}
@@ -93,18 +94,26 @@ func (s *podTargets) current() []fleetChooser {
 	return out
 }
 
-// queuesConsumers lists the consumers of several queues (a target of
-// several queues).
-type queuesConsumers []engine.ConsumerLister
-
-func (qs queuesConsumers) Consumers(ctx context.Context) ([]engine.Consumer, error) {
-	var out []engine.Consumer
-	for _, q := range qs {
-		cs, err := q.Consumers(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, cs...)
+// queuesKey is what a target's chooser reads: its vhost and queue names,
+// or its pattern, NUL-separated.
+func queuesKey(t *engine.Target) string {
+	if t.Queues.Pattern != "" {
+		return t.Config.VHost + "\x00/\x00" + t.Queues.Pattern
 	}
-	return out, nil
+	return t.Config.VHost + "\x00\x00" + strings.Join(t.Queues.Names, "\x00")
+}
+
+// consumers lists the consumers of t's queues: for one named queue, that
+// queue's (its consumer_details); for several, or a pattern, those of the
+// vhost filtered by queue name, so that the vhost's channels and
+// connections are read once, not once per queue.
+func (s *podTargets) consumers(t *engine.Target) (engine.ConsumerLister, error) {
+	if len(t.Queues.Names) == 1 && t.Queues.Pattern == "" {
+		return s.broker.ForQueue(t.Config.VHost, t.Queues.Names[0]), nil
+	}
+	match, err := t.Queues.Matcher()
+	if err != nil {
+		return nil, err // the annotation's check refuses it first
+	}
+	return s.broker.ForQueues(t.Config.VHost, match), nil
 }
