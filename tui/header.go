@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
+
 	"github.com/yeeter/yeetscale/engine"
 )
 
@@ -17,6 +19,7 @@ const headerHeight = 2
 type header struct {
 	st   *Styles
 	opts Options
+	keys *KeyMap
 	w    int
 	snap engine.Snapshot
 	now  time.Time
@@ -32,8 +35,39 @@ func (h *header) View() string {
 		label(o.Namespace) + "/" + st.Bold.Render(label(o.Deployment)) + st.Dim.Render(" · ") +
 		"vhost " + label(o.VHost) + " " + st.Bold.Render(label(o.Queue))
 	l1 := spread(where, st.badge(badgeName(h.snap.Mode, o.ReadOnly)), h.w, true)
-	l2 := spread(h.freshness(), st.Dim.Render(o.Hint), h.w, false)
+	l2 := h.freshness()
+	l2 = spread(l2, st.Dim.Render(h.hint(h.w-lipgloss.Width(l2)-2)), h.w, false)
 	return l1 + "\n" + l2
+}
+
+// hint is Options.Hint and, with AutoHint, what the auto key does now,
+// within w cells if it can: when both do not fit, the key's hint alone.
+func (h *header) hint(w int) string {
+	auto := h.autoHint()
+	switch {
+	case auto == "":
+		return h.opts.Hint
+	case h.opts.Hint == "":
+		return auto
+	}
+	both := h.opts.Hint + " · " + auto
+	if lipgloss.Width(both) > w && lipgloss.Width(auto) <= w {
+		return auto
+	}
+	return both
+}
+
+// autoHint is what the auto key does in the mode shown, "" without
+// Options.AutoHint or with the key disabled (read-only).
+func (h *header) autoHint() string {
+	if !h.opts.AutoHint || h.keys == nil || !h.keys.Auto.Enabled() {
+		return ""
+	}
+	k := h.keys.Auto.Help().Key
+	if h.snap.Mode == engine.ModeAuto {
+		return k + ": auto off, approve by hand"
+	}
+	return k + ": auto on"
 }
 
 // freshness says when the data was last read, as a warning when stale.

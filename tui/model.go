@@ -65,7 +65,7 @@ func New(ctx context.Context, eng Engine, opts Options) *Model {
 	ctx, cancel := context.WithCancel(ctx)
 	m := &Model{ctx: ctx, cancel: cancel, eng: eng, opts: opts, st: st, keys: DefaultKeyMap(), help: newHelp(st), now: opts.Now()}
 	m.keys.SetReadOnly(opts.ReadOnly)
-	m.hdr = &header{st: st, opts: opts}
+	m.hdr = &header{st: st, opts: opts, keys: &m.keys}
 	m.queue = newQueuePanel(st, opts.Location)
 	m.reps = newReplicasPanel(st, opts.Location)
 	m.dec = &decision{st: st, keys: &m.keys, readOnly: opts.ReadOnly}
