@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -77,13 +76,17 @@ func (h *header) freshness() string {
 	case s.Polls == 0:
 		return st.Dim.Render("○ connecting: first poll running…")
 	case s.LastGoodPoll.IsZero():
-		return st.Warn.Render(fmt.Sprintf("⚠ NO DATA: %d poll(s) failed, none succeeded", s.ConsecutiveErrors))
+		return st.Warn.Render("⚠ NO DATA: " + plural(int64(s.ConsecutiveErrors), "poll") + " failed, none succeeded")
 	}
 	a := s.Age(h.now)
-	if s.Stale || a > 2*s.Config.PollInterval {
-		t := "⚠ STALE: last good poll " + age(a) + " ago"
+	if stale := s.Stale || a > 2*s.Config.PollInterval; stale || s.ConsecutiveErrors > 0 {
+		// From the first failed poll on: the figures shown are that old.
+		t := "⚠ last good poll " + age(a) + " ago"
+		if stale {
+			t = "⚠ STALE: last good poll " + age(a) + " ago"
+		}
 		if s.ConsecutiveErrors > 0 {
-			t += fmt.Sprintf(" (%d failed polls since)", s.ConsecutiveErrors)
+			t += " (" + plural(int64(s.ConsecutiveErrors), "failed poll") + " since)"
 		}
 		return st.Warn.Render(t)
 	}

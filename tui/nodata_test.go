@@ -47,9 +47,9 @@ type outage struct {
 }
 
 // console is the 100x30 console after the outage's polls, cut into the
-// queue panel, the replicas panel (side by side on the screen) and the
-// NEXT line.
-func (o outage) console(t *testing.T) (queue, reps, next string) {
+// header's freshness line, the queue panel, the replicas panel (side by
+// side on the screen) and the NEXT line.
+func (o outage) console(t *testing.T) (fresh, queue, reps, next string) {
 	t.Helper()
 	clock := engine.NewManualClock(t0)
 	sc := sim.Demo()
@@ -72,7 +72,9 @@ func (o outage) console(t *testing.T) (queue, reps, next string) {
 	defer m.Close()
 	sized(m, 100, 30)
 	var q, r []string
-	for _, l := range strings.Split(m.View(), "\n") {
+	lines := strings.Split(m.View(), "\n")
+	fresh = lines[1]
+	for _, l := range lines {
 		switch {
 		case strings.Contains(l, "││"):
 			left, right, _ := strings.Cut(l, "││")
@@ -81,23 +83,24 @@ func (o outage) console(t *testing.T) (queue, reps, next string) {
 			next = l
 		}
 	}
-	return strings.Join(q, "\n"), strings.Join(r, "\n"), next
+	return fresh, strings.Join(q, "\n"), strings.Join(r, "\n"), next
 }
 
 // TestConsoleNeverShowsMadeUpNumbers: before any poll has read the
 // Deployment and the queue, the panels show "—" for every figure (never a
 // zero that reads as a fact), no chart, and NEXT says that no decision is
 // possible; after a good poll, when later polls fail, the figures are the
-// last good ones and say as of when, with no trend projected from them.
+// last good ones and say as of when, with no trend projected from them,
+// and the header warns from the first failed poll on (not "● polled").
 func TestConsoleNeverShowsMadeUpNumbers(t *testing.T) {
 	digit := regexp.MustCompile(`[0-9]`)
 	tests := []struct {
-		name              string
-		o                 outage
-		queue, reps, next []string // shown
-		noQueue, noReps   []string // not shown
-		noNext            []string
-		figuresNeverRead  bool // the queue's figures and the replicas' are unknown
+		name                     string
+		o                        outage
+		fresh, queue, reps, next []string // shown
+		noFresh, noQueue, noReps []string // not shown
+		noNext                   []string
+		figuresNeverRead         bool // the queue's figures and the replicas' are unknown
 	}{
 		{
 			name: "every poll failed", o: outage{failed: 3, scaleDown: true, queueDown: true},
@@ -115,25 +118,28 @@ func TestConsoleNeverShowsMadeUpNumbers(t *testing.T) {
 		},
 		{
 			name: "stale", o: outage{good: 6, failed: 3, scaleDown: true, queueDown: true},
+			fresh: []string{"⚠ STALE: last good poll 45s ago (3 failed polls since)"},
 			queue: []string{"as of 03:01:15", "ready "}, reps: []string{"as of 03:01:15", "spec 2 · ready 2 · pods 2"},
 			noQueue: []string{"/min", "empty in", "steady"}, noReps: []string{"steady"},
 			next: []string{"holding at 2 replicas"},
 		},
 		{
 			name: "one failed poll", o: outage{good: 6, failed: 1, queueDown: true},
+			fresh: []string{"⚠ last good poll 15s ago (1 failed poll since)"}, noFresh: []string{"●", "STALE"},
 			queue: []string{"as of 03:01:15"}, reps: []string{"as of 03:01:15"},
 			noQueue: []string{"/min", "empty in"}, noReps: []string{"steady"},
 			next: []string{"holding at 2 replicas"},
 		},
 		{
 			name: "fresh", o: outage{good: 6},
+			fresh: []string{"● polled 0s ago"}, noFresh: []string{"⚠"},
 			queue: []string{"/min"}, noQueue: []string{"as of", "—  messages"}, noReps: []string{"as of", "not read"},
 			noNext: []string{"no decision"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			queue, reps, next := tt.o.console(t)
+			fresh, queue, reps, next := tt.o.console(t)
 			check := func(what, got string, want, not []string) {
 				for _, s := range want {
 					if !strings.Contains(got, s) {
@@ -146,6 +152,7 @@ func TestConsoleNeverShowsMadeUpNumbers(t *testing.T) {
 					}
 				}
 			}
+			check("header", fresh, tt.fresh, tt.noFresh)
 			check("queue panel", queue, tt.queue, tt.noQueue)
 			check("replicas panel", reps, tt.reps, tt.noReps)
 			check("NEXT", next, tt.next, tt.noNext)
