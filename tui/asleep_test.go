@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 
@@ -31,10 +32,10 @@ func TestReplicasPanelShowsSleepingTarget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := engine.Snapshot{Polls: 1, Scale: engine.Scale{Desired: tt.desired}, Pending: tt.pending, Proposed: 4}
+			s := engine.Snapshot{Polls: 1, LastGoodPoll: t0, Scale: engine.Scale{Desired: tt.desired}, Pending: tt.pending, Proposed: 4}
 			s.Config = engine.DefaultConfig()
 			s.Config.MinReplicas, s.Config.ActivationMessages = tt.min, tt.act
-			head := replicasInfo(st, s)[0]
+			head := replicasInfo(st, s, time.UTC)[0]
 			if got := strings.Contains(head, "asleep"); got == tt.wantNone || !tt.wantNone && !strings.Contains(head, tt.want) {
 				t.Errorf("head %q, want %q (asleep shown: %v)", head, tt.want, !tt.wantNone)
 			}

@@ -1,6 +1,10 @@
 package tui
 
-import "github.com/yeeter/yeetscale/engine"
+import (
+	"time"
+
+	"github.com/yeeter/yeetscale/engine"
+)
 
 // panelInfoLines are a chart panel's lines besides the chart: three lines
 // of figures above it, its legend below.
@@ -13,6 +17,7 @@ const panelInfoLines = 4
 type chartPanel struct {
 	content panelContent
 	st      *Styles
+	loc     *time.Location // formats the time of the figures shown
 	w, h    int
 	snap    engine.Snapshot
 	view    string
@@ -20,20 +25,24 @@ type chartPanel struct {
 
 // panelContent is what one chart panel shows.
 type panelContent struct {
-	// info returns the lines of figures above the chart.
-	info func(st *Styles, s engine.Snapshot) []string
+	// info returns the lines of figures above the chart; loc formats the
+	// time of stale figures (asOf).
+	info func(st *Styles, s engine.Snapshot, loc *time.Location) []string
 	// series returns the chart's solid and dotted series, oldest first.
 	series func(hist []engine.Observation) (solid, dotted []float64)
 	// solid and dotted name the two series in the legend.
 	solid, dotted string
 	// span puts how much time the history covers beside the legend.
 	span bool
-	// integer and empty are the chart's chartSpec.Integer and .Empty.
+	// integer and empty are the chart's chartSpec.Integer and .Empty
+	// before the first poll (after failed ones, it says no poll succeeded).
 	integer bool
 	empty   string
 }
 
-func newChartPanel(st *Styles, c panelContent) *chartPanel { return &chartPanel{st: st, content: c} }
+func newChartPanel(st *Styles, loc *time.Location, c panelContent) *chartPanel {
+	return &chartPanel{st: st, loc: loc, content: c}
+}
 
 // SetSize implements component.
 func (p *chartPanel) SetSize(w, h int) { p.w, p.h = w, h; p.rebuild() }
@@ -47,15 +56,20 @@ func (p *chartPanel) View() string { return p.view }
 
 func (p *chartPanel) rebuild() {
 	st, c := p.st, p.content
-	lines := c.info(st, p.snap)
+	lines := c.info(st, p.snap, p.loc)
+	hist := readHistory(p.snap.History)
 	if iw, ih := p.w-4, p.h-2-panelInfoLines; iw > 0 && ih > 0 {
-		solid, dotted := c.series(p.snap.History)
-		chart := renderChart(st, chartSpec{Width: iw, Height: ih, Main: solid, Second: dotted, Integer: c.integer, Empty: c.empty})
+		empty := c.empty
+		if p.snap.Polls > 0 {
+			empty = "no poll has succeeded yet"
+		}
+		solid, dotted := c.series(hist)
+		chart := renderChart(st, chartSpec{Width: iw, Height: ih, Main: solid, Second: dotted, Integer: c.integer, Empty: empty})
 		lines = append(lines, splitLines(chart)...)
 	}
 	leg := legend(st, c.solid, c.dotted)
 	if c.span {
-		leg = spread(leg, st.Dim.Render(span(p.snap.History)), p.w-4, false)
+		leg = spread(leg, st.Dim.Render(span(hist)), p.w-4, false)
 	}
 	p.view = box(st, p.w, p.h, append(lines, leg))
 }

@@ -63,6 +63,9 @@ func (d *decision) next() string {
 	switch {
 	case s.Polls == 0:
 		return st.Dim.Render("waiting for the first poll…")
+	case s.LastGoodPoll.IsZero():
+		// Not "holding at 0": the size may never have been read.
+		return st.Warn.Render("no decision possible") + ": no poll has succeeded yet, nothing is applied"
 	case s.Mode == engine.ModePaused:
 		return st.Warn.Render("paused") + ": polling continues, nothing is proposed or applied" + d.hint(d.keys.Pause, "resume")
 	case s.Decision.Held || (s.Err != nil && s.ConsecutiveErrors > 0):

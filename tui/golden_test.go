@@ -58,6 +58,7 @@ func TestStatesGolden(t *testing.T) {
 	paused := handSnapshot(4, 4, engine.ModePaused)
 	paused.Decision.Reason = "paused at 4: 120 messages / 50 per replica = 3"
 	first := engine.Snapshot{Config: engine.DefaultConfig(), Proposed: -1, Decision: engine.Decision{Desired: -1, Recommendation: -1}}
+	noData := noDataSnapshot()
 	unknown := handSnapshot(3, 8, engine.ModeDryRun)
 	unknown.Stats.PublishRate, unknown.Stats.DeliverRate, unknown.Stats.AckRate = engine.Rate{}, engine.Rate{}, engine.Rate{}
 	tests := []struct {
@@ -69,6 +70,7 @@ func TestStatesGolden(t *testing.T) {
 		{"stale_error", stale, t0.Add(time.Minute), nil},
 		{"paused", paused, t0.Add(3 * time.Second), nil},
 		{"first_poll", first, t0, nil},
+		{"no_data", noData, t0.Add(5 * time.Second), nil},
 		{"dry_run_unknown_rates", unknown, t0.Add(2 * time.Second), nil},
 		{"confirm_scale_down", handSnapshot(10, 2, engine.ModeManual), t0, []string{"a"}},
 		{"full_help", handSnapshot(3, 3, engine.ModeManual), t0, []string{"?"}},
@@ -89,4 +91,19 @@ func TestStatesGolden(t *testing.T) {
 			golden.RequireEqual(t, []byte(m.View()))
 		})
 	}
+}
+
+// noDataSnapshot is the console's snapshot after three polls that could
+// read neither the Deployment nor the queue (an unreachable apiserver).
+func noDataSnapshot() engine.Snapshot {
+	cfg := engine.DefaultConfig()
+	s := engine.Snapshot{Seq: 3, At: t0, Config: cfg, Mode: engine.ModeManual, Polls: 3, LastPoll: t0, Stale: true, ConsecutiveErrors: 3,
+		Err:      fmt.Errorf("get deployments/scale: %w", errors.Join(engine.ErrUnavailable, errors.New("dial tcp 127.0.0.1:1: connect: connection refused"))),
+		Decision: engine.Decision{Recommendation: -1, Held: true, Reason: "holding: the deployment has not been read yet (unavailable)"},
+		Events:   []engine.Event{{At: t0.Add(-30 * time.Second), Kind: engine.EventError, By: "auto", Message: "poll failed: unavailable"}},
+	}
+	for i := 0; i < 3; i++ {
+		s.History = append(s.History, engine.Observation{At: t0.Add(-cfg.PollInterval * time.Duration(2-i)), Decision: s.Decision})
+	}
+	return s
 }

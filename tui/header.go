@@ -1,9 +1,10 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/yeeter/yeetscale/engine"
 )
@@ -17,6 +18,7 @@ const headerHeight = 2
 type header struct {
 	st   *Styles
 	opts Options
+	keys *KeyMap
 	w    int
 	snap engine.Snapshot
 	now  time.Time
@@ -32,8 +34,39 @@ func (h *header) View() string {
 		label(o.Namespace) + "/" + st.Bold.Render(label(o.Deployment)) + st.Dim.Render(" · ") +
 		"vhost " + label(o.VHost) + " " + st.Bold.Render(label(o.Queue))
 	l1 := spread(where, st.badge(badgeName(h.snap.Mode, o.ReadOnly)), h.w, true)
-	l2 := spread(h.freshness(), st.Dim.Render(o.Hint), h.w, false)
+	l2 := h.freshness()
+	l2 = spread(l2, st.Dim.Render(h.hint(h.w-lipgloss.Width(l2)-2)), h.w, false)
 	return l1 + "\n" + l2
+}
+
+// hint is Options.Hint and, with AutoHint, what the auto key does now,
+// within w cells if it can: when both do not fit, the key's hint alone.
+func (h *header) hint(w int) string {
+	auto := h.autoHint()
+	switch {
+	case auto == "":
+		return h.opts.Hint
+	case h.opts.Hint == "":
+		return auto
+	}
+	both := h.opts.Hint + " · " + auto
+	if lipgloss.Width(both) > w && lipgloss.Width(auto) <= w {
+		return auto
+	}
+	return both
+}
+
+// autoHint is what the auto key does in the mode shown, "" without
+// Options.AutoHint or with the key disabled (read-only).
+func (h *header) autoHint() string {
+	if !h.opts.AutoHint || h.keys == nil || !h.keys.Auto.Enabled() {
+		return ""
+	}
+	k := h.keys.Auto.Help().Key
+	if h.snap.Mode == engine.ModeAuto {
+		return k + ": auto off, approve by hand"
+	}
+	return k + ": auto on"
 }
 
 // freshness says when the data was last read, as a warning when stale.
@@ -43,13 +76,17 @@ func (h *header) freshness() string {
 	case s.Polls == 0:
 		return st.Dim.Render("○ connecting: first poll running…")
 	case s.LastGoodPoll.IsZero():
-		return st.Warn.Render(fmt.Sprintf("⚠ NO DATA: %d poll(s) failed, none succeeded", s.ConsecutiveErrors))
+		return st.Warn.Render("⚠ NO DATA: " + plural(int64(s.ConsecutiveErrors), "poll") + " failed, none succeeded")
 	}
 	a := s.Age(h.now)
-	if s.Stale || a > 2*s.Config.PollInterval {
-		t := "⚠ STALE: last good poll " + age(a) + " ago"
+	if stale := s.Stale || a > 2*s.Config.PollInterval; stale || s.ConsecutiveErrors > 0 {
+		// From the first failed poll on: the figures shown are that old.
+		t := "⚠ last good poll " + age(a) + " ago"
+		if stale {
+			t = "⚠ STALE: last good poll " + age(a) + " ago"
+		}
 		if s.ConsecutiveErrors > 0 {
-			t += fmt.Sprintf(" (%d failed polls since)", s.ConsecutiveErrors)
+			t += " (" + plural(int64(s.ConsecutiveErrors), "failed poll") + " since)"
 		}
 		return st.Warn.Render(t)
 	}

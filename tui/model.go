@@ -65,9 +65,9 @@ func New(ctx context.Context, eng Engine, opts Options) *Model {
 	ctx, cancel := context.WithCancel(ctx)
 	m := &Model{ctx: ctx, cancel: cancel, eng: eng, opts: opts, st: st, keys: DefaultKeyMap(), help: newHelp(st), now: opts.Now()}
 	m.keys.SetReadOnly(opts.ReadOnly)
-	m.hdr = &header{st: st, opts: opts}
-	m.queue = newQueuePanel(st)
-	m.reps = newReplicasPanel(st)
+	m.hdr = &header{st: st, opts: opts, keys: &m.keys}
+	m.queue = newQueuePanel(st, opts.Location)
+	m.reps = newReplicasPanel(st, opts.Location)
 	m.dec = &decision{st: st, keys: &m.keys, readOnly: opts.ReadOnly}
 	m.events = newEventsPanel(st, opts.Location)
 	m.shadow = newShadowPanel(st, opts)

@@ -16,6 +16,10 @@ type Options struct {
 	VHost, Queue string
 	// Hint is a short note shown in the header (e.g. "simulated, 10x speed").
 	Hint string
+	// AutoHint adds to the hint what the auto key does in the mode shown:
+	// "A: auto off, approve by hand" in auto mode, "A: auto on" in any
+	// other (none in read-only). It follows the mode as it changes.
+	AutoHint bool
 	// Shadow names the KEDA ScaledObject (in Namespace) that scales the
 	// Deployment while the console only proposes (--from-scaledobject in
 	// dry-run): the console then shows the live replicas next to the

@@ -9,9 +9,10 @@ import (
 )
 
 // newQueuePanel returns the queue panel: depth and its trend, ready versus
-// unacked, rates and consumers, and a chart of depth over the history.
-func newQueuePanel(st *Styles) *chartPanel {
-	return newChartPanel(st, panelContent{
+// unacked, rates and consumers, and a chart of depth over the history; loc
+// formats the time of stale figures.
+func newQueuePanel(st *Styles, loc *time.Location) *chartPanel {
+	return newChartPanel(st, loc, panelContent{
 		info: queueInfo, series: queueSeries, solid: "messages", dotted: "unacked", span: true,
 		empty: "waiting for the first poll…",
 	})
@@ -26,19 +27,35 @@ func queueSeries(hist []engine.Observation) (total, unacked []float64) {
 	return total, unacked
 }
 
-func queueInfo(st *Styles, s engine.Snapshot) []string {
+// queueInfo is the depth and its trend, ready, unacked and consumers, and
+// the rates: "—" before any good poll, and the last good figures, said to
+// be as of when, after a failed one (without a trend: no projection is made
+// from figures that may be out of date).
+func queueInfo(st *Styles, s engine.Snapshot, loc *time.Location) []string {
 	q := s.Stats
-	head := st.PanelTitle.Render("QUEUE") + "  " + st.Bold.Render(commas(q.Messages)) + " messages"
+	n := func(v int64) string { return st.Bold.Render(commas(v)) }
+	if s.LastGoodPoll.IsZero() {
+		n = func(int64) string { return st.Bold.Render("—") }
+		q.PublishRate, q.DeliverRate, q.AckRate = engine.Rate{}, engine.Rate{}, engine.Rate{}
+	}
+	head := st.PanelTitle.Render("QUEUE") + "  " + n(q.Messages) + " messages"
 	if s.Config.Count == engine.CountReady {
 		head += st.Dim.Render(" (scaling on ready)")
 	}
-	if t := trendText(st, s.History); t != "" {
-		head += "  " + t
+	switch t := asOf(s, loc); {
+	case s.LastGoodPoll.IsZero():
+		head += "  " + st.Dim.Render(noReading(s))
+	case t != "":
+		head += "  " + st.Warn.Render(t)
+	default:
+		if t := trendText(st, s.History); t != "" {
+			head += "  " + t
+		}
 	}
 	return []string{
 		head,
-		fmt.Sprintf("ready %s %s unacked %s %s consumers %d", st.Bold.Render(commas(q.Ready)), st.Dim.Render("·"),
-			st.Bold.Render(commas(q.Unacked)), st.Dim.Render("·"), q.Consumers),
+		fmt.Sprintf("ready %s %s unacked %s %s consumers %s", n(q.Ready), st.Dim.Render("·"),
+			n(q.Unacked), st.Dim.Render("·"), n(int64(q.Consumers))),
 		fmt.Sprintf("publish %s %s deliver %s %s ack %s", st.Bold.Render(rate(q.PublishRate)), st.Dim.Render("·"),
 			st.Bold.Render(rate(q.DeliverRate)), st.Dim.Render("·"), st.Bold.Render(rate(q.AckRate))),
 	}

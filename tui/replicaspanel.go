@@ -3,15 +3,16 @@ package tui
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/yeeter/yeetscale/engine"
 )
 
 // newReplicasPanel returns the replicas panel: spec, ready and proposed
 // replicas, the clamp and target, and a chart of the proposal against what
-// was applied.
-func newReplicasPanel(st *Styles) *chartPanel {
-	return newChartPanel(st, panelContent{
+// was applied; loc formats the time of stale figures.
+func newReplicasPanel(st *Styles, loc *time.Location) *chartPanel {
+	return newChartPanel(st, loc, panelContent{
 		info: replicasInfo, series: replicasSeries, solid: "applied", dotted: "proposed",
 		integer: true, empty: "no replicas read yet",
 	})
@@ -31,12 +32,22 @@ func replicasSeries(hist []engine.Observation) (applied, proposed []float64) {
 	return applied, proposed
 }
 
-func replicasInfo(st *Styles, s engine.Snapshot) []string {
+// replicasInfo is the replicas (spec, ready, pods) and the proposal, the
+// clamp and the target: "—" before any good poll (as in the fleet list),
+// and the last good figures, said to be as of when, after a failed one.
+func replicasInfo(st *Styles, s engine.Snapshot, loc *time.Location) []string {
 	head := st.PanelTitle.Render("REPLICAS") + "  " + st.Bold.Render(fmt.Sprint(s.Scale.Desired))
 	c := s.Config
-	switch {
-	case s.Polls == 0:
-		head = st.PanelTitle.Render("REPLICAS") + "  " + st.Dim.Render("not read yet")
+	spec, ready, pods := st.Bold.Render(fmt.Sprint(s.Scale.Desired)), readyText(st, s.Scale), st.Bold.Render(fmt.Sprint(s.Scale.Current))
+	switch t := asOf(s, loc); {
+	case s.LastGoodPoll.IsZero():
+		// Also when a poll read the Deployment but failed on the queue:
+		// the figures show once a poll reads both, as in the fleet list.
+		dash := st.Bold.Render("—")
+		head = st.PanelTitle.Render("REPLICAS") + "  " + dash + "  " + st.Dim.Render(noReading(s))
+		spec, ready, pods = dash, dash, dash
+	case t != "":
+		head += "  " + st.Warn.Render(t)
 	case s.Pending && s.Proposed >= 0:
 		head += " → " + st.Warn.Render(fmt.Sprint(s.Proposed)) + " proposed"
 	case s.Scale.Desired == 0 && c.MinReplicas == 0:
@@ -48,8 +59,7 @@ func replicasInfo(st *Styles, s engine.Snapshot) []string {
 	}
 	return []string{
 		head,
-		fmt.Sprintf("spec %s %s ready %s %s pods %s", st.Bold.Render(fmt.Sprint(s.Scale.Desired)), st.Dim.Render("·"),
-			readyText(st, s.Scale), st.Dim.Render("·"), st.Bold.Render(fmt.Sprint(s.Scale.Current))),
+		fmt.Sprintf("spec %s %s ready %s %s pods %s", spec, st.Dim.Render("·"), ready, st.Dim.Render("·"), pods),
 		fmt.Sprintf("clamp %s %s target %s/replica", st.Bold.Render(fmt.Sprintf("%d–%d", c.MinReplicas, c.MaxReplicas)),
 			st.Dim.Render("·"), st.Bold.Render(commas(c.TargetMessages))),
 	}

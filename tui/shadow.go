@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
+
 	"github.com/yeeter/yeetscale/engine"
 )
 
@@ -60,38 +62,90 @@ func (p *shadowPanel) SetSnapshot(s engine.Snapshot) {
 	p.tally.Observe(s)
 }
 
+// shadowNote says who scales; it shows only where it fits whole.
+const shadowNote = "KEDA scales; yeetscale only proposes"
+
 // View implements component: "SHADOW of ScaledObject ns/so: HPA 12 ·
 // yeetscale 7 · HPA ran 1.6x the replica-seconds", then the tally's times
-// above target and replica-seconds.
+// above target and replica-seconds. Narrower, the lines take shorter forms
+// (tallyLine, headLine) rather than cut a figure: the replicas always show
+// whole, and the note goes where it fits whole, or nowhere.
 func (p *shadowPanel) View() string {
 	if p == nil {
 		return ""
 	}
-	st, dot := p.st, p.st.Dim.Render(" · ")
 	t := engine.ShadowTotals{Live: -1, Proposed: -1}
 	if p.tally != nil {
 		t = p.tally.Totals()
 	}
-	head := st.Warn.Render("SHADOW") + " of ScaledObject " + st.Bold.Render(p.name) + ": HPA " + st.Bold.Render(replicasCell(t.Live, -1, false)) +
-		dot + "yeetscale " + st.Bold.Render(replicasCell(t.Proposed, -1, false))
-	if t.Covered > 0 {
-		head += dot + replicaSecondsRatio(t)
+	l2, rs := p.tallyLine(t)
+	l1 := p.headLine(t, rs)
+	note := p.st.Dim.Render(shadowNote)
+	switch nw := lipgloss.Width(note) + 2; {
+	case lipgloss.Width(l1)+nw <= p.w:
+		l1 = spread(l1, note, p.w, false)
+	case lipgloss.Width(l2)+nw <= p.w:
+		l2 = spread(l2, note, p.w, false)
 	}
-	return spread(head, st.Dim.Render("KEDA scales; yeetscale only proposes"), p.w, false) + "\n" + fit(p.tallyLine(t), p.w)
+	return fit(l1, p.w) + "\n" + fit(l2, p.w)
 }
 
-// tallyLine is the running tally: the time the backlog was above the
-// target under each sizing, and the replica-seconds of each.
-func (p *shadowPanel) tallyLine(t engine.ShadowTotals) string {
+// headLine is the first of these that fits: the ScaledObject, the replicas
+// and which ran more replica-seconds; the same without the ratio when the
+// tally line shows the replica-seconds (rs); the replicas first, then the
+// ratio, then the ScaledObject; the replicas and the ratio (cut to fit).
+func (p *shadowPanel) headLine(t engine.ShadowTotals, rs bool) string {
+	st, dot := p.st, p.st.Dim.Render(" · ")
+	now := "HPA " + st.Bold.Render(replicasCell(t.Live, -1, false)) + dot + "yeetscale " + st.Bold.Render(replicasCell(t.Proposed, -1, false))
+	full := st.Warn.Render("SHADOW") + " of ScaledObject " + st.Bold.Render(p.name) + ": " + now
+	short := st.Warn.Render("SHADOW") + " " + now
+	so := "ScaledObject " + st.Bold.Render(p.name)
+	if t.Covered <= 0 {
+		return firstFit(p.w, full, short+dot+so)
+	}
+	r := replicaSecondsRatio(t)
+	c := []string{full + dot + r}
+	if rs {
+		c = append(c, full)
+	}
+	return firstFit(p.w, append(c, short+dot+r+dot+so, short+dot+r)...)
+}
+
+// tallyLine is the running tally, the first of these that fits: the time
+// the backlog was above the target under each sizing and the
+// replica-seconds of each; the same with the shares only; the times
+// alone; the shares alone (cut to fit). rs says whether the
+// replica-seconds are on it.
+func (p *shadowPanel) tallyLine(t engine.ShadowTotals) (line string, rs bool) {
 	st := p.st
 	if t.Covered <= 0 {
-		return st.Dim.Render("tally: from the second good poll on")
+		return st.Dim.Render("tally: from the second good poll on"), false
 	}
+	pct := func(d time.Duration) string { return fmt.Sprintf("%d%%", int(100*d/t.Covered)) }
 	share := func(d time.Duration) string {
-		return st.Bold.Render(age(d)) + st.Dim.Render(fmt.Sprintf(" (%d%%)", int(100*d/t.Covered)))
+		return st.Bold.Render(age(d)) + st.Dim.Render(" ("+pct(d)+")")
 	}
-	return "over " + st.Bold.Render(age(t.Covered)) + ": backlog above target HPA " + share(t.LiveAbove) + ", yeetscale " + share(t.ProposedAbove) +
-		st.Dim.Render(" · ") + "replica-seconds HPA " + st.Bold.Render(compact(t.LiveReplicaSeconds)) + ", yeetscale " + st.Bold.Render(compact(t.ProposedReplicaSeconds))
+	over := "over " + st.Bold.Render(age(t.Covered))
+	long := over + ": backlog above target HPA " + share(t.LiveAbove) + ", yeetscale " + share(t.ProposedAbove)
+	short := over + ", backlog above target HPA " + st.Bold.Render(pct(t.LiveAbove)) + ", yeetscale " + st.Bold.Render(pct(t.ProposedAbove))
+	secs := st.Dim.Render(" · ") + "replica-seconds HPA " + st.Bold.Render(compact(t.LiveReplicaSeconds)) +
+		", yeetscale " + st.Bold.Render(compact(t.ProposedReplicaSeconds))
+	for _, l := range []string{long + secs, short + secs} {
+		if lipgloss.Width(l) <= p.w {
+			return l, true
+		}
+	}
+	return firstFit(p.w, long, short), false
+}
+
+// firstFit is the first of lines that fits in w cells, else the last.
+func firstFit(w int, lines ...string) string {
+	for _, l := range lines {
+		if lipgloss.Width(l) <= w {
+			return l
+		}
+	}
+	return lines[len(lines)-1]
 }
 
 // replicaSecondsRatio says which ran (or proposed) more replica-seconds,

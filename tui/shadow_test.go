@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,7 @@ func TestShadowGolden(t *testing.T) {
 		{"shadow_smallest", "yeeter-worker", 29, MinWidth, MinHeight, true},
 		{"shadow_first_poll", "yeeter-worker", 0, 100, 30, false},
 		{"shadow_hostile_name", "so\x1b[2J\nkind: Secret", 3, 100, 30, false},
+		{"shadow_demo_160", "yeeter-worker (simulated hpa-keda)", 29, 160, 40, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +112,72 @@ func TestShadowTallyInConsole(t *testing.T) {
 	defer plain.Close()
 	if sized(plain, 200, 40); strings.Contains(plain.View(), "SHADOW") {
 		t.Errorf("a console without a shadow shows one:\n%s", plain.View())
+	}
+}
+
+// TestShadowPanelFits: at every width from the console's minimum, before
+// and after the tally starts, and with short, long and very long
+// ScaledObject names, the panel cuts no figure: the replicas show whole on
+// the first line, the note shows whole or not at all, and the tally keeps
+// its shares. Where there is room (160 columns and the demo's name), it
+// shows everything whole, the note included.
+func TestShadowPanelFits(t *testing.T) {
+	const note = "KEDA scales; yeetscale only proposes"
+	names := []string{"yeeter-worker", "yeeter-worker (simulated hpa-keda)", strings.Repeat("very-long-scaledobject-name-", 5)}
+	ctl, _ := hpaShadowEngine(t, 29)
+	tally := engine.NewShadowTally(ctl.Snapshot().Config)
+	tally.Observe(ctl.Snapshot())
+	tt := tally.Totals()
+	share := func(d time.Duration) string { return fmt.Sprintf("%d%%", int(100*d/tt.Covered)) }
+	first := engine.Snapshot{Config: engine.DefaultConfig(), Proposed: -1, Decision: engine.Decision{Desired: -1, Recommendation: -1}}
+	for _, w := range []int{MinWidth, 80, 100, 120, 160, 200} {
+		for _, name := range names {
+			for _, started := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%d %.20s tally %v", w, name, started), func(t *testing.T) {
+					p := newShadowPanel(NewStyles(nil, true), Options{Namespace: "yeeter", Shadow: name})
+					p.SetSize(w, shadowHeight)
+					want := []string{"SHADOW", "HPA — · yeetscale —", "tally: from the second good poll on"}
+					if !started {
+						p.SetSnapshot(first)
+					} else {
+						p.SetSnapshot(ctl.Snapshot())
+						want = []string{"SHADOW", fmt.Sprintf("HPA %d · yeetscale %d", tt.Live, tt.Proposed),
+							"over " + age(tt.Covered), share(tt.LiveAbove), share(tt.ProposedAbove)}
+					}
+					v := p.View()
+					lines := strings.Split(v, "\n")
+					if len(lines) != shadowHeight {
+						t.Fatalf("%d lines, want %d:\n%s", len(lines), shadowHeight, v)
+					}
+					for i, l := range lines {
+						if lw := lipglossWidth(l); lw != w {
+							t.Errorf("line %d is %d cells, want %d: %q", i, lw, w, l)
+						}
+					}
+					for _, s := range want {
+						if !strings.Contains(v, s) {
+							t.Errorf("no %q in:\n%s", s, v)
+						}
+					}
+					if !strings.Contains(lines[0], want[1]) {
+						t.Errorf("the replicas are not whole on the first line:\n%s", v)
+					}
+					if strings.Contains(v, "KEDA scales") != strings.Contains(v, note) {
+						t.Errorf("the note is cut:\n%s", v)
+					}
+					if w == 160 && !strings.Contains(name, "very-long") {
+						for _, s := range []string{"ScaledObject yeeter/" + name, note} {
+							if !strings.Contains(v, s) {
+								t.Errorf("at 160 columns, no %q in:\n%s", s, v)
+							}
+						}
+						if strings.Contains(v, "…") {
+							t.Errorf("at 160 columns, something is cut:\n%s", v)
+						}
+					}
+				})
+			}
+		}
 	}
 }
 

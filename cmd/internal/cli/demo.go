@@ -155,13 +155,11 @@ func (o *demoOptions) run(ctx context.Context, c *cobra.Command, a *app) error {
 	// The simulated pods show in the pod view (o), and scale-downs remove
 	// idle ones first, as pod choice does on a cluster.
 	ctl.SetPodChooser(world)
-	hint := fmt.Sprintf("simulated %s at %g× speed", sc.Name, o.speed)
-	if mode == engine.ModeAuto && !o.readOnly {
-		hint += " · A: auto off, approve by hand"
-	}
 	opts := tui.Options{
 		Context: "demo (simulated)", Namespace: cfg.Namespace, Deployment: cfg.Deployment,
-		VHost: cfg.VHost, Queue: cfg.Queue, Hint: hint,
+		VHost: cfg.VHost, Queue: cfg.Queue, Hint: fmt.Sprintf("simulated %s at %g× speed", sc.Name, o.speed),
+		// What A does follows the mode: "auto off" in auto, "auto on" after.
+		AutoHint: true,
 		ReadOnly: o.readOnly || o.shadow, NoColor: o.noColor, By: "operator",
 		In: a.In, Out: a.Out, Now: clock.Now,
 	}

@@ -58,13 +58,10 @@ func (o *demoOptions) runFleet(ctx context.Context, c *cobra.Command, a *app) er
 	if err != nil {
 		return err
 	}
-	hint := fmt.Sprintf("simulated estate at %g× speed", o.speed)
-	if mode == engine.ModeAuto && !o.readOnly {
-		hint += " · A: auto off, approve by hand"
-	}
 	opts := tui.FleetOptions{
 		Options: tui.Options{
-			Context: "demo (simulated)", VHost: defaults.VHost, Hint: hint,
+			// An opened target's header: what A does follows its mode.
+			Context: "demo (simulated)", VHost: defaults.VHost, Hint: fmt.Sprintf("simulated estate at %g× speed", o.speed), AutoHint: true,
 			ReadOnly: o.readOnly, NoColor: o.noColor, By: "operator",
 			In: a.In, Out: a.Out, Now: clock.Now,
 		},

@@ -15,7 +15,8 @@ import (
 // AUTO mode with the demo's burst already scaled; the broken target shows
 // its error and cannot be opened; enter opens a target's console (its
 // scale in the events, its pods on o: those of the two-queue Deployment
-// busy on both queues), esc returns to the list, o there sorts, q quits.
+// busy on both queues; its header's hint following its mode), esc returns
+// to the list, o there sorts, q quits.
 func TestDemoFleetInTmux(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -67,7 +68,10 @@ func TestDemoFleetInTmux(t *testing.T) {
 	s.waitFor("the cursor on yeeter-worker", containsAll("▶ yeeter/yeeter-worker"))
 	s.run("send-keys", "-t", "demo", "Enter")
 	s.waitFor("yeeter-worker's console", containsAll("yeeter/yeeter-worker · vhost / yeeter.simulation.orders", "QUEUE", "REPLICAS", "┤",
-		"simulated estate at 10× speed", "SCALE  auto     scaled 2 -> 40", "esc list"))
+		"simulated estate at 10× speed · A: auto off, approve by hand", "SCALE  auto     scaled 2 -> 40", "esc list"))
+	// A turns this target's auto-apply off: its header's hint follows.
+	s.run("send-keys", "-t", "demo", "A")
+	s.waitFor("yeeter-worker in manual mode", containsAll("[MANUAL]", "simulated estate at 10× speed · A: auto on"))
 	s.run("send-keys", "-t", "demo", "o")
 	s.waitFor("the pod view", containsAll("PODS", "yeeter-worker-7d4b9c8f6-", "goes first"))
 	s.run("send-keys", "-t", "demo", "o")

@@ -147,6 +147,8 @@ func TestDemoInTmux(t *testing.T) {
 	if !strings.Contains(p, "demo (simulated)") || !strings.Contains(p, "messages") {
 		t.Fatalf("header or queue missing:\n%s", p)
 	}
+	// The header says what A does in this mode.
+	s.waitFor("the header's hint in manual mode", containsAll("A: auto on"))
 
 	// Approve: the deployment scales and the event log says who did it.
 	s.run("send-keys", "-t", "demo", "a")
@@ -164,7 +166,13 @@ func TestDemoInTmux(t *testing.T) {
 	s.run("send-keys", "-t", "demo", "A")
 	s.waitFor("the auto-apply question", containsAll("Turn auto-apply ON?", "[y/n]"))
 	s.run("send-keys", "-t", "demo", "y")
-	s.waitFor("auto mode", containsAll("[AUTO]"))
+	s.waitFor("auto mode, and the header's hint in it", containsAll("[AUTO]", "A: auto off, approve by hand"))
+	// A turns it off again at once, and the hint follows.
+	s.run("send-keys", "-t", "demo", "A")
+	p = s.waitFor("manual mode again", containsAll("[MANUAL]", "A: auto on"))
+	if strings.Contains(p, "A: auto off") {
+		t.Fatalf("in manual mode the header still says A turns auto off:\n%s", p)
+	}
 
 	// q quits cleanly: exit status 0 and the alternate screen is gone.
 	s.run("send-keys", "-t", "demo", "q")
@@ -173,6 +181,28 @@ func TestDemoInTmux(t *testing.T) {
 	}
 	if p := s.pane(); strings.Contains(p, "QUEUE") {
 		t.Fatalf("the console is still on screen after quitting (terminal not restored):\n%s", p)
+	}
+}
+
+// TestDemoHintFollowsTheModeInTmux: the plain demo starts in auto mode
+// and its header says A turns auto off; after A, in manual mode, it says A
+// turns auto on (it said "auto off" still, once).
+func TestDemoHintFollowsTheModeInTmux(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux")
+	}
+	bin := buildBinary(t)
+	s := startTmux(t, 120, 30, bin, "demo")
+	s.waitFor("auto mode and its hint", containsAll("[AUTO]", "QUEUE", "simulated demo at 10× speed · A: auto off, approve by hand"))
+	s.run("send-keys", "-t", "demo", "A")
+	p := s.waitFor("manual mode and its hint", containsAll("[MANUAL]", "simulated demo at 10× speed · A: auto on"))
+	if strings.Contains(p, "auto off") {
+		t.Fatalf("in manual mode the header still says A turns auto off:\n%s", p)
+	}
+	s.run("send-keys", "-t", "demo", "q")
+	if st := s.exitStatus(); st != "0" {
+		t.Fatalf("demo exited with status %s; pane:\n%s", st, s.pane())
 	}
 }
 
