@@ -91,11 +91,47 @@ func asciiLower(s string) string {
 // with [redacted]; overlapping or adjacent forms become one [redacted].
 // It takes one pass over text per form, however often they occur.
 func (s Scrubber) Scrub(text string) string {
-	if len(s.forms) == 0 || text == "" {
+	hide := s.hidden(text)
+	if hide == nil {
 		return text
 	}
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		switch {
+		case !hide[i]:
+			b.WriteByte(text[i])
+		case i == 0 || !hide[i-1]:
+			b.WriteString(Redacted)
+		}
+	}
+	return b.String()
+}
+
+// Mask is Scrub for data whose length must not change (a length-prefixed
+// encoding such as protobuf): each byte of a secret's form becomes '*'.
+func (s Scrubber) Mask(data []byte) []byte {
+	hide := s.hidden(string(data))
+	if hide == nil {
+		return data
+	}
+	out := make([]byte, len(data))
+	for i, c := range data {
+		if hide[i] {
+			c = '*'
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// hidden marks the bytes of text that belong to a form of the secrets, or
+// returns nil when there are none.
+func (s Scrubber) hidden(text string) []bool {
+	if len(s.forms) == 0 || text == "" {
+		return nil
+	}
 	low := asciiLower(text)
-	var hide []bool // the bytes of text that belong to a secret
+	var hide []bool
 	for _, f := range s.forms {
 		end := 0 // hide[:end] is marked already for this form
 		for from := 0; from < len(low); {
@@ -113,19 +149,7 @@ func (s Scrubber) Scrub(text string) string {
 			end, from = i+len(f), i+1
 		}
 	}
-	if hide == nil {
-		return text
-	}
-	var b strings.Builder
-	for i := 0; i < len(text); i++ {
-		switch {
-		case !hide[i]:
-			b.WriteByte(text[i])
-		case i == 0 || !hide[i-1]:
-			b.WriteString(Redacted)
-		}
-	}
-	return b.String()
+	return hide
 }
 
 // TrimPartial drops a tail of text that begins one of the secrets' forms

@@ -110,3 +110,19 @@ func TestScrubOnePass(t *testing.T) {
 		t.Errorf("Scrub of %d echoes: %d bytes, want %d", 1_000_000, len(got), len(want))
 	}
 }
+
+func TestScrubberMask(t *testing.T) {
+	s := NewScrubber(SecretForms(secret)...)
+	tests := []struct{ name, in, want string }{
+		{"same length", "\x0a\x10" + secret + "\x12", "\x0a\x10" + strings.Repeat("*", len(secret)) + "\x12"},
+		{"any case", strings.ToUpper(secret), strings.Repeat("*", len(secret))},
+		{"nothing to hide", "plain", "plain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(s.Mask([]byte(tt.in))); got != tt.want {
+				t.Errorf("Mask(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
