@@ -121,8 +121,10 @@ func headerForms(header string) []string {
 
 // recordCredentials makes the clients built from rc remember the
 // credentials they send, whatever their source (static token, token file,
-// basic auth, exec or auth-provider plugin), and remembers rc's static
-// ones now, before any request.
+// basic auth, exec or auth-provider plugin), and scrub them from the
+// answers (scrubResponse); it remembers rc's static ones now, before any
+// request. A config wrapped twice (Options.Complete, then newClients)
+// scrubs twice, which changes nothing.
 func recordCredentials(rc *rest.Config) {
 	if rc.BearerToken != "" {
 		sent.record("Bearer " + rc.BearerToken)
@@ -132,20 +134,3 @@ func recordCredentials(rc *rest.Config) {
 	}
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &recorder{next: rt, creds: sent} })
 }
-
-// recorder is the http.RoundTripper of recordCredentials. client-go puts
-// it inside its authentication wrappers, so it sees the header they set.
-type recorder struct {
-	next  http.RoundTripper
-	creds *credentials
-}
-
-// RoundTrip records the request's Authorization header and sends it on.
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.creds.record(req.Header.Get("Authorization"))
-	return r.next.RoundTrip(req)
-}
-
-// WrappedRoundTripper returns the transport it wraps, for client-go's
-// utilnet helpers.
-func (r *recorder) WrappedRoundTripper() http.RoundTripper { return r.next }

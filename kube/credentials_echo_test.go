@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/yeeter/yeetscale/engine"
 	"github.com/yeeter/yeetscale/kube"
 	"github.com/yeeter/yeetscale/kube/kubetest"
@@ -24,12 +27,13 @@ var echoCredentials = []struct {
 // TestCredentialsNotEchoed: an API server (or a proxy) that echoes the
 // request's Authorization header into its Status message gets none of it
 // into the errors of GetScale and SetScale, in any form, for each kind of
-// credential and each way classify words the error.
+// credential and each way classify words the error; nor into the errors
+// of a client made from Options.RESTConfig by other code.
 func TestCredentialsNotEchoed(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	t.Setenv("KUBECONFIG", "")
 	codes := []int{http.StatusBadRequest, http.StatusForbidden, http.StatusUnprocessableEntity,
-		http.StatusInternalServerError, http.StatusServiceUnavailable}
+		http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}
 	for _, c := range echoCredentials {
 		for _, code := range codes {
 			t.Run(c.name+"/"+http.StatusText(code), func(t *testing.T) {
@@ -47,7 +51,14 @@ func TestCredentialsNotEchoed(t *testing.T) {
 				ctx := testCtx(t)
 				_, getErr := s.GetScale(ctx)
 				setErr := s.SetScale(ctx, engine.ScaleRequest{From: engine.Scale{Desired: 1, Version: "1"}, Replicas: 2, Reason: "echo test", By: "test"})
-				for what, err := range map[string]error{"GetScale": getErr, "SetScale": setErr} {
+				// A client built from RESTConfig outside kube, whose errors
+				// classify never sees (as the command line's are).
+				direct, err := kubernetes.NewForConfig(o.RESTConfig)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, directErr := direct.AppsV1().Deployments("yeeter").Get(ctx, "yeeter-worker", metav1.GetOptions{})
+				for what, err := range map[string]error{"GetScale": getErr, "SetScale": setErr, "a direct client": directErr} {
 					if err == nil {
 						t.Fatalf("%s: no error from a server answering %d", what, code)
 					}

@@ -32,7 +32,7 @@ type Credential struct {
 // scrubbing: it answers every request with a Status error of code whose
 // message, and a Warning header whose text, echo the request's
 // Authorization header as is, base64-encoded and percent-escaped (as a
-// proxy or a broken apiserver might). It serves TLS, since client-go sends
+// proxy or a broken apiserver might); for 502, an HTML page that does. It serves TLS, since client-go sends
 // no bearer token over plain http.
 type EchoAPIServer struct {
 	*httptest.Server
@@ -50,6 +50,12 @@ func NewEchoAPIServer(t testing.TB, code int, cred Credential) *EchoAPIServer {
 		echo := fmt.Sprintf("you sent %s (base64 %s, escaped %s)", auth,
 			base64.StdEncoding.EncodeToString([]byte(auth)), url.QueryEscape(auth))
 		w.Header().Set("Warning", "299 - "+strconv.Quote(echo))
+		if code == http.StatusBadGateway { // a proxy's page
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(code)
+			fmt.Fprintf(w, "<html><body>Bad gateway: %s</body></html>", echo)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
 		_ = json.NewEncoder(w).Encode(metav1.Status{
