@@ -70,7 +70,7 @@ func classify(err error, o op) error {
 	case apierrors.IsForbidden(err):
 		user := o.User
 		if m := forbiddenUser.FindStringSubmatch(err.Error()); m != nil {
-			user = engine.Printable(m[1])
+			user = scrubbed(m[1])
 		}
 		if user == "" {
 			user = "(current user)"
@@ -84,10 +84,21 @@ func classify(err error, o op) error {
 		return mk(engine.ErrUnauthorized, "TLS: cannot verify %s (%s): fix the server address or the certificate-authority in the kubeconfig; this is a configuration error, retrying will not help",
 			server, tlsReason(err))
 	case isUnavailable(err):
-		return mk(engine.ErrUnavailable, "unavailable: cannot reach %s: %s", server, engine.Printable(reason(err)))
+		return mk(engine.ErrUnavailable, "unavailable: cannot reach %s: %s", server, scrubbed(reason(err)))
 	}
-	return fmt.Errorf("%s %s %s/%s: %w", o.Verb, o.Resource, o.Namespace, o.Name, err)
+	return &otherError{msg: fmt.Sprintf("%s %s %s/%s: %s", o.Verb, o.Resource, o.Namespace, o.Name, scrubbed(err.Error())), err: err}
 }
+
+// otherError is an error classify has no sentinel for: the operation and
+// the API server's own words, scrubbed of the credentials (ServerText) and
+// escaped; it wraps the client-go error.
+type otherError struct {
+	msg string
+	err error
+}
+
+func (e *otherError) Error() string { return e.msg }
+func (e *otherError) Unwrap() error { return e.err }
 
 // isTLSConfig reports errors that mean the TLS connection to the API server
 // cannot be set up with this configuration: an untrusted, expired or
@@ -125,13 +136,13 @@ func tlsReason(err error) string {
 	case errors.As(err, &unknown):
 		return "its certificate is signed by an authority the kubeconfig does not trust"
 	case errors.As(err, &hostErr):
-		return "its certificate is not valid for the host name in the kubeconfig's server address: " + engine.Printable(hostErr.Error())
+		return "its certificate is not valid for the host name in the kubeconfig's server address: " + scrubbed(hostErr.Error())
 	case errors.As(err, &certErr) && certErr.Reason == x509.Expired:
 		return "its certificate has expired or is not yet valid (check the clocks)"
 	case errors.As(err, &recErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return "it does not speak TLS: the server address may need http:// or another port"
 	}
-	return engine.Printable(reason(err))
+	return scrubbed(reason(err))
 }
 
 // isUnavailable reports errors that mean "the API server could not be

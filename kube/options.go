@@ -135,6 +135,7 @@ func (o *Options) Complete() error {
 		return fmt.Errorf("kubernetes client configuration: %w", err)
 	}
 	rc = rest.CopyConfig(rc)
+	recordCredentials(rc) // for the clients built from RESTConfig outside this package
 	if rc.UserAgent == "" || strings.HasPrefix(rc.UserAgent, "Go-http-client") {
 		rc.UserAgent = Component
 	}

@@ -98,9 +98,11 @@ type clients struct {
 }
 
 // newClients makes the clientset and the dynamic client of restConfig
-// (user agent yeetscale unless set).
+// (user agent yeetscale unless set), which remember the credentials they
+// send to scrub them from the API server's answers (recordCredentials).
 func newClients(restConfig *rest.Config) (clients, error) {
 	rc := rest.CopyConfig(restConfig)
+	recordCredentials(rc)
 	if rc.UserAgent == "" {
 		rc.UserAgent = Component
 	}

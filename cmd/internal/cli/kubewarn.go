@@ -7,6 +7,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/yeeter/yeetscale/engine"
+	"github.com/yeeter/yeetscale/kube"
 )
 
 // Bounds of the apiserver warnings logged (warningLog).
@@ -34,7 +35,7 @@ func kubeWarningsTo(logger *slog.Logger) {
 }
 
 // warningLog is a rest.WarningHandler that logs each distinct warning once,
-// escaped and bounded.
+// scrubbed of the credentials (kube.ServerText), escaped and bounded.
 type warningLog struct {
 	logger *slog.Logger
 	mu     sync.Mutex
@@ -46,9 +47,9 @@ func (w *warningLog) HandleWarningHeader(code int, _ string, text string) {
 	if code != 299 || text == "" { // as client-go's own handlers
 		return
 	}
-	if len(text) > maxWarningText {
-		text = text[:maxWarningText] + "…"
-	}
+	// No form of a credential this process sent, whole or cut, however
+	// the server (or a proxy) echoes it.
+	text = kube.ServerText(text, maxWarningText)
 	w.mu.Lock()
 	first := !w.seen[text] && len(w.seen) < maxWarningsSeen
 	if first {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yeeter/yeetscale/kube"
+	"github.com/yeeter/yeetscale/kube/kubetest"
 )
 
 // TestWarningLog checks the apiserver warning handler on its own: each
@@ -105,6 +109,62 @@ func TestHeadlessLogsKubernetesWarningsAsJSON(t *testing.T) {
 			}
 			if warnings != 1 {
 				t.Errorf("%d JSON lines with the apiserver's warning, want 1; stderr:\n%s", warnings, stderr.String())
+			}
+		})
+	}
+}
+
+// TestWarningLogScrubsCredentials: an API server (or a proxy) that echoes
+// the request's Authorization header into its Warning header (as is,
+// base64, percent-escaped) gets no form of the credential into the log,
+// for a static token, basic auth and an exec plugin's token; nor does a
+// warning cut at the bound keep part of one.
+func TestWarningLogScrubsCredentials(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("KUBECONFIG", "")
+	for _, cred := range []kubetest.Credential{
+		{Token: "yeet/Token+Secret=42~static"},
+		{Username: "yeet", Password: "p@ss/w0rd:Secret+42"},
+		{ExecToken: "yeet/Token+Secret=42~from-exec"},
+	} {
+		t.Run(fmt.Sprint(cred.Secrets()[0]), func(t *testing.T) {
+			srv := kubetest.NewEchoAPIServer(t, http.StatusNotFound, cred)
+			o := kube.NewOptions()
+			o.ConfigFlags.KubeConfig = &srv.Kubeconfig
+			if err := o.Complete(); err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			w := &warningLog{logger: newLogger(&buf, "json")}
+			o.RESTConfig.WarningHandler = w
+			s, _, err := o.NewScaler(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := s.GetScale(ctx); err == nil {
+				t.Fatal("no error from a server answering 404")
+			}
+			// An echo the server cut short (no whole form to find), which
+			// the bound cuts again in its middle.
+			auth := "Bearer " + cred.Token + cred.ExecToken
+			if cred.Password != "" {
+				auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(cred.Username+":"+cred.Password))
+			}
+			w.HandleWarningHeader(299, "", strings.Repeat("x", maxWarningText-len(auth)/2)+auth[:len(auth)-2])
+			ls := lines(t, buf.String())
+			if len(ls) != 2 {
+				t.Fatalf("%d warnings logged, want 2:\n%s", len(ls), buf.String())
+			}
+			if leaks := kubetest.Leaks(buf.String(), cred.Secrets()...); len(leaks) > 0 {
+				t.Errorf("the log shows %q:\n%s", leaks, buf.String())
+			}
+			if !strings.Contains(ls[0].str("warning"), "you sent [redacted]") {
+				t.Errorf("warning %q does not show the echo redacted", ls[0].str("warning"))
+			}
+			if cut := ls[1].str("warning"); strings.Trim(cut, "x…") != "" {
+				t.Errorf("the cut warning keeps part of the credential: %q", cut)
 			}
 		})
 	}
