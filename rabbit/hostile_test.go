@@ -142,9 +142,15 @@ func TestScrubberForms(t *testing.T) {
 		"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(pair)),
 		"raw " + pair, "q=" + url.QueryEscape(hostilePassword), "p=" + strings.ToLower(url.PathEscape(hostilePassword)),
 		"u=" + url.UserPassword("yeet", hostilePassword).String(),
+		// A proxy that base64-encodes the header it echoes, or the password
+		// inside a longer text.
+		"echo=" + base64.StdEncoding.EncodeToString([]byte("Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte(pair)))),
+		"echo=" + base64.RawURLEncoding.EncodeToString([]byte("password="+hostilePassword+"&x=1")),
 	} {
 		out := s.excerpt(in, 160)
-		if strings.Contains(out, "s3cr3t") || strings.Contains(out, "czNjcjN0") || strings.Contains(out, base64.StdEncoding.EncodeToString([]byte(pair))[:12]) {
+		if engine.NewScrubber(engine.EmbeddedBase64Forms(hostilePassword)...).Scrub(out) != out ||
+			engine.NewScrubber(engine.EmbeddedBase64Forms(base64.StdEncoding.EncodeToString([]byte(pair)))...).Scrub(out) != out ||
+			strings.Contains(out, "s3cr3t") || strings.Contains(out, "czNjcjN0") || strings.Contains(out, base64.StdEncoding.EncodeToString([]byte(pair))[:12]) {
 			t.Errorf("%q -> %q", in, out)
 		}
 	}

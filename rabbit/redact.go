@@ -1,6 +1,7 @@
 package rabbit
 
 import (
+	"encoding/base64"
 	"net/url"
 	"strings"
 
@@ -43,13 +44,19 @@ type scrubber struct{ engine.Scrubber }
 // is, as user:password, base64 of user:password (with and without padding,
 // standard and URL alphabets, hence the whole "Basic ..." token), base64 of
 // the password alone, percent-encoded (query and path escaping, userinfo)
-// and JSON-escaped.
+// and JSON-escaped, and each of these inside a longer base64 text.
 func newScrubber(user, password string) scrubber {
 	if password == "" {
 		return scrubber{}
 	}
-	forms := append(engine.SecretForms(user+":"+password), engine.SecretForms(password)...)
+	pair := user + ":" + password
+	forms := append(engine.SecretForms(pair), engine.SecretForms(password)...)
 	forms = append(forms, url.UserPassword(user, password).String())
+	// Inside a longer base64 text: a proxy that encodes what it echoes
+	// (the password in a form body, the whole "Basic ..." header).
+	for _, v := range []string{pair, password, base64.StdEncoding.EncodeToString([]byte(pair))} {
+		forms = append(forms, engine.EmbeddedBase64Forms(v)...)
+	}
 	return scrubber{engine.NewScrubber(forms...)}
 }
 
