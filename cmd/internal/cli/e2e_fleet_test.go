@@ -276,16 +276,29 @@ func TestE2EFleetAuto(t *testing.T) {
 // instance is ready.
 func (w *fleetWorld) checkFleetMetrics(addr string) {
 	w.t.Helper()
-	body := httpGetText(w.t, "http://"+addr+"/metrics")
-	for _, want := range []string{
+	wants := []string{
 		fmt.Sprintf(`yeetscale_queue_messages{deployment="worker-0002",namespace=%q,queue="fleet.c",vhost=%q} 0`, w.ns, w.vhost),
 		fmt.Sprintf(`yeetscale_replicas{deployment="worker-0000",namespace=%q,queue="fleet.a",state="current",vhost=%q} 6`, w.ns, w.vhost),
 		fmt.Sprintf(`yeetscale_scale_actions_total{deployment="worker-0001",direction="up",namespace=%q}`, w.ns),
 		fmt.Sprintf(`yeetscale_errors_total{deployment="worker-0004",kind="not_found",namespace=%q}`, w.ns),
 		"yeetscale_leader 1",
-	} {
+	}
+	// The metrics follow the targets' snapshots, published after the
+	// change the caller saw on the Deployment: on a loaded machine the
+	// first read can come before them.
+	var body string
+	poll(10*time.Second, 200*time.Millisecond, func() bool {
+		body = httpGetText(w.t, "http://"+addr+"/metrics")
+		for _, want := range wants {
+			if !strings.Contains(body, want) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, want := range wants {
 		if !strings.Contains(body, want) {
-			w.t.Errorf("/metrics lacks %s", want)
+			w.t.Errorf("/metrics lacks %s (for 10 s)", want)
 		}
 	}
 	if w.t.Failed() {
