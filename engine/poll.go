@@ -149,6 +149,7 @@ func (c *Controller) pollLocked(ctx context.Context, by string) Snapshot {
 		s.Polls++
 		s.LastPoll = r.at
 		s.LastGoodPoll = r.at
+		s.ScaleRead = r.at
 		s.Stats = r.stats
 		s.Scale = ch.scale
 		s.Scale.Desired = ch.applied
@@ -191,6 +192,9 @@ func (c *Controller) failedPoll(r reading, cfg Config, policy Policy, last Snaps
 		s.Polls++
 		s.LastPoll = r.at
 		s.Scale = last.Scale
+		if r.serr == nil {
+			s.ScaleRead = r.at
+		}
 		s.Err = err
 		s.ConsecutiveErrors++
 		if !errors.Is(err, context.Canceled) {

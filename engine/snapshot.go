@@ -22,6 +22,10 @@ type Snapshot struct {
 	Polls        int
 	LastPoll     time.Time
 	LastGoodPoll time.Time
+	// ScaleRead is when the Deployment was last read (zero before any):
+	// a poll that reads it but fails on the queue keeps that fresh read
+	// (Scale) without being a good poll.
+	ScaleRead time.Time
 	// Stale is true when no poll has succeeded for more than two poll
 	// intervals (or none yet after a failure).
 	Stale bool

@@ -32,7 +32,7 @@ func TestReplicasPanelShowsSleepingTarget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := engine.Snapshot{Polls: 1, LastGoodPoll: t0, Scale: engine.Scale{Desired: tt.desired}, Pending: tt.pending, Proposed: 4}
+			s := engine.Snapshot{Polls: 1, LastPoll: t0, LastGoodPoll: t0, ScaleRead: t0, Scale: engine.Scale{Desired: tt.desired}, Pending: tt.pending, Proposed: 4}
 			s.Config = engine.DefaultConfig()
 			s.Config.MinReplicas, s.Config.ActivationMessages = tt.min, tt.act
 			head := replicasInfo(st, s, time.UTC)[0]

@@ -100,7 +100,7 @@ func handSnapshot(desired, proposed int32, mode engine.Mode) engine.Snapshot {
 	cfg := engine.DefaultConfig()
 	at := t0
 	s := engine.Snapshot{
-		Seq: 3, At: at, Config: cfg, Mode: mode, Polls: 3, LastPoll: at, LastGoodPoll: at, NextPoll: at.Add(cfg.PollInterval),
+		Seq: 3, At: at, Config: cfg, Mode: mode, Polls: 3, LastPoll: at, LastGoodPoll: at, ScaleRead: at, NextPoll: at.Add(cfg.PollInterval),
 		Stats:    engine.QueueStats{Messages: 120, Ready: 100, Unacked: 20, Consumers: int(desired), PublishRate: engineRate(2, true)},
 		Scale:    engine.Scale{Desired: desired, Current: desired, Ready: desired},
 		Decision: engine.Decision{Desired: proposed, Recommendation: proposed, Reason: fmt.Sprintf("120 messages / 50 per replica = 3; scaling to %d", proposed)},

@@ -47,8 +47,10 @@ func TestConsoleGolden(t *testing.T) {
 
 func TestStatesGolden(t *testing.T) {
 	stale := handSnapshot(6, 6, engine.ModeAuto)
-	stale.Err = fmt.Errorf("rabbit: GET /api/queues/%%2F/orders: %w", errors.Join(engine.ErrUnavailable, errors.New("connection refused")))
-	stale.ConsecutiveErrors, stale.Stale = 4, true
+	// Both unreadable for a minute: the Deployment's figures are as old
+	// as the queue's.
+	stale.Err = fmt.Errorf("get deployments/scale and rabbit: GET /api/queues/%%2F/orders: %w", errors.Join(engine.ErrUnavailable, errors.New("connection refused")))
+	stale.ConsecutiveErrors, stale.Stale, stale.LastPoll = 4, true, t0.Add(50*time.Second)
 	stale.Decision = engine.Decision{Desired: 6, Recommendation: -1, Held: true, Reason: "holding 6: the queue could not be read (unavailable)"}
 	stale.Events = []engine.Event{
 		{At: t0.Add(-50 * time.Second), Kind: engine.EventError, By: "auto", Message: "poll failed: unavailable"},

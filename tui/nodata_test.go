@@ -110,7 +110,16 @@ func TestConsoleNeverShowsMadeUpNumbers(t *testing.T) {
 			noQueue: []string{"┤", "┼"}, noReps: []string{"┤", "┼"}, figuresNeverRead: true,
 		},
 		{
+			// The Deployment is read: its figures are current, the queue's
+			// unknown.
 			name: "the queue never read", o: outage{failed: 3, queueDown: true},
+			queue: []string{"QUEUE  — messages", "ready — · unacked — · consumers —"},
+			reps:  []string{"REPLICAS  2", "spec 2 · ready 2 · pods 2"},
+			next:  []string{"no decision possible"}, noNext: []string{"holding at"},
+			noQueue: []string{"┤", "┼"}, noReps: []string{"—", "as of", "steady"},
+		},
+		{
+			name: "the Deployment never read", o: outage{failed: 3, scaleDown: true},
 			queue: []string{"QUEUE  — messages", "ready — · unacked — · consumers —"},
 			reps:  []string{"REPLICAS  —", "spec — · ready — · pods —"},
 			next:  []string{"no decision possible"}, noNext: []string{"holding at"},
@@ -126,8 +135,13 @@ func TestConsoleNeverShowsMadeUpNumbers(t *testing.T) {
 		{
 			name: "one failed poll", o: outage{good: 6, failed: 1, queueDown: true},
 			fresh: []string{"⚠ last good poll 15s ago (1 failed poll since)"}, noFresh: []string{"●", "STALE"},
-			queue: []string{"as of 03:01:15"}, reps: []string{"as of 03:01:15"},
-			noQueue: []string{"/min", "empty in"}, noReps: []string{"steady"},
+			queue: []string{"as of 03:01:15"}, reps: []string{"spec 2 · ready 2 · pods 2"},
+			noQueue: []string{"/min", "empty in"}, noReps: []string{"steady", "as of"},
+			next: []string{"holding at 2 replicas"},
+		},
+		{
+			name: "the Deployment unread since", o: outage{good: 6, failed: 1, scaleDown: true},
+			reps: []string{"as of 03:01:15", "spec 2 · ready 2 · pods 2"}, noReps: []string{"steady"},
 			next: []string{"holding at 2 replicas"},
 		},
 		{

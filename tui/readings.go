@@ -42,3 +42,14 @@ func readHistory(hist []engine.Observation) []engine.Observation {
 	}
 	return nil
 }
+
+// scaleAsOf is asOf for the replicas panel: its figures come from the
+// Deployment, which a poll may read while failing on the queue (then they
+// are current); "as of" the last read of it when the latest poll did not
+// read it.
+func scaleAsOf(s engine.Snapshot, loc *time.Location) string {
+	if s.ScaleRead.IsZero() || s.ScaleRead.Equal(s.LastPoll) {
+		return ""
+	}
+	return "as of " + s.ScaleRead.In(loc).Format("15:04:05")
+}

@@ -33,21 +33,23 @@ func replicasSeries(hist []engine.Observation) (applied, proposed []float64) {
 }
 
 // replicasInfo is the replicas (spec, ready, pods) and the proposal, the
-// clamp and the target: "—" before any good poll (as in the fleet list),
-// and the last good figures, said to be as of when, after a failed one.
+// clamp and the target: "—" before any poll has read the Deployment (as in
+// the fleet list), and the last figures read, said to be as of when, after
+// a poll that could not read it.
 func replicasInfo(st *Styles, s engine.Snapshot, loc *time.Location) []string {
 	head := st.PanelTitle.Render("REPLICAS") + "  " + st.Bold.Render(fmt.Sprint(s.Scale.Desired))
 	c := s.Config
 	spec, ready, pods := st.Bold.Render(fmt.Sprint(s.Scale.Desired)), readyText(st, s.Scale), st.Bold.Render(fmt.Sprint(s.Scale.Current))
-	switch t := asOf(s, loc); {
-	case s.LastGoodPoll.IsZero():
-		// Also when a poll read the Deployment but failed on the queue:
-		// the figures show once a poll reads both, as in the fleet list.
+	switch t := scaleAsOf(s, loc); {
+	case s.ScaleRead.IsZero():
 		dash := st.Bold.Render("—")
 		head = st.PanelTitle.Render("REPLICAS") + "  " + dash + "  " + st.Dim.Render(noReading(s))
 		spec, ready, pods = dash, dash, dash
 	case t != "":
 		head += "  " + st.Warn.Render(t)
+	case s.ConsecutiveErrors > 0:
+		// Read now, but the poll failed on the queue: nothing is decided,
+		// so not "steady".
 	case s.Pending && s.Proposed >= 0:
 		head += " → " + st.Warn.Render(fmt.Sprint(s.Proposed)) + " proposed"
 	case s.Scale.Desired == 0 && c.MinReplicas == 0:
