@@ -20,6 +20,7 @@ type chartPanel struct {
 	loc     *time.Location // formats the time of the figures shown
 	w, h    int
 	snap    engine.Snapshot
+	extra   []string // lines under the figures (SetExtra), taken from the chart
 	view    string
 }
 
@@ -50,15 +51,19 @@ func (p *chartPanel) SetSize(w, h int) { p.w, p.h = w, h; p.rebuild() }
 // SetSnapshot shows s.
 func (p *chartPanel) SetSnapshot(s engine.Snapshot) { p.snap = s; p.rebuild() }
 
+// SetExtra shows lines under the figures, above a chart that many lines
+// shorter (nil: none).
+func (p *chartPanel) SetExtra(lines []string) { p.extra = lines; p.rebuild() }
+
 // View implements component: the panel as rendered at the last snapshot
 // or resize.
 func (p *chartPanel) View() string { return p.view }
 
 func (p *chartPanel) rebuild() {
 	st, c := p.st, p.content
-	lines := c.info(st, p.snap, p.loc)
+	lines := append(c.info(st, p.snap, p.loc), p.extra...)
 	hist := readHistory(p.snap.History)
-	if iw, ih := p.w-4, p.h-2-panelInfoLines; iw > 0 && ih > 0 {
+	if iw, ih := p.w-4, p.h-2-panelInfoLines-len(p.extra); iw > 0 && ih > 0 {
 		empty := c.empty
 		if p.snap.Polls > 0 {
 			empty = "no poll has succeeded yet"

@@ -190,6 +190,34 @@ func (l *List) setRows(f FleetRows) {
 	l.counts = statusCounts(l.st, f.Rows)
 	l.render()
 	l.reorderAt(sel)
+	l.focusQueues()
+}
+
+// focusQueues gives the focused console its target's depth per queue.
+func (l *List) focusQueues() {
+	if l.focus == nil {
+		return
+	}
+	for i := range l.rows {
+		if r := &l.rows[i]; r.key == l.focusKey {
+			l.focus.setQueues(perQueueLine(l.st, r.TargetRow))
+			return
+		}
+	}
+}
+
+// perQueueLine is a target of several queues' depth per queue, for its
+// console's queue panel: "max of billing.eu 584 · billing.us 312" ("sum
+// of ..."); "" for a target of one queue.
+func perQueueLine(st *Styles, r TargetRow) string {
+	if r.PerQueue == "" {
+		return ""
+	}
+	how := "sum of"
+	if strings.HasPrefix(r.Queues, "max(") {
+		how = "max of"
+	}
+	return st.Dim.Render(how) + " " + oneLine(r.PerQueue)
 }
 
 // render precomputes every row's line at the current width.

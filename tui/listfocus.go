@@ -89,6 +89,7 @@ func (l *List) ensureFocus() (tea.Cmd, bool) {
 	if l.w > 0 {
 		l.focus.Update(tea.WindowSizeMsg{Width: l.w, Height: l.h})
 	}
+	l.focusQueues()
 	return wrapCmd(l.gen, l.focus.Init()), true
 }
 

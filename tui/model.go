@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,6 +160,21 @@ func (m *Model) apply(s engine.Snapshot) {
 	m.events.SetEvents(s.Events)
 	m.shadow.SetSnapshot(s)
 	m.pods.SetSnapshot(s)
+	m.joinPanels()
+}
+
+// setQueues shows, under the queue panel's figures, the depth of each queue
+// of a target of several (the fleet list's row for it: text "" for none).
+// The list calls it from its Update, with what a fleet snapshot read.
+func (m *Model) setQueues(text string) {
+	var extra []string
+	if text != "" {
+		extra = []string{text}
+	}
+	if slices.Equal(extra, m.queue.extra) {
+		return
+	}
+	m.queue.SetExtra(extra)
 	m.joinPanels()
 }
 

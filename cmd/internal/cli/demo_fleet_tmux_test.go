@@ -54,7 +54,7 @@ func TestDemoFleetInTmux(t *testing.T) {
 	s.run("send-keys", "-t", "demo", "k")
 	s.waitFor("the cursor on ledger-sync again", containsAll("▶ billing/ledger-sync"))
 	s.run("send-keys", "-t", "demo", "Enter")
-	s.waitFor("ledger-sync's console", containsAll("billing/ledger-sync · vhost / max(billing.ledger.eu,billing.ledger.us)", "esc list"))
+	s.waitFor("ledger-sync's console", containsAll("billing/ledger-sync · vhost / max(billing.ledger.eu,billing.ledger.us)", "esc list", "max of billing.ledger.eu ", " · billing.ledger.us "))
 	s.run("send-keys", "-t", "demo", "o")
 	s.waitFor("ledger-sync's pods busy on both queues", regexp.MustCompile(`ledger-sync-7d4b9c8f6-\S+ +busy 2\b`).MatchString)
 	s.run("send-keys", "-t", "demo", "o")
