@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,3 +172,40 @@ func TestWarningLogScrubsCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestKlogLinesScrubCredentials: client-go's own lines (a watch's error
+// event is the API server's text) go through the logger of klogTo without
+// the credentials the process's clients send, in the message, in text,
+// error and Stringer attributes, in groups and in With's attributes.
+func TestKlogLinesScrubCredentials(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("KUBECONFIG", "")
+	cred := kubetest.Credential{Token: "yeet/Token+Secret=42~klog"}
+	srv := kubetest.NewEchoAPIServer(t, http.StatusNotFound, cred)
+	o := kube.NewOptions()
+	o.ConfigFlags.KubeConfig = &srv.Kubeconfig
+	if err := o.Complete(); err != nil { // remembers the static token
+		t.Fatal(err)
+	}
+	tok := cred.Token
+	var buf bytes.Buffer
+	logger := slog.New(scrubHandler{newLogger(&buf, "json").Handler()}).With("auth", "Bearer "+tok)
+	logger.Error("watch of deployments failed: Unauthorized "+tok,
+		"body", base64.StdEncoding.EncodeToString([]byte("Bearer "+tok)),
+		"err", errors.New("echo: "+tok),
+		"url", stringer("https://h/?token="+url.QueryEscape(tok)),
+		slog.Group("resp", "status", 401, "text", tok),
+		"plain", "nothing secret")
+	if leaks := kubetest.Leaks(buf.String(), cred.Secrets()...); len(leaks) > 0 {
+		t.Errorf("client-go's line shows %q:\n%s", leaks, buf.String())
+	}
+	for _, want := range []string{`"msg":"watch of deployments failed: Unauthorized [redacted]"`, `"plain":"nothing secret"`, `"status":401`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("no %s in:\n%s", want, buf.String())
+		}
+	}
+}
+
+type stringer string
+
+func (s stringer) String() string { return string(s) }
