@@ -61,7 +61,9 @@ func (h scrubHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return scrubHandler{h.next.WithAttrs(clean)}
 }
 
-func (h scrubHandler) WithGroup(name string) slog.Handler { return scrubHandler{h.next.WithGroup(name)} }
+func (h scrubHandler) WithGroup(name string) slog.Handler {
+	return scrubHandler{h.next.WithGroup(name)}
+}
 
 // scrubAttr scrubs a's value when it is text (an error or a Stringer
 // included), and a group's attributes.
