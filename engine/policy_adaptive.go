@@ -235,13 +235,18 @@ func scaleDown(in Input, e Estimates, base string, up int32) Decision {
 		}
 		return Decision{Desired: cur, Recommendation: want, Reason: fmt.Sprintf("%s; holding %s: %s%s", base, replicas(cur), why, e.from())}
 	}
-	if hold, peak := burstHold(in); hold && peak > want {
+	hold, peak := burstHold(in)
+	how := ""
+	if why, ok := recurring(in); !hold && ok {
+		hold, how = true, ": "+why
+	}
+	if hold && peak > want {
 		// The load comes in bursts: keep what the last burst needed through
 		// the scale-down window rather than flap between bursts.
 		keep := min(peak, cur)
 		return Decision{Desired: keep, Recommendation: want, Bursty: true,
-			Reason: fmt.Sprintf("%s; holding %s: the load comes in bursts (one within %s needed %s)",
-				base, replicas(keep), c.ScaleDownWindow, replicas(peak))}
+			Reason: fmt.Sprintf("%s; holding %s: the load comes in bursts%s (one within %s needed %s)",
+				base, replicas(keep), how, c.ScaleDownWindow, replicas(peak))}
 	}
 	if c.MaxStepDown > 0 && want < cur-c.MaxStepDown {
 		want = cur - c.MaxStepDown
