@@ -114,7 +114,10 @@ func (w *scaleInWorld) livePods() []string {
 }
 
 // waitBusy waits until n workers hold a message and the broker's channel
-// statistics (what yeetscale reads) say so, and returns the busy pods.
+// statistics (what yeetscale reads) say so, with a consumer listed for
+// every worker (under load a worker's consumer was once missing, so its
+// idle pod was not seen idle: "4 of 6 pods idle" where 5 were), and
+// returns the busy pods.
 func (w *scaleInWorld) waitBusy(n int) []string {
 	w.t.Helper()
 	var busy []string
@@ -134,7 +137,7 @@ func (w *scaleInWorld) waitBusy(n int) []string {
 				seen++
 			}
 		}
-		return err == nil && seen == n
+		return err == nil && seen == n && len(cs) == w.workers.Workers()
 	})
 	if !ok {
 		w.t.Fatalf("never %d busy workers with the broker agreeing (busy now: %v)", n, busy)
