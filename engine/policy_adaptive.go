@@ -237,8 +237,10 @@ func scaleDown(in Input, e Estimates, base string, up int32) Decision {
 	}
 	hold, peak := burstHold(in)
 	how := ""
-	if why, ok := recurring(in); !hold && ok {
-		hold, how = true, ": "+why
+	if !hold {
+		if why, ok := recurring(in); ok {
+			hold, how = true, ": "+why
+		}
 	}
 	if hold && peak > want {
 		// The load comes in bursts: keep what the last burst needed through

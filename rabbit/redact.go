@@ -44,7 +44,8 @@ type scrubber struct{ engine.Scrubber }
 // is, as user:password, base64 of user:password (with and without padding,
 // standard and URL alphabets, hence the whole "Basic ..." token), base64 of
 // the password alone, percent-encoded (query and path escaping, userinfo)
-// and JSON-escaped, and each of these inside a longer base64 text.
+// and JSON-escaped; and user:password, the password and the "Basic ..."
+// token inside a longer base64 text.
 func newScrubber(user, password string) scrubber {
 	if password == "" {
 		return scrubber{}
